@@ -1,0 +1,42 @@
+#pragma once
+// An experiment is what `warpsim run` executes: a scenario file names its kind
+// (`experiment: transfers`) and the family `experiment` builds it from the file's settings.
+// Experiments read every setting in their constructor, so the program can reject unknown keys
+// before any simulated time passes; run() then simulates and reports.
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "sim/config.hpp"
+#include "sim/registry.hpp"
+#include "sim/rng.hpp"
+#include "sim/stats.hpp"
+#include "sim/timeline.hpp"
+
+namespace app {
+
+struct RunContext {
+  sim::Stats& stats;              // results go here; written as metrics.json / stats.csv
+  sim::TimelineWriter* timeline;  // null unless --timeline was given
+  const sim::RngFactory& rng;
+  std::ostream& console;          // the short human summary
+  std::string report;             // markdown, written as report.md
+  sim::Time end_time;             // simulated time reached, for time-weighted statistics
+  std::uint64_t fingerprint = 0;  // event-schedule hash of the simulations run (determinism)
+};
+
+class Experiment {
+ public:
+  virtual ~Experiment() = default;
+  virtual void run(RunContext& ctx) = 0;
+};
+
+using ExperimentRegistry = sim::Registry<Experiment, const sim::Config&>;
+
+inline ExperimentRegistry& experiments(sim::PluginCatalog& catalog) {
+  return catalog.family<ExperimentRegistry>("experiment",
+                                            "what `warpsim run` executes (key `experiment:`)");
+}
+
+}  // namespace app

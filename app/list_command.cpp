@@ -1,0 +1,36 @@
+#include "app/list_command.hpp"
+
+#include <fmt/format.h>
+
+#include "app/run_command.hpp"
+
+namespace app {
+
+bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
+                  std::ostream& out) {
+  const sim::ConfigLoader loader = make_config_loader();
+  bool found = false;
+  for (const sim::RegistryBase* f : catalog.families()) {
+    if (!family.empty() && f->family() != family) continue;
+    found = true;
+    out << fmt::format("{} — {}\n", f->family(), f->description());
+    for (const sim::PluginInfo& e : f->list()) {
+      out << fmt::format("  {:<18} {}{}\n", e.name, e.description,
+                         e.origin == "built-in" ? "" : " [" + e.origin + "]");
+      if (!family.empty())
+        for (const sim::ParamSpec& p : e.params)
+          out << fmt::format("      {:<16} {:<10} {}{}\n", p.name, p.type, p.description,
+                             p.default_value.empty() ? "" : " (default " + p.default_value + ")");
+    }
+  }
+  for (const char* folder : {"gpus", "systems", "experiments", "sweeps"}) {
+    if (!family.empty() && family != folder) continue;
+    const auto names = loader.names(folder);
+    if (names.empty()) continue;
+    found = true;
+    out << fmt::format("{} (configs/{}/)\n  {}\n", folder, folder, fmt::join(names, "  "));
+  }
+  return found;
+}
+
+}  // namespace app

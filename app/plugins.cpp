@@ -1,0 +1,19 @@
+#include "app/plugins.hpp"
+
+#include "app/experiments/transfers.hpp"
+#include "interconnect/plugins.hpp"
+#include "models/plugins.hpp"
+#include "schedulers/plugins.hpp"
+#include "workloads/plugins.hpp"
+
+namespace app {
+
+void register_all_plugins(sim::PluginCatalog& catalog) {
+  workloads::register_workloads_plugins(catalog);
+  models::register_models_plugins(catalog);
+  interconnect::register_interconnect_plugins(catalog);
+  schedulers::register_schedulers_plugins(catalog);
+  register_transfers_experiment(catalog);
+}
+
+}  // namespace app

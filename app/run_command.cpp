@@ -1,0 +1,92 @@
+#include "app/run_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "app/experiment.hpp"
+#include "app/paths.hpp"
+#include "sim/files.hpp"
+
+namespace app {
+namespace fs = std::filesystem;
+
+sim::ConfigLoader make_config_loader() {
+  sim::ConfigLoader loader(config_search_dirs());
+  loader.add_reference("gpu", "gpus");
+  loader.add_reference("system", "systems");
+  return loader;
+}
+
+namespace {
+
+// Replaces `out` with the finished `tmp` folder; an earlier result is removed only after the
+// new one is complete.
+void publish(const fs::path& tmp, const fs::path& out) {
+  if (fs::exists(out)) {
+    const fs::path old = out.string() + fmt::format(".old-{}", ::getpid());
+    fs::rename(out, old);
+    fs::rename(tmp, out);
+    fs::remove_all(old);
+  } else {
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    fs::rename(tmp, out);
+  }
+}
+
+}  // namespace
+
+RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console) {
+  const sim::ConfigLoader loader = make_config_loader();
+  std::vector<std::string> overrides = opts.overrides;
+  if (opts.seed) overrides.push_back(fmt::format("seed={}", *opts.seed));
+  const auto root = loader.load(opts.scenario, overrides);
+  const sim::Config cfg(root, "");
+
+  const std::string name = cfg.get_string("name", opts.scenario.stem().string());
+  cfg.get_string("description", "");
+  const auto seed = static_cast<std::uint64_t>(cfg.get_int_in("seed", 0, INT64_MAX, 1));
+  auto experiment = experiments(catalog).create(cfg.at("experiment"), cfg);
+  sim::check_unused(root);  // every key was read by someone, or it is a mistake
+
+  const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
+  const fs::path tmp = sim::temp_sibling(out);
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  try {
+    std::unique_ptr<sim::TimelineWriter> timeline;
+    if (!opts.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(opts.timeline);
+    sim::Stats stats;
+    sim::RngFactory rng(seed);
+    std::ostringstream summary;
+    RunContext ctx{stats, timeline.get(), rng, summary, {}, {}, 0};
+    experiment->run(ctx);
+
+    stats.set("run.simulated_seconds", ctx.end_time.seconds());
+    sim::write_file_atomic(tmp / "metrics.json", stats.metrics_json(ctx.end_time));
+    sim::write_file_atomic(tmp / "stats.csv", stats.stats_csv(ctx.end_time));
+    sim::write_file_atomic(
+        tmp / "config.yaml",
+        fmt::format("# resolved by warpsim {} from {}; re-run with: warpsim run <this file>\n"
+                    "# seed {}, event-schedule fingerprint {:016x}\n",
+                    WARPSIM_VERSION, opts.scenario.string(), seed, ctx.fingerprint) +
+            sim::dump_yaml(root));
+    if (!ctx.report.empty())
+      sim::write_file_atomic(tmp / "report.md", fmt::format("# {}\n\n{}", name, ctx.report));
+    if (timeline) timeline->close();
+    publish(tmp, out);
+    if (!opts.quiet) {
+      console << summary.str();
+      console << fmt::format("results: {}{}\n", out.string(),
+                             opts.timeline.empty() ? "" : "  timeline: " + opts.timeline.string());
+    }
+    return RunResult{out, ctx.fingerprint};
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace app

@@ -1,0 +1,35 @@
+#pragma once
+// `warpsim run SCENARIO.yaml`: load, check, simulate, and write the results folder atomically.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/config.hpp"
+#include "sim/registry.hpp"
+
+namespace app {
+
+struct RunOptions {
+  std::filesystem::path scenario;
+  std::vector<std::string> overrides;  // --set a.b=v
+  std::filesystem::path out;           // default: results/<scenario name>
+  std::filesystem::path timeline;      // empty: none
+  std::optional<std::uint64_t> seed;   // overrides the scenario's `seed:`
+  bool quiet = false;
+};
+
+struct RunResult {
+  std::filesystem::path out;
+  std::uint64_t fingerprint = 0;
+};
+
+// The loader every command uses: the config search dirs and reference keys (gpu: -> gpus/).
+sim::ConfigLoader make_config_loader();
+
+RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);
+
+}  // namespace app

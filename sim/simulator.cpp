@@ -1,0 +1,34 @@
+#include "sim/simulator.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace sim {
+
+void Simulator::check_not_past(Time at) const {
+  if (at < now_)
+    throw std::logic_error(
+        fmt::format("event scheduled in the past: at {} while now is {}", at.str(), now_.str()));
+}
+
+void Simulator::execute_next() {
+  EventQueue::Event e = queue_.pop();
+  now_ = Time::ps(e.time);
+  ++executed_;
+  mix(static_cast<std::uint64_t>(e.time) ^ (e.order >> 56) << 59);
+  e.handler();
+}
+
+void Simulator::run() {
+  stopped_ = false;
+  while (!stopped_ && !queue_.empty()) execute_next();
+}
+
+void Simulator::run_until(Time until) {
+  stopped_ = false;
+  while (!stopped_ && !queue_.empty() && queue_.next_time() <= until) execute_next();
+  if (!stopped_ && now_ < until) now_ = until;
+}
+
+}  // namespace sim

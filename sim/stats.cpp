@@ -1,0 +1,174 @@
+#include "sim/stats.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace sim {
+
+void Accumulator::merge(const Accumulator& o) {
+  n_ += o.n_;
+  sum_ += o.sum_;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+}
+
+void Accumulator::add(double v) {
+  ++n_;
+  sum_ += v;
+  min_ = std::min(min_, v);
+  max_ = std::max(max_, v);
+}
+
+QuantileSketch::QuantileSketch(double relative_accuracy)
+    : gamma_((1 + relative_accuracy) / (1 - relative_accuracy)), log_gamma_(std::log(gamma_)) {}
+
+int QuantileSketch::index_of(double v) const {
+  return static_cast<int>(std::ceil(std::log(v) / log_gamma_));
+}
+
+double QuantileSketch::value_of(int index) const {
+  return 2.0 * std::pow(gamma_, index) / (gamma_ + 1.0);
+}
+
+void QuantileSketch::add(double v) {
+  acc_.add(v);
+  if (v > 0) ++positive_[index_of(v)];
+  else if (v < 0) ++negative_[index_of(-v)];
+  else ++zeros_;
+}
+
+void QuantileSketch::merge(const QuantileSketch& o) {
+  for (const auto& [i, c] : o.positive_) positive_[i] += c;
+  for (const auto& [i, c] : o.negative_) negative_[i] += c;
+  zeros_ += o.zeros_;
+  acc_.merge(o.acc_);
+}
+
+double QuantileSketch::quantile(double q) const {
+  const std::uint64_t n = acc_.count();
+  if (n == 0) return 0.0;
+  if (q <= 0) return acc_.min();
+  if (q >= 1) return acc_.max();
+  const double rank = q * static_cast<double>(n - 1);
+  double seen = 0;
+  double result = acc_.max();
+  bool found = false;
+  for (auto it = negative_.rbegin(); it != negative_.rend() && !found; ++it) {
+    seen += static_cast<double>(it->second);
+    if (seen > rank) {
+      result = -value_of(it->first);
+      found = true;
+    }
+  }
+  if (!found) {
+    seen += static_cast<double>(zeros_);
+    if (seen > rank) {
+      result = 0.0;
+      found = true;
+    }
+  }
+  for (auto it = positive_.begin(); it != positive_.end() && !found; ++it) {
+    seen += static_cast<double>(it->second);
+    if (seen > rank) {
+      result = value_of(it->first);
+      found = true;
+    }
+  }
+  return std::clamp(result, acc_.min(), acc_.max());
+}
+
+void TimeWeighted::set(Time now, double value) {
+  area_ += value_ * (now - last_).seconds();
+  last_ = now;
+  value_ = value;
+}
+
+double TimeWeighted::average(Time now) const {
+  const double span = (now - start_).seconds();
+  if (span <= 0) return value_;
+  return (area_ + value_ * (now - last_).seconds()) / span;
+}
+
+TimeWeighted& Stats::time_weighted(const std::string& name, Time start) {
+  auto it = weighted_.find(name);
+  if (it == weighted_.end()) it = weighted_.emplace(name, TimeWeighted(start)).first;
+  return it->second;
+}
+
+std::map<std::string, double> Stats::flatten(Time now) const {
+  std::map<std::string, double> m;
+  for (const auto& [k, c] : counters_) m[k] = c.value();
+  for (const auto& [k, a] : accumulators_) {
+    m[k + ".count"] = static_cast<double>(a.count());
+    m[k + ".sum"] = a.sum();
+    m[k + ".mean"] = a.mean();
+    m[k + ".min"] = a.min();
+    m[k + ".max"] = a.max();
+  }
+  for (const auto& [k, s] : sketches_) {
+    m[k + ".count"] = static_cast<double>(s.count());
+    m[k + ".mean"] = s.summary().mean();
+    m[k + ".p50"] = s.quantile(0.50);
+    m[k + ".p90"] = s.quantile(0.90);
+    m[k + ".p99"] = s.quantile(0.99);
+    m[k + ".max"] = s.summary().max();
+  }
+  for (const auto& [k, w] : weighted_) m[k + ".avg"] = w.average(now);
+  for (const auto& [k, v] : scalars_) m[k] = v;
+  return m;
+}
+
+namespace {
+std::string number(double v) {
+  if (!std::isfinite(v)) return "null";
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{:.0f}", v);
+  return fmt::format("{}", v);
+}
+}  // namespace
+
+std::string metrics_to_json(const std::map<std::string, double>& metrics) {
+  std::string out = "{\n";
+  std::size_t i = 0;
+  for (const auto& [k, v] : metrics) {
+    out += fmt::format("  {}: {}{}\n", boost::json::serialize(boost::json::string(k)), number(v),
+                       ++i < metrics.size() ? "," : "");
+  }
+  out += "}\n";
+  return out;
+}
+
+std::map<std::string, double> metrics_from_json(const std::string& text,
+                                                const std::string& source) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) throw InputError(SourcePos{source}, "invalid JSON: " + ec.message());
+  if (!v.is_object()) throw InputError(SourcePos{source}, "expected a JSON object of metrics");
+  std::map<std::string, double> m;
+  for (const auto& kv : v.as_object()) {
+    const std::string key(kv.key());
+    if (kv.value().is_null()) m[key] = std::nan("");
+    else if (kv.value().is_number()) m[key] = kv.value().to_number<double>();
+    else throw InputError(SourcePos{source}, fmt::format("metric '{}' is not a number", key));
+  }
+  return m;
+}
+
+std::string Stats::metrics_json(Time now) const { return metrics_to_json(flatten(now)); }
+
+std::string Stats::stats_csv(Time now) const {
+  std::string out = "component,stat,value\n";
+  for (const auto& [k, v] : flatten(now)) {
+    // Split at the last dot outside brackets: "gpu[0].sm[1].busy.avg" -> component "gpu[0].sm[1]".
+    const auto dot = k.rfind('.');
+    const std::string comp = dot == std::string::npos ? "" : k.substr(0, dot);
+    const std::string stat = dot == std::string::npos ? k : k.substr(dot + 1);
+    out += fmt::format("{},{},{}\n", comp, stat, number(v));
+  }
+  return out;
+}
+
+}  // namespace sim
