@@ -6,18 +6,17 @@
 
 namespace sim {
 
-void Simulator::check_not_past(Time at) const {
-  if (at < now_)
-    throw std::logic_error(
+void Simulator::past_error(Time at) const {
+  throw std::logic_error(
         fmt::format("event scheduled in the past: at {} while now is {}", at.str(), now_.str()));
 }
 
 void Simulator::execute_next() {
-  EventQueue::Event e = queue_.pop();
+  const EventQueue::Front e = queue_.pop();
   now_ = Time::ps(e.time);
   ++executed_;
   mix(static_cast<std::uint64_t>(e.time) ^ (e.order >> 56) << 59);
-  e.handler();
+  queue_.run(e);
 }
 
 void Simulator::run() {

@@ -18,7 +18,7 @@ class Simulator {
   template <class F>
   void schedule(Time at, F&& f, Priority p = Priority::kModel) {
     check_not_past(at);
-    queue_.push(at, p, Handler(std::forward<F>(f)));
+    (void)queue_.push(at, p, Handler(std::forward<F>(f)));
   }
   // Runs `f` after `delay` (>= 0).
   template <class F>
@@ -29,7 +29,7 @@ class Simulator {
   template <class F>
   EventHandle schedule_cancellable(Time at, F&& f, Priority p = Priority::kModel) {
     check_not_past(at);
-    return queue_.push_cancellable(at, p, Handler(std::forward<F>(f)));
+    return queue_.push(at, p, Handler(std::forward<F>(f)));
   }
   // True if the event had not run yet and now never will.
   bool cancel(EventHandle& h) { return queue_.cancel(h); }
@@ -50,7 +50,10 @@ class Simulator {
   void mix(std::uint64_t v) { fingerprint_ = (fingerprint_ ^ v) * 0x100000001b3ULL; }
 
  private:
-  void check_not_past(Time at) const;
+  void check_not_past(Time at) const {
+    if (at < now_) [[unlikely]] past_error(at);
+  }
+  [[noreturn]] void past_error(Time at) const;
   void execute_next();
 
   EventQueue queue_;
