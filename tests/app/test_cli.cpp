@@ -1,0 +1,162 @@
+// End-to-end tests of the `warpsim` program: exit codes, results folders, determinism, plugins.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "../sim/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using testing::read;
+using testing::TempDir;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+Result warpsim(const std::string& args) {
+  const std::string cmd = std::string(WARPSIM_EXE) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kQuickstart = std::string(WARPSIM_SOURCE) + "/configs/experiments/quickstart.yaml";
+
+}  // namespace
+
+TEST_CASE("quickstart runs and writes a complete results folder") {
+  TempDir d;
+  const auto out = d.path() / "res";
+  const auto r = warpsim("run " + kQuickstart + " --out " + out.string() + " --timeline " +
+                         (d.path() / "t.json").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"metrics.json", "stats.csv", "config.yaml", "report.md"})
+    CHECK(fs::exists(out / f));
+  CHECK(fs::exists(d.path() / "t.json"));
+  CHECK(read(out / "metrics.json").find("\"transfers.makespan_us\"") != std::string::npos);
+  CHECK(read(out / "config.yaml").find("seed: 1") != std::string::npos);
+  // No temporary left behind.
+  CHECK(std::distance(fs::directory_iterator(d.path()), {}) == 2);
+
+  // The saved config re-runs to the same metrics.
+  const auto again = d.path() / "again";
+  REQUIRE(warpsim("run " + (out / "config.yaml").string() + " --quiet --out " + again.string())
+              .code == 0);
+  CHECK(read(again / "metrics.json") == read(out / "metrics.json"));
+}
+
+TEST_CASE("same seed: identical metrics and timeline bytes; another seed differs") {
+  TempDir d;
+  auto run = [&](const std::string& name, int seed) {
+    const auto r = warpsim("run " + kQuickstart + " --quiet --seed " + std::to_string(seed) +
+                           " --out " + (d.path() / name).string() + " --timeline " +
+                           (d.path() / (name + ".json")).string());
+    REQUIRE(r.code == 0);
+    return std::make_pair(read(d.path() / name / "metrics.json"),
+                          read(d.path() / (name + ".json")));
+  };
+  const auto a = run("a", 5), b = run("b", 5), c = run("c", 6);
+  CHECK(a.first == b.first);
+  CHECK(a.second == b.second);
+  CHECK(a.first != c.first);
+}
+
+TEST_CASE("bad input exits 2 with a located message and writes nothing") {
+  TempDir d;
+  struct Case {
+    std::string name;
+    std::string yaml;       // scenario text ("" = do not write a file)
+    std::string extra;      // extra arguments
+    std::string expected;   // substring of the message
+  };
+  const std::string base =
+      "experiment: transfers\nlinks: [{name: l, bandwidth: \"10 GB/s\"}]\n"
+      "transfers: [{name: t, path: [l], bytes: \"1 MiB\"}]\n";
+  const Case cases[] = {
+      {"unknown key", base + "sed: 3\n", "", "s.yaml:4:1: unknown key 'sed' at the top level (did you mean 'seed'?)"},
+      {"nested unknown key", "experiment: transfers\nlinks: [{name: l, bandwith: \"10 GB/s\"}]\n",
+       "", "s.yaml:2:9: 'links.0': missing required key 'bandwidth' (found 'bandwith' instead?)"},
+      {"malformed yaml", "experiment: [transfers\n", "", "s.yaml:2:1:"},
+      {"negative size", "experiment: transfers\nlinks: [{name: l, bandwidth: \"10 GB/s\"}]\n"
+                        "transfers: [{name: t, path: [l], bytes: \"-1 MiB\"}]\n",
+       "", "s.yaml:3:41: 'transfers.0.bytes': '-1 MiB': a size cannot be negative"},
+      {"unknown experiment", "experiment: transfer\n", "",
+       "s.yaml:1:13: 'experiment': unknown experiment 'transfer' (did you mean 'transfers'?)"},
+      {"unknown link", "experiment: transfers\nlinks: [{name: l, bandwidth: \"10 GB/s\"}]\n"
+                       "transfers: [{name: t, path: [m], bytes: 1 MiB}]\n",
+       "", "s.yaml:3:30: 'transfers.0.path.0': unknown link 'm'"},
+      {"bad override", base, "--set seed=abc", "--set seed=abc: 'seed': expected an integer"},
+      {"override of a value", base, "--set links.0.name.x=1", "'links.0.name' is a value"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    const auto f = d.write("s.yaml", c.yaml);
+    const auto out = d.path() / "out";
+    const auto r = warpsim("run " + f.string() + " --out " + out.string() + " " + c.extra);
+    CAPTURE(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(c.expected) != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);  // one line
+    CHECK_FALSE(fs::exists(out));
+  }
+  const auto missing = warpsim("run " + (d.path() / "none.yaml").string());
+  CHECK(missing.code == 2);
+  CHECK(missing.output.find("none.yaml: no such file") != std::string::npos);
+  CHECK(warpsim("run").code == 2);           // missing argument
+  CHECK(warpsim("frobnicate").code == 2);    // unknown subcommand
+  CHECK(warpsim("list nothing-here").code == 2);
+}
+
+TEST_CASE("a failed run leaves the previous results untouched") {
+  TempDir d;
+  const auto out = d.path() / "res";
+  REQUIRE(warpsim("run " + kQuickstart + " --quiet --out " + out.string()).code == 0);
+  const std::string before = read(out / "metrics.json");
+  CHECK(warpsim("run " + kQuickstart + " --quiet --out " + out.string() +
+                " --set links.0.bandwidth=fast")
+            .code == 2);
+  CHECK(read(out / "metrics.json") == before);
+}
+
+TEST_CASE("version, help and list") {
+  auto v = warpsim("--version");
+  CHECK(v.code == 0);
+  CHECK(v.output.find("warpsim ") != std::string::npos);
+  CHECK(warpsim("--help").code == 0);
+  CHECK(warpsim("run --help").code == 0);
+  CHECK(warpsim("list --help").code == 0);
+  auto l = warpsim("list");
+  CHECK(l.code == 0);
+  CHECK(l.output.find("transfers") != std::string::npos);
+  auto le = warpsim("list experiment");
+  CHECK(le.output.find("links") != std::string::npos);  // params shown for one family
+}
+
+TEST_CASE("--plugin adds an experiment from a shared library") {
+  TempDir d;
+  const auto f = d.write("hello.yaml", "experiment: hello\nhops: 5\n");
+  const std::string plugin = std::string("--plugin ") + WARPSIM_HELLO_PLUGIN;
+  const auto r = warpsim(plugin + " run " + f.string() + " --out " + (d.path() / "o").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("hello from a plugin") != std::string::npos);
+  CHECK(read(d.path() / "o" / "metrics.json").find("\"hello.hops\": 5") != std::string::npos);
+  auto l = warpsim(plugin + " list experiment");
+  CHECK(l.output.find("hello") != std::string::npos);
+  CHECK(l.output.find("libwarpsim_hello_plugin.so") != std::string::npos);
+  // Without the plugin, the experiment is unknown.
+  CHECK(warpsim("run " + f.string()).code == 2);
+}
