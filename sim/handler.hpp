@@ -21,14 +21,15 @@ class Handler {
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, Handler> && std::is_invocable_v<D&>>>
   Handler(F&& f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly
-    if constexpr (fits_inline<D>()) {
-      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
-      ops_ = &kInlineOps<D>;
-    } else {
-      D* p = new D(std::forward<F>(f));
-      std::memcpy(buf_, &p, sizeof p);
-      ops_ = &kHeapOps<D>;
-    }
+    construct(std::forward<F>(f));
+  }
+
+  // Replaces the callable in place (no temporary Handler, no second move).
+  template <class F, class D = std::decay_t<F>,
+            class = std::enable_if_t<!std::is_same_v<D, Handler> && std::is_invocable_v<D&>>>
+  void emplace(F&& f) {
+    reset();
+    construct(std::forward<F>(f));
   }
 
   Handler(Handler&& o) noexcept { take(o); }
@@ -52,6 +53,18 @@ class Handler {
   }
 
  private:
+  template <class F, class D = std::decay_t<F>>
+  void construct(F&& f) {
+    if constexpr (fits_inline<D>()) {
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+      ops_ = &kInlineOps<D>;
+    } else {
+      D* p = new D(std::forward<F>(f));
+      std::memcpy(buf_, &p, sizeof p);
+      ops_ = &kHeapOps<D>;
+    }
+  }
+
   struct Ops {
     void (*invoke)(void*);
     void (*relocate)(void* dst, void* src);  // null: memcpy is enough

@@ -18,7 +18,7 @@ class Simulator {
   template <class F>
   void schedule(Time at, F&& f, Priority p = Priority::kModel) {
     check_not_past(at);
-    (void)queue_.push(at, p, Handler(std::forward<F>(f)));
+    (void)queue_.push(at, p, std::forward<F>(f));
   }
   // Runs `f` after `delay` (>= 0).
   template <class F>
@@ -29,7 +29,7 @@ class Simulator {
   template <class F>
   EventHandle schedule_cancellable(Time at, F&& f, Priority p = Priority::kModel) {
     check_not_past(at);
-    return queue_.push(at, p, Handler(std::forward<F>(f)));
+    return queue_.push(at, p, std::forward<F>(f));
   }
   // True if the event had not run yet and now never will.
   bool cancel(EventHandle& h) { return queue_.cancel(h); }

@@ -1,0 +1,116 @@
+#include "workloads/model_zoo.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "sim/error.hpp"
+#include "sim/nearest.hpp"
+#include "workloads/graph_builder.hpp"
+#include "workloads/training_step.hpp"
+#include "workloads/zoo/zoo.hpp"
+
+namespace workloads {
+
+namespace {
+
+using Generator = std::function<TensorId(GraphBuilder&, TensorId image, std::int64_t classes)>;
+
+struct ModelEntry {
+  const char* name;
+  int image_size;
+  Generator build;
+};
+
+const std::vector<ModelEntry>& entries() {
+  static const std::vector<ModelEntry> kModels{
+      {"resnet50", 224,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::resnet(b, x, {3, 4, 6, 3}, k);
+       }},
+      {"resnet101", 224,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::resnet(b, x, {3, 4, 23, 3}, k);
+       }},
+      {"inception_v3", 299,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) { return zoo::inception_v3(b, x, k); }},
+      {"nasnet_a_mobile", 224,  // NASNet-A 4 @ 1056
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::nasnet_a(b, x,
+                              {.num_cells = 4,
+                               .penultimate_filters = 1056,
+                               .stem_filters = 32,
+                               .skip_reduction = false},
+                              k);
+       }},
+      {"nasnet_a_large", 331,  // NASNet-A 6 @ 4032
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::nasnet_a(b, x,
+                              {.num_cells = 6,
+                               .penultimate_filters = 4032,
+                               .stem_filters = 96,
+                               .skip_reduction = true},
+                              k);
+       }},
+      {"mobilenet_v2", 224,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) { return zoo::mobilenet_v2(b, x, k); }},
+      {"efficientnet_b0", 224,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::efficientnet(b, x, 1.0, 1.0, k);
+       }},
+      {"efficientnet_b5", 456,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::efficientnet(b, x, 1.6, 2.2, k);
+       }},
+  };
+  return kModels;
+}
+
+const ModelEntry& lookup(const std::string& name) {
+  for (const auto& e : entries())
+    if (name == e.name) return e;
+  const auto names = model_names();
+  throw sim::InputError(fmt::format("unknown model '{}'{}; known: {}", name,
+                                    sim::did_you_mean(name, names), fmt::join(names, ", ")));
+}
+
+void check_range(const char* what, int value, int lo, int hi) {
+  if (value < lo || value > hi)
+    throw sim::InputError(
+        fmt::format("model option '{}' must be in [{}, {}], got {}", what, lo, hi, value));
+}
+
+}  // namespace
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> out;
+  for (const auto& e : entries()) out.emplace_back(e.name);
+  return out;
+}
+
+int default_image_size(const std::string& name) {
+  return lookup(name).image_size;
+}
+
+OpGraph make_model(const std::string& name, const ModelOptions& options) {
+  const ModelEntry& entry = lookup(name);
+  // Generous bounds: they exist to turn absurd sizes into errors before allocating anything.
+  check_range("batch", options.batch, 1, 1 << 20);
+  check_range("image_size", options.image_size, 0, 8192);
+  check_range("num_classes", options.num_classes, 1, 1 << 24);
+  const int size = options.image_size == 0 ? entry.image_size : options.image_size;
+
+  GraphBuilder b(name, options.dtype);
+  const TensorId image = b.input("image", {options.batch, 3, size, size});
+  TensorId logits;
+  try {
+    logits = entry.build(b, image, options.num_classes);
+  } catch (const sim::InputError& e) {
+    throw sim::InputError(fmt::format("{} at {}x{}: {}", name, size, size, e.what()));
+  }
+  OpGraph g = std::move(b.graph());
+  if (options.training) append_training_step(g, logits);
+  return g;
+}
+
+}  // namespace workloads

@@ -1,0 +1,36 @@
+#pragma once
+// The CNN model zoo: op graphs of the networks the GPU-scheduling papers run (Nimble's eight),
+// with their real architectures and layer shapes, at any batch and input size, for inference or
+// for one training step (forward, backward, optimizer).
+//
+// Inference graphs end at the logits [N, num_classes] (no softmax, as torchvision models).
+// Training graphs add softmax cross-entropy against a `labels` input, the backward pass and an
+// SGD-momentum update per parameter tensor (training_step.hpp).
+
+#include <string>
+#include <vector>
+
+#include "workloads/op_graph.hpp"
+
+namespace workloads {
+
+struct ModelOptions {
+  int batch = 1;
+  int image_size = 0;  // 0: the model's default (224; Inception-v3 299, NASNet-A large 331,
+                       // EfficientNet-B5 456)
+  int num_classes = 1000;
+  DType dtype = DType::fp32;
+  bool training = false;
+};
+
+// Unknown names and out-of-range options throw sim::InputError (with a did-you-mean for names).
+OpGraph make_model(const std::string& name, const ModelOptions& options = {});
+
+// resnet50, resnet101, inception_v3, nasnet_a_mobile, nasnet_a_large, mobilenet_v2,
+// efficientnet_b0, efficientnet_b5.
+std::vector<std::string> model_names();
+
+// The input size the model was published with.
+int default_image_size(const std::string& name);
+
+}  // namespace workloads

@@ -1,0 +1,43 @@
+#pragma once
+// The model generators behind make_model (model_zoo.hpp), one file per family. Each adds the
+// forward network to a builder, starting at `image` [N, 3, H, W], and returns the logits
+// [N, num_classes]. Architectures follow the papers; where implementations differ the file
+// says which one it follows, so the parameter counts can be checked against it.
+
+#include <cstdint>
+#include <vector>
+
+#include "workloads/graph_builder.hpp"
+
+namespace workloads::zoo {
+
+// He et al. 2016, bottleneck ResNets as in torchvision (stride on the 3x3 conv, "v1.5").
+// `blocks`: bottleneck blocks per stage, {3, 4, 6, 3} for ResNet-50, {3, 4, 23, 3} for 101.
+TensorId resnet(GraphBuilder& b, TensorId image, const std::vector<int>& blocks,
+                std::int64_t num_classes);
+
+// Szegedy et al. 2016, as in torchvision, without the auxiliary classifier.
+TensorId inception_v3(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+
+// Zoph et al. 2018, NASNet-A "N @ P" as in Keras applications / TF-slim.
+struct NasnetConfig {
+  int num_cells = 4;                        // N: normal cells per stack
+  std::int64_t penultimate_filters = 1056;  // P: channels before the classifier
+  std::int64_t stem_filters = 32;
+  bool skip_reduction = false;  // large: the cell after a reduction reads the one before it
+};
+TensorId nasnet_a(GraphBuilder& b, TensorId image, const NasnetConfig& cfg,
+                  std::int64_t num_classes);
+
+// Sandler et al. 2018, width 1.0, as in torchvision.
+TensorId mobilenet_v2(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+
+// Tan & Le 2019, the B0 MBConv table scaled by width and depth multipliers, as in torchvision.
+TensorId efficientnet(GraphBuilder& b, TensorId image, double width_mult, double depth_mult,
+                      std::int64_t num_classes);
+
+// Channel rounding shared by MobileNetV2 and EfficientNet: the nearest multiple of `divisor`,
+// never more than 10% below `value`.
+std::int64_t make_divisible(double value, int divisor = 8);
+
+}  // namespace workloads::zoo
