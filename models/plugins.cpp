@@ -1,9 +1,9 @@
 #include "models/plugins.hpp"
 
+#include "models/kernel_cost.hpp"
+
 namespace models {
 
-void register_models_plugins(sim::PluginCatalog& /*catalog*/) {
-  // No families yet: they arrive with the models that use them (see the open issues).
-}
+void register_models_plugins(sim::PluginCatalog& catalog) { register_roofline_cost(catalog); }
 
 }  // namespace models

@@ -70,7 +70,19 @@ void FairShare::remove_flow(FlowId f) {
 void FairShare::set_cap(FlowId f, double cap) {
   if (!(cap > 0)) throw std::invalid_argument("fair share: cap must be > 0");
   Flow& fl = flows_.at(f);
+  if (fl.cap == cap) return;
   fl.cap = cap;
+  if (!fl.dirty) {
+    fl.dirty = true;
+    dirty_flows_.push_back(f);
+  }
+}
+
+void FairShare::set_weight(FlowId f, double weight) {
+  if (!(weight > 0)) throw std::invalid_argument("fair share: weight must be > 0");
+  Flow& fl = flows_.at(f);
+  if (fl.weight == weight) return;
+  fl.weight = weight;
   if (!fl.dirty) {
     fl.dirty = true;
     dirty_flows_.push_back(f);

@@ -31,6 +31,7 @@ class FairShare {
   FlowId add_flow(std::span<const ResourceId> path, double cap = kUncapped, double weight = 1.0);
   void remove_flow(FlowId f);
   void set_cap(FlowId f, double cap);
+  void set_weight(FlowId f, double weight);
   bool active(FlowId f) const { return f < flows_.size() && flows_[f].active; }
 
   // Recomputes rates where something changed; returns the flows whose rate changed (valid until

@@ -1,0 +1,66 @@
+#pragma once
+// An immutable description of one GPU model (as Akita separates Spec from State), read once from
+// configs/gpus/<name>.yaml and validated there. Every value in the presets names its source.
+
+#include <cstdint>
+#include <string>
+
+#include "sim/config.hpp"
+#include "sim/time.hpp"
+#include "workloads/kernel.hpp"
+
+namespace models {
+
+struct SmLimits {
+  int max_threads = 2048;
+  int max_warps = 64;
+  int max_ctas = 32;
+  int registers = 65536;
+  int max_registers_per_thread = 255;
+  std::int64_t shared_memory = 0;       // per SM, bytes
+  std::int64_t max_shared_per_cta = 0;  // bytes
+  int fp32_lanes = 64;
+  int tensor_cores = 4;
+};
+
+// Fractions of the datasheet peaks that tuned kernels reach, measured by microbenchmarks
+// (STREAM-like copies for DRAM, cuBLAS GEMMs for compute). Calibrated once per GPU.
+struct Efficiency {
+  double fp32 = 0.85;
+  double tensor = 0.70;
+  double dram = 0.85;
+  double l2 = 0.80;
+};
+
+struct GpuSpec {
+  std::string name;
+  std::string architecture;
+  int sm_count = 0;
+  sim::Frequency clock;  // boost clock: the peaks below are quoted at it
+  SmLimits sm;
+  // Whole-GPU dense peaks, operations per second (0: the GPU has no such mode).
+  double fp64 = 0, fp32 = 0, fp16_tensor = 0, bf16_tensor = 0, tf32_tensor = 0, int8_tensor = 0;
+  std::uint64_t dram_capacity = 0;
+  double dram_bandwidth = 0;  // bytes/s
+  std::uint64_t l2_size = 0;
+  double l2_bandwidth = 0;    // bytes/s
+  std::string host_link_kind;  // pcie | shared-memory
+  double host_link_bandwidth = 0;
+  int concurrent_kernels = 128;
+  sim::Time launch_latency;   // host API call until the kernel can start on the device
+  sim::Time kernel_gap;       // device-side gap between dependent kernels on one stream
+  sim::Time cta_launch;       // per-CTA dispatch cost on an SM
+  Efficiency efficiency;
+
+  static GpuSpec from_config(const sim::Config& c);
+
+  // Peak operations per second of the whole GPU for a math unit and dtype; falls back to the
+  // FP32 cores when the GPU has no tensor mode for the dtype (e.g. bf16 on V100).
+  double peak(workloads::MathUnit unit, workloads::DType dtype) const;
+  // Achievable: peak x efficiency.
+  double achievable(workloads::MathUnit unit, workloads::DType dtype) const;
+  // The tensor-core peak for a dtype, 0 when the GPU has none.
+  double tensor_peak(workloads::DType dtype) const;
+};
+
+}  // namespace models

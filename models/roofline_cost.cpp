@@ -1,0 +1,47 @@
+// `kernel-cost: roofline` — a CTA's work from its FLOPs on its math unit and its DRAM and L2
+// bytes; the GPU model takes the max of compute and memory time under the shares it gets.
+
+#include <algorithm>
+
+#include "models/kernel_cost.hpp"
+
+namespace models {
+namespace {
+
+class RooflineCost final : public KernelCost {
+ public:
+  explicit RooflineCost(const sim::Config& c)
+      : warps_to_saturate_(static_cast<int>(c.get_int_in("warps_to_saturate", 1, 64, 8))),
+        fixed_(c.get_duration("cta_fixed", "0 ns")) {}
+
+  CtaWork cta_work(const GpuSpec& gpu, const workloads::KernelDesc& k) const override {
+    const double ctas = static_cast<double>(std::max<std::int64_t>(1, k.ctas()));
+    const double per_sm_rate = gpu.achievable(k.unit, k.dtype) / gpu.sm_count;
+    CtaWork w;
+    w.compute_seconds = k.flops / ctas / per_sm_rate;
+    // An SM hides latency with several warps per scheduler; a CTA with fewer warps than that
+    // cannot use the whole SM however idle it is.
+    const double warps = static_cast<double>((k.threads_per_cta() + 31) / 32);
+    w.sm_fraction = std::min(1.0, warps / warps_to_saturate_);
+    w.dram_bytes = k.dram_bytes / ctas;
+    w.l2_bytes = k.l2_bytes / ctas;
+    w.fixed = fixed_;
+    return w;
+  }
+
+ private:
+  int warps_to_saturate_;
+  sim::Time fixed_;
+};
+
+}  // namespace
+
+void register_roofline_cost(sim::PluginCatalog& c) {
+  kernel_costs(c).add(
+      "roofline", "FLOPs on the math unit vs DRAM/L2 bytes, under run-time SM and DRAM shares",
+      {{"warps_to_saturate", "int", "8", "warps a CTA needs to use a whole SM"},
+       {"cta_fixed", "duration", "0 ns", "latency added to every CTA"}},
+      [](const sim::Config& c) { return std::make_unique<RooflineCost>(c); });
+}
+
+}  // namespace models

@@ -1,0 +1,241 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "models/gpu.hpp"
+#include "models/host_runtime.hpp"
+#include "models/kernel_cost.hpp"
+#include "sim/config.hpp"
+
+using models::Gpu;
+using models::GpuSpec;
+using sim::Time;
+using workloads::KernelDesc;
+
+namespace {
+
+// A small, round-numbered GPU: 4 SMs, 1 TFLOP/s FP32 (250 GFLOP/s per SM), 100 GB/s DRAM.
+GpuSpec toy_gpu() {
+  GpuSpec g;
+  g.name = "toy";
+  g.sm_count = 4;
+  g.clock = sim::Frequency::ghz(1);
+  g.sm.max_threads = 2048;
+  g.sm.max_warps = 64;
+  g.sm.max_ctas = 16;
+  g.sm.registers = 65536;
+  g.sm.shared_memory = 96 << 10;
+  g.sm.max_shared_per_cta = 96 << 10;
+  g.fp32 = 1e12;
+  g.dram_bandwidth = 100e9;
+  g.l2_bandwidth = 1e15;
+  g.concurrent_kernels = 128;
+  g.launch_latency = Time::us(5);
+  g.kernel_gap = Time::us(1);
+  g.cta_launch = Time::zero();
+  g.efficiency = {1.0, 1.0, 1.0, 1.0};
+  return g;
+}
+
+sim::Config params(const char* yaml = "{}") { return sim::Config(sim::parse_yaml(yaml, "t"), ""); }
+
+// A compute-bound kernel: `ctas` CTAs of 256 threads (8 warps), each 250 MFLOP (1 ms on an SM
+// alone), with shared memory that allows `per_sm` CTAs per SM.
+KernelDesc compute_kernel(std::int64_t ctas, int per_sm = 1) {
+  KernelDesc k;
+  k.name = "compute";
+  k.grid = {ctas, 1, 1};
+  k.block = {256, 1, 1};
+  k.shared_mem_per_cta = (96 << 10) / per_sm;
+  k.flops = 250e6 * static_cast<double>(ctas);
+  return k;
+}
+
+KernelDesc memory_kernel(double bytes, std::int64_t ctas = 64) {
+  KernelDesc k;
+  k.name = "stream";
+  k.grid = {ctas, 1, 1};
+  k.block = {256, 1, 1};
+  k.dram_bytes = bytes;
+  return k;
+}
+
+struct Fixture {
+  sim::PluginCatalog catalog;
+  std::unique_ptr<models::KernelCost> cost;
+  sim::Simulator sim;
+  std::unique_ptr<Gpu> gpu;
+  explicit Fixture(GpuSpec spec = toy_gpu()) {
+    models::register_roofline_cost(catalog);
+    cost = models::kernel_costs(catalog).create("roofline", params());
+    gpu = std::make_unique<Gpu>(sim, spec, *cost);
+  }
+  Time run_one(const KernelDesc& k, const models::SmMask* mask = nullptr) {
+    Time done;
+    gpu->launch(k, [&] { done = sim.now(); }, mask);
+    sim.run();
+    return done;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("occupancy follows the tightest per-SM limit") {
+  const GpuSpec g = toy_gpu();
+  KernelDesc k = compute_kernel(1, 1);
+  CHECK(models::ctas_per_sm(g, k) == 1);  // shared memory
+  k.shared_mem_per_cta = 0;
+  CHECK(models::ctas_per_sm(g, k) == 8);  // threads: 2048 / 256
+  k.registers_per_thread = 128;           // 128 x 256 = 32768 registers per CTA
+  CHECK(models::ctas_per_sm(g, k) == 2);
+  k.block = {1024, 1, 1};
+  k.registers_per_thread = 32;
+  CHECK(models::ctas_per_sm(g, k) == 2);
+  k.block = {2048, 1, 1};
+  CHECK(models::ctas_per_sm(g, k) == 0);  // more than 1024 threads per CTA
+}
+
+TEST_CASE("wave quantization emerges from dispatch") {
+  // 1 CTA per SM, 4 SMs: 4 CTAs take one CTA time, 5 take two.
+  CHECK(Fixture().run_one(compute_kernel(4)) == Time::ms(1));
+  CHECK(Fixture().run_one(compute_kernel(5)) == Time::ms(2));
+  CHECK(Fixture().run_one(compute_kernel(8)) == Time::ms(2));
+  // 2 CTAs per SM share the SM: 8 CTAs still take 2 ms.
+  CHECK(Fixture().run_one(compute_kernel(8, 2)) == Time::ms(2));
+}
+
+TEST_CASE("an SM mask restricts a kernel to fewer SMs") {
+  const models::SmMask half{true, true, false, false};
+  CHECK(Fixture().run_one(compute_kernel(4), &half) == Time::ms(2));
+}
+
+TEST_CASE("kernels run concurrently when resources allow, up to the kernel limit") {
+  {
+    Fixture f;
+    Time a, b;
+    const KernelDesc k = compute_kernel(2);  // half the GPU each
+    f.gpu->launch(k, [&] { a = f.sim.now(); });
+    f.gpu->launch(k, [&] { b = f.sim.now(); });
+    f.sim.run();
+    CHECK(a == Time::ms(1));
+    CHECK(b == Time::ms(1));
+  }
+  {
+    GpuSpec one = toy_gpu();
+    one.concurrent_kernels = 1;
+    Fixture f(one);
+    Time b;
+    const KernelDesc k = compute_kernel(2);
+    f.gpu->launch(k, [] {});
+    f.gpu->launch(k, [&] { b = f.sim.now(); });
+    f.sim.run();
+    CHECK(b == Time::ms(2));
+  }
+}
+
+TEST_CASE("co-running memory-bound kernels share DRAM bandwidth") {
+  const KernelDesc k = memory_kernel(100e6);  // 1 ms alone at 100 GB/s
+  CHECK(Fixture().run_one(k).seconds() == doctest::Approx(1e-3).epsilon(0.01));
+  Fixture f;
+  Time a, b;
+  f.gpu->launch(k, [&] { a = f.sim.now(); });
+  f.gpu->launch(k, [&] { b = f.sim.now(); });
+  f.sim.run();
+  CHECK(a.seconds() == doctest::Approx(2e-3).epsilon(0.05));
+  CHECK(b.seconds() == doctest::Approx(2e-3).epsilon(0.05));
+  CHECK(f.gpu->dram_utilization(f.sim.now()) > 0.9);
+}
+
+TEST_CASE("a kernel that cannot fit on an SM is refused with a clear message") {
+  Fixture f;
+  KernelDesc k = compute_kernel(1);
+  k.shared_mem_per_cta = 200 << 10;
+  CHECK_THROWS_WITH_AS(f.gpu->launch(k, [] {}),
+                       doctest::Contains("does not fit on an SM"), std::invalid_argument);
+}
+
+TEST_CASE("host runtime: eager launches are host-bound for tiny kernels, graphs are not") {
+  std::vector<KernelDesc> kernels(10, compute_kernel(4));
+  for (auto& k : kernels) k.flops = 4 * 250e3;  // 1 us per kernel
+  models::HostCosts costs;
+  costs.per_op = Time::us(20);
+  costs.per_launch = Time::us(5);
+  costs.graph_launch = Time::us(10);
+  costs.graph_node = Time::ns(500);
+
+  models::HostProgram eager;
+  for (int i = 0; i < 10; ++i) {
+    eager.commands.push_back({models::HostCommand::Kind::work, Time::us(20)});
+    models::HostCommand l;
+    l.kind = models::HostCommand::Kind::launch;
+    l.kernel = i;
+    eager.commands.push_back(l);
+  }
+  models::HostProgram graph;
+  graph.graphs.push_back({});
+  for (int i = 0; i < 10; ++i) {
+    graph.graphs[0].kernels.push_back(i);
+    graph.graphs[0].deps.push_back(i ? std::vector<std::int32_t>{i - 1} : std::vector<std::int32_t>{});
+  }
+  models::HostCommand gl;
+  gl.kind = models::HostCommand::Kind::graph_launch;
+  gl.graph = 0;
+  graph.commands.push_back(gl);
+
+  auto run = [&](const models::HostProgram& p) {
+    Fixture f;
+    models::HostRuntime host(f.sim, *f.gpu, costs, kernels);
+    Time done;
+    host.run(p, [&] { done = f.sim.now(); });
+    f.sim.run();
+    CHECK(host.kernels_completed() == 10);
+    return done;
+  };
+  // Eager: the host issues one op per 25 us; the last kernel reaches the GPU 5 us after its
+  // launch call (at 245 us) and runs for 1 us.
+  CHECK(run(eager) == Time::us(10 * 25 - 5 + 5 + 1));
+  // Graph: reaches the device 5 us after the call starts (the 10 us call overlaps), then
+  // 10 x (0.5 us node cost + 1 us kernel).
+  CHECK(run(graph) == Time::us(5 + 15));
+}
+
+TEST_CASE("events order work across streams") {
+  std::vector<KernelDesc> kernels{compute_kernel(4), compute_kernel(4)};
+  models::HostProgram p;
+  p.streams = 2;
+  p.events = 1;
+  using K = models::HostCommand::Kind;
+  auto cmd = [](K kind, std::int32_t stream, std::int32_t kernel, std::int32_t event) {
+    models::HostCommand c;
+    c.kind = kind;
+    c.stream = stream;
+    c.kernel = kernel;
+    c.event = event;
+    return c;
+  };
+  p.commands = {cmd(K::launch, 0, 0, -1), cmd(K::record, 0, -1, 0), cmd(K::wait, 1, -1, 0),
+                cmd(K::launch, 1, 1, -1)};
+  Fixture f;
+  models::HostRuntime host(f.sim, *f.gpu, models::HostCosts{}, kernels);
+  Time done;
+  host.run(p, [&] { done = f.sim.now(); });
+  f.sim.run();
+  // Without the wait both would share the GPU and end at 5 us + 2 ms; with it, back to back.
+  CHECK(done == Time::us(5) + Time::ms(2));
+}
+
+TEST_CASE("every GPU preset loads and validates") {
+  const std::filesystem::path dir = std::getenv("WARPSIM_CONFIG_PATH");
+  sim::ConfigLoader loader({dir});
+  for (const auto& name : loader.names("gpus")) {
+    CAPTURE(name);
+    auto root = loader.load(dir / "gpus" / (name + ".yaml"));
+    const GpuSpec g = GpuSpec::from_config(sim::Config(root, ""));
+    CHECK_NOTHROW(sim::check_unused(root));
+    CHECK(g.sm_count > 0);
+    CHECK(g.fp32 > 0);
+    CHECK(g.dram_bandwidth > 0);
+    CHECK(g.peak(workloads::MathUnit::tensor_core, workloads::DType::fp16) > g.fp32);
+  }
+}
