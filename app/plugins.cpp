@@ -1,5 +1,6 @@
 #include "app/plugins.hpp"
 
+#include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
 #include "interconnect/plugins.hpp"
 #include "models/plugins.hpp"
@@ -14,6 +15,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   interconnect::register_interconnect_plugins(catalog);
   schedulers::register_schedulers_plugins(catalog);
   register_transfers_experiment(catalog);
+  register_nimble_experiment(catalog);
 }
 
 }  // namespace app

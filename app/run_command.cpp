@@ -16,6 +16,7 @@ sim::ConfigLoader make_config_loader() {
   sim::ConfigLoader loader(config_search_dirs());
   loader.add_reference("gpu", "gpus");
   loader.add_reference("system", "systems");
+  loader.add_reference("host", "hosts");
   return loader;
 }
 

@@ -262,6 +262,8 @@ void Gpu::finish(std::uint32_t slot) {
 void Gpu::sample(sim::Time now) {
   const double busy = static_cast<double>(busy_sms_) / spec_.sm_count;
   if (busy != sm_busy_.current()) sm_busy_.set(now, busy);
+  const double any = busy_sms_ > 0 ? 1.0 : 0.0;
+  if (any != any_busy_.current()) any_busy_.set(now, any);
   const double dram = dram_.load(dram_res_) / dram_.capacity(dram_res_);
   if (dram != dram_util_.current()) dram_util_.set(now, dram);
   if (timeline_ && busy != last_busy_sample_) {

@@ -58,6 +58,8 @@ class Gpu {
   // Time-averaged fraction of SMs holding at least one CTA, and of DRAM bandwidth in use.
   double sm_busy(sim::Time now) const { return sm_busy_.average(now); }
   double dram_utilization(sim::Time now) const { return dram_util_.average(now); }
+  // Time-averaged fraction of time with at least one CTA on some SM.
+  double active(sim::Time now) const { return any_busy_.average(now); }
 
  private:
   struct Sm {
@@ -108,7 +110,7 @@ class Gpu {
   sim::FairShare dram_;
   sim::FairShare::ResourceId dram_res_ = 0;
   int busy_sms_ = 0;
-  sim::TimeWeighted sm_busy_, dram_util_;
+  sim::TimeWeighted sm_busy_, dram_util_, any_busy_;
   std::uint64_t kernels_done_ = 0, ctas_done_ = 0;
   sim::Stats* stats_ = nullptr;
   sim::TimelineWriter* timeline_ = nullptr;

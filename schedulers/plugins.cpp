@@ -1,9 +1,11 @@
 #include "schedulers/plugins.hpp"
 
+#include "schedulers/launch/launch_policy.hpp"
+
 namespace schedulers {
 
-void register_schedulers_plugins(sim::PluginCatalog& /*catalog*/) {
-  // No families yet: they arrive with the models that use them (see the open issues).
+void register_schedulers_plugins(sim::PluginCatalog& catalog) {
+  launch::register_launch_policies(catalog);
 }
 
 }  // namespace schedulers

@@ -273,6 +273,14 @@ Config::Config(NodePtr node, std::string path) : node_(std::move(node)), path_(s
   if (node_) node_->used = true;
 }
 
+Config Config::empty(const SourcePos& pos, std::string path) {
+  auto n = std::make_shared<ConfigNode>();
+  n->kind = Kind::kMap;
+  n->pos = pos;
+  n->key_pos = pos;
+  return Config(n, std::move(path));
+}
+
 std::string Config::child_path(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }

@@ -46,6 +46,8 @@ class Config {
  public:
   Config() = default;
   Config(std::shared_ptr<ConfigNode> node, std::string path);
+  // An empty map at `pos`: the parameters of a plugin named without any ("policies: [eager]").
+  static Config empty(const SourcePos& pos, std::string path);
 
   const std::string& path() const { return path_; }
   const SourcePos& pos() const { return node_->pos; }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../sim/temp_dir.hpp"
+#include "sim/stats.hpp"
 
 namespace fs = std::filesystem;
 using testing::read;
@@ -32,14 +33,16 @@ Result warpsim(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// The engine demo: fast, and exercises randomness (its arrivals), so determinism is visible.
+const std::string kTransfers = std::string(WARPSIM_SOURCE) + "/configs/experiments/transfers.yaml";
 const std::string kQuickstart = std::string(WARPSIM_SOURCE) + "/configs/experiments/quickstart.yaml";
 
 }  // namespace
 
-TEST_CASE("quickstart runs and writes a complete results folder") {
+TEST_CASE("a run writes a complete results folder") {
   TempDir d;
   const auto out = d.path() / "res";
-  const auto r = warpsim("run " + kQuickstart + " --out " + out.string() + " --timeline " +
+  const auto r = warpsim("run " + kTransfers + " --out " + out.string() + " --timeline " +
                          (d.path() / "t.json").string());
   CAPTURE(r.output);
   REQUIRE(r.code == 0);
@@ -61,7 +64,7 @@ TEST_CASE("quickstart runs and writes a complete results folder") {
 TEST_CASE("same seed: identical metrics and timeline bytes; another seed differs") {
   TempDir d;
   auto run = [&](const std::string& name, int seed) {
-    const auto r = warpsim("run " + kQuickstart + " --quiet --seed " + std::to_string(seed) +
+    const auto r = warpsim("run " + kTransfers + " --quiet --seed " + std::to_string(seed) +
                            " --out " + (d.path() / name).string() + " --timeline " +
                            (d.path() / (name + ".json")).string());
     REQUIRE(r.code == 0);
@@ -123,9 +126,9 @@ TEST_CASE("bad input exits 2 with a located message and writes nothing") {
 TEST_CASE("a failed run leaves the previous results untouched") {
   TempDir d;
   const auto out = d.path() / "res";
-  REQUIRE(warpsim("run " + kQuickstart + " --quiet --out " + out.string()).code == 0);
+  REQUIRE(warpsim("run " + kTransfers + " --quiet --out " + out.string()).code == 0);
   const std::string before = read(out / "metrics.json");
-  CHECK(warpsim("run " + kQuickstart + " --quiet --out " + out.string() +
+  CHECK(warpsim("run " + kTransfers + " --quiet --out " + out.string() +
                 " --set links.0.bandwidth=fast")
             .code == 2);
   CHECK(read(out / "metrics.json") == before);
@@ -159,4 +162,19 @@ TEST_CASE("--plugin adds an experiment from a shared library") {
   CHECK(l.output.find("libwarpsim_hello_plugin.so") != std::string::npos);
   // Without the plugin, the experiment is unknown.
   CHECK(warpsim("run " + f.string()).code == 2);
+}
+
+TEST_CASE("the README's quickstart: ResNet-50 on H100, nimble faster than eager") {
+  TempDir d;
+  const auto out = d.path() / "q";
+  const auto r = warpsim("run " + kQuickstart + " --out " + out.string() + " --timeline " +
+                         (d.path() / "q.json").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(read(out / "metrics.json"), "metrics.json");
+  CHECK(m.at("inference.resnet50.nimble.speedup_vs_eager") > 1.5);
+  CHECK(m.at("inference.resnet50.nimble.streams") > 1);
+  const std::string timeline = read(d.path() / "q.json");
+  CHECK(timeline.find("stream 1") != std::string::npos);
+  CHECK(timeline.find("SMs busy") != std::string::npos);
 }

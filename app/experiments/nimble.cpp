@@ -1,0 +1,218 @@
+#include "app/experiments/nimble.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <optional>
+
+#include "app/experiment.hpp"
+#include "app/experiments/dnn_runner.hpp"
+#include "models/kernel_cost.hpp"
+#include "workloads/lowering.hpp"
+#include "workloads/model_zoo.hpp"
+
+namespace app {
+namespace {
+
+struct Policy {
+  std::string name;
+  std::unique_ptr<schedulers::launch::LaunchPolicy> impl;
+  models::HostCosts costs;
+};
+
+class NimbleExperiment final : public Experiment {
+ public:
+  NimbleExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog)
+      : gpu_(models::GpuSpec::from_config(cfg.at("gpu"))) {
+    const sim::Config cost = cfg.at("kernel_cost");
+    cost_ = models::kernel_costs(catalog).create(cost.at("name"), cost);
+    dtype_ = workloads::parse_dtype(cfg.get_string("dtype", "fp32"));
+    const sim::Config host = cfg.at("host");
+    host.get_string("name", "");
+    auto& launch = schedulers::launch::launch_policies(catalog);
+    for (const sim::Config& p : cfg.seq("policies")) {
+      // A policy is a name, or a map {name: ..., <params>} under a label of its own.
+      Policy pol;
+      if (p.is_scalar()) {
+        pol.name = p.as_string();
+        pol.impl = launch.create(p, sim::Config::empty(p.pos(), p.path()));
+      } else {
+        pol.name = p.get_string("label", p.get_string("name"));
+        pol.impl = launch.create(p.at("name"), p);
+      }
+      pol.costs = host_costs(host, *pol.impl);
+      policies_.push_back(std::move(pol));
+    }
+    if (policies_.empty() || policies_.front().name != "eager")
+      cfg.at("policies").fail("the first policy must be 'eager' (speedups are relative to it)");
+    if (auto inf = cfg.find("inference")) {
+      inference_batch_ = static_cast<int>(inf->get_int_in("batch", 1, 4096, 1));
+      inference_models_ = inf->get_strings("models");
+      if (auto sizes = inf->find("image_size")) image_size_ = sizes->as_int();
+    }
+    if (auto tr = cfg.find("training")) {
+      training_models_ = tr->get_strings("models");
+      for (const sim::Config& b : tr->seq("batches"))
+        training_batches_.push_back(static_cast<int>(b.as_int()));
+      training_image_ = static_cast<int>(tr->get_int_in("image_size", 8, 1024, 32));
+      training_classes_ = static_cast<int>(tr->get_int_in("num_classes", 2, 100000, 10));
+    }
+    for (const auto& m : inference_models_) check_model(cfg, m);
+    for (const auto& m : training_models_) check_model(cfg, m);
+    if (auto pub = cfg.find("published")) {  // data to compare against, never used by the model
+      for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
+    }
+    timeline_run_ = cfg.get_string("timeline_run", "");
+  }
+
+  void run(RunContext& ctx) override {
+    workloads::LoweringOptions lo;
+    lo.arch_sm = arch_sm();
+    lo.tensor_cores = dtype_ != workloads::DType::fp32;
+    ctx.report += fmt::format("GPU {}, {} SMs; policies: {}.\n\n", gpu_.name, gpu_.sm_count,
+                              fmt::join(names(), ", "));
+    if (!inference_models_.empty()) {
+      ctx.report += fmt::format("## Inference, batch {}\n\n", inference_batch_);
+      table_header(ctx, "model");
+      for (const auto& m : inference_models_) {
+        workloads::ModelOptions mo;
+        mo.batch = inference_batch_;
+        mo.dtype = dtype_;
+        mo.image_size = static_cast<int>(image_size_);
+        const auto graph = workloads::lower_graph(workloads::make_model(m, mo), lo);
+        measure(ctx, fmt::format("inference.{}", m), m, graph);
+      }
+    }
+    if (!training_models_.empty()) {
+      ctx.report += fmt::format("\n## Training step, {}x{} input, {} classes\n\n", training_image_,
+                                training_image_, training_classes_);
+      table_header(ctx, "model, batch");
+      for (const auto& m : training_models_)
+        for (int b : training_batches_) {
+          workloads::ModelOptions mo;
+          mo.batch = b;
+          mo.dtype = dtype_;
+          mo.image_size = training_image_;
+          mo.num_classes = training_classes_;
+          mo.training = true;
+          const auto graph = workloads::lower_graph(workloads::make_model(m, mo), lo);
+          measure(ctx, fmt::format("training.{}.bs{}", m, b), fmt::format("{} bs{}", m, b), graph);
+        }
+    }
+    ctx.console << console_.str();
+  }
+
+ private:
+  void check_model(const sim::Config& cfg, const std::string& m) {
+    const auto all = workloads::model_names();
+    if (std::find(all.begin(), all.end(), m) == all.end())
+      cfg.fail(fmt::format("unknown model '{}'{}; known: {}", m, sim::did_you_mean(m, all),
+                           fmt::join(all, ", ")));
+  }
+
+  int arch_sm() const {
+    if (gpu_.architecture == "hopper") return 90;
+    if (gpu_.architecture == "ampere") return 80;
+    return 70;
+  }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> n;
+    for (const auto& p : policies_) n.push_back(p.name);
+    return n;
+  }
+
+  void table_header(RunContext& ctx, const char* first) {
+    std::string h = fmt::format("| {} | kernels |", first), sep = "|---|---|";
+    for (const auto& p : policies_) {
+      h += fmt::format(" {} (ms) |", p.name);
+      sep += "---|";
+    }
+    for (std::size_t i = 1; i < policies_.size(); ++i) {
+      h += fmt::format(" {} speedup | published |", policies_[i].name);
+      sep += "---|---|";
+    }
+    ctx.report += h + "\n" + sep + "\n";
+    console_ << fmt::format("{:<26}", first);
+    for (const auto& p : policies_) console_ << fmt::format(" {:>12}", p.name + " ms");
+    console_ << fmt::format(" {:>9}\n", "speedup");
+  }
+
+  void measure(RunContext& ctx, const std::string& key, const std::string& label,
+               const workloads::TaskGraph& graph) {
+    std::vector<DnnRun> runs;
+    for (const auto& p : policies_) {
+      const bool traced = ctx.timeline && timeline_run_ == key + "." + p.name;
+      runs.push_back(run_dnn(gpu_, *cost_, *p.impl, p.costs, graph,
+                             traced ? ctx.timeline : nullptr));
+      const DnnRun& r = runs.back();
+      const std::string k = fmt::format("{}.{}", key, p.name);
+      const bool training = key.starts_with("training");
+      ctx.stats.set(k + (training ? ".step_ms" : ".latency_ms"), r.latency.ms());
+      ctx.stats.set(k + ".gpu_idle", r.gpu_idle);
+      ctx.stats.set(k + ".streams", r.streams);
+      ctx.stats.set(k + ".speedup_vs_eager", runs.front().latency.seconds() / r.latency.seconds());
+      ctx.fingerprint ^= r.fingerprint + 0x9e3779b97f4a7c15ULL * runs.size();
+      ctx.end_time = std::max(ctx.end_time, r.latency);
+    }
+    ctx.stats.set(key + ".kernels", static_cast<double>(graph.kernels.size()));
+    // Multi-stream gain: single-stream graph replay over nimble, when both ran.
+    std::optional<std::size_t> g, n;
+    for (std::size_t i = 0; i < policies_.size(); ++i) {
+      if (policies_[i].name == "graph") g = i;
+      if (policies_[i].name == "nimble") n = i;
+    }
+    if (g && n)
+      ctx.stats.set(key + ".multistream_gain",
+                    runs[*g].latency.seconds() / runs[*n].latency.seconds());
+
+    std::string row = fmt::format("| {} | {} |", label, graph.kernels.size());
+    for (const auto& r : runs) row += fmt::format(" {:.3f} |", r.latency.ms());
+    for (std::size_t i = 1; i < runs.size(); ++i) {
+      const double s = runs.front().latency.seconds() / runs[i].latency.seconds();
+      auto pub = published_.find(key + "." + policies_[i].name);
+      row += fmt::format(" {:.2f} | {} |", s,
+                         pub == published_.end() ? "" : fmt::format("{:.2f}", pub->second));
+    }
+    ctx.report += row + "\n";
+    console_ << fmt::format("{:<26}", label);
+    for (const auto& r : runs) console_ << fmt::format(" {:>12.3f}", r.latency.ms());
+    console_ << fmt::format(" {:>8.2f}x\n",
+                            runs.front().latency.seconds() / runs.back().latency.seconds());
+  }
+
+  models::GpuSpec gpu_;
+  std::unique_ptr<models::KernelCost> cost_;
+  workloads::DType dtype_ = workloads::DType::fp32;
+  std::vector<Policy> policies_;
+  int inference_batch_ = 1;
+  std::int64_t image_size_ = 0;
+  std::vector<std::string> inference_models_, training_models_;
+  std::vector<int> training_batches_;
+  int training_image_ = 32, training_classes_ = 10;
+  std::map<std::string, double> published_;
+  std::string timeline_run_;
+  std::ostringstream console_;
+};
+
+}  // namespace
+
+void register_nimble_experiment(sim::PluginCatalog& catalog) {
+  experiments(catalog).add(
+      "nimble",
+      "DNN inference / training steps under launch policies (Nimble, NeurIPS 2020)",
+      {{"gpu", "gpu", "", "GPU preset (configs/gpus/)"},
+       {"host", "host", "", "host costs per framework mode (configs/hosts/)"},
+       {"kernel_cost", "map", "", "kernel-cost plugin: {name: roofline, ...}"},
+       {"policies", "list", "", "launch policies; the first must be eager"},
+       {"dtype", "string", "fp32", "fp32 | fp16 | bf16 | tf32"},
+       {"inference", "map", "", "batch, models, image_size (0: each model's default)"},
+       {"training", "map", "", "models, batches, image_size (32), num_classes (10)"},
+       {"published", "map", "", "published values by metric key, for report.md"},
+       {"timeline_run", "string", "", "which run the timeline shows, e.g. inference.resnet50.nimble"}},
+      [&catalog](const sim::Config& cfg) {
+        return std::make_unique<NimbleExperiment>(cfg, catalog);
+      });
+}
+
+}  // namespace app
