@@ -92,7 +92,7 @@ void Gpu::admit() {
     r.active = true;
     r.start = sim_.now();
     r.seq = seq_++;
-    order_.push_back(slot);
+    if (r.unplaced > 0) unplaced_.push_back(slot);
     ++running_count_;
     start(slot);
   }
@@ -103,16 +103,31 @@ void Gpu::start(std::uint32_t slot) {
     finish(slot);
     return;
   }
-  dispatch(all_sms_);
+  // Kernels started earlier and still waiting for room fit on no SM but one whose CTAs have
+  // just finished (released_sm_): every dispatch pass leaves each kernel it could not place
+  // fully with no room on any SM it scanned, and SMs only gain room in batch_done, which
+  // dispatches that SM right away. So only the new kernel needs a scan of every SM; the
+  // earlier ones need the released SM at most (scanning the rest would find no room).
+  const int released[1] = {released_sm_};
+  dispatch(all_sms_, slot,
+           released_sm_ >= 0 ? std::span<const int>(released) : std::span<const int>());
 }
 
 int Gpu::fit(const Sm& sm, const Running& r) const {
+  // Most calls find no room for even one CTA (a dispatch pass offers a freed SM to every kernel
+  // still waiting): comparisons answer that, the divisions run only when at least one fits.
+  const int free_threads = spec_.sm.max_threads - sm.threads;
+  const int free_warps = spec_.sm.max_warps - sm.warps;
+  const int free_registers = spec_.sm.registers - sm.registers;
+  const std::int64_t free_shared = spec_.sm.shared_memory - sm.shared;
+  if (sm.ctas >= spec_.sm.max_ctas || free_threads < r.threads || free_warps < r.warps ||
+      (r.registers > 0 && free_registers < r.registers) || (r.shared > 0 && free_shared < r.shared))
+    return 0;
   int n = spec_.sm.max_ctas - sm.ctas;
-  n = std::min(n, (spec_.sm.max_threads - sm.threads) / r.threads);
-  n = std::min(n, (spec_.sm.max_warps - sm.warps) / r.warps);
-  if (r.registers > 0) n = std::min(n, (spec_.sm.registers - sm.registers) / r.registers);
-  if (r.shared > 0)
-    n = std::min<int>(n, static_cast<int>((spec_.sm.shared_memory - sm.shared) / r.shared));
+  n = std::min(n, free_threads / r.threads);
+  n = std::min(n, free_warps / r.warps);
+  if (r.registers > 0) n = std::min(n, free_registers / r.registers);
+  if (r.shared > 0) n = std::min<int>(n, static_cast<int>(free_shared / r.shared));
   return std::max(n, 0);
 }
 
@@ -129,60 +144,92 @@ void Gpu::place(int s, std::uint32_t slot, std::int64_t n) {
   r.resident += n;
 }
 
-void Gpu::dispatch(const std::vector<int>& sms) {
-  struct Batch {
-    int sm;
-    std::uint32_t slot;
-    std::int64_t n;
-  };
-  std::vector<Batch> batches;
-  std::vector<int> eligible;
-  for (std::uint32_t slot : order_) {
+bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<const int> others) {
+  // Scratch vectors are members (dispatch never re-enters itself): no allocation per event.
+  std::vector<Batch>& batches = batches_;
+  std::vector<Eligible>& eligible = eligible_;
+  batches.clear();
+  std::size_t still_unplaced = 0;
+  for (std::size_t k = 0; k < unplaced_.size(); ++k) {
+    const std::uint32_t slot = unplaced_[k];
     Running& r = running_[slot];
-    if (!r.active || r.unplaced == 0) continue;
     eligible.clear();
-    for (int s : sms)
-      if ((r.mask.empty() || r.mask[static_cast<std::size_t>(s)]) &&
-          fit(sms_[static_cast<std::size_t>(s)], r) > 0)
-        eligible.push_back(s);
-    // Breadth-first: spread the remaining CTAs evenly over the SMs that can take them.
+    const std::span<const int> scan = fresh == kAll || slot == fresh ? sms : others;
+    for (int s : scan) {
+      if (!r.mask.empty() && !r.mask[static_cast<std::size_t>(s)]) continue;
+      const int room = fit(sms_[static_cast<std::size_t>(s)], r);
+      if (room > 0) eligible.push_back({s, room});
+    }
+    // Least-loaded SMs first (fewest resident warps, then index): a kernel arriving while others
+    // run spreads onto idle SMs before doubling up on busy ones.
+    if (eligible.size() > 1)
+      std::stable_sort(eligible.begin(), eligible.end(), [&](const Eligible& a, const Eligible& b) {
+        return sms_[static_cast<std::size_t>(a.sm)].warps <
+               sms_[static_cast<std::size_t>(b.sm)].warps;
+      });
+    // Breadth-first: spread the remaining CTAs evenly over the SMs that can take them. Only
+    // this kernel places CTAs on these SMs in this loop, and placing n of its CTAs lowers every
+    // limit in fit() by exactly n, so the room counted above stays exact as room - n.
     while (r.unplaced > 0 && !eligible.empty()) {
       const std::int64_t share =
           (r.unplaced + static_cast<std::int64_t>(eligible.size()) - 1) /
           static_cast<std::int64_t>(eligible.size());
       std::size_t keep = 0;
-      for (int s : eligible) {
-        const std::int64_t n =
-            std::min({static_cast<std::int64_t>(fit(sms_[static_cast<std::size_t>(s)], r)), share,
-                      r.unplaced});
+      for (Eligible e : eligible) {
+        const std::int64_t n = std::min({static_cast<std::int64_t>(e.room), share, r.unplaced});
+        const int s = e.sm;
         if (n > 0) {
           place(s, slot, n);
+          e.room -= static_cast<int>(n);
           if (!batches.empty() && batches.back().sm == s && batches.back().slot == slot)
             batches.back().n += n;
           else
             batches.push_back({s, slot, n});
         }
-        if (fit(sms_[static_cast<std::size_t>(s)], r) > 0) eligible[keep++] = s;
+        if (e.room > 0) eligible[keep++] = e;
         if (r.unplaced == 0) break;
       }
       eligible.resize(keep);
     }
+    if (r.unplaced > 0) unplaced_[still_unplaced++] = slot;
   }
-  if (batches.empty()) return;
-  // Shares first (every placement of this pass counts), then the batches' durations.
-  for (const Batch& b : batches) update_dram(b.slot);
+  unplaced_.resize(still_unplaced);
+  if (batches.empty()) return false;
+  // Shares first (every placement of this pass counts), then the batches' durations. A kernel's
+  // batches are contiguous and its residency is final here, so one update per kernel does what
+  // one per batch did (the repeats set the same cap and weight, which FairShare ignores).
+  for (std::size_t i = 0; i < batches.size(); ++i)
+    if (i == 0 || batches[i].slot != batches[i - 1].slot) update_dram(batches[i].slot);
   dram_.solve();
+  retime_memory();
   for (const Batch& b : batches) {
-    const sim::Time t = batch_time(b.sm, running_[b.slot]);
-    const int sm = b.sm;
-    const std::uint32_t slot = b.slot;
-    const std::int64_t n = b.n;
-    sim_.schedule_in(t, [this, sm, slot, n] { batch_done(sm, slot, n); });
+    std::uint32_t id;
+    if (free_states_.empty()) {
+      id = static_cast<std::uint32_t>(states_.size());
+      states_.emplace_back();
+    } else {
+      id = free_states_.back();
+      free_states_.pop_back();
+    }
+    Running& r = running_[b.slot];
+    BatchState& st = states_[id];
+    st = BatchState{};
+    st.sm = b.sm;
+    st.slot = b.slot;
+    st.n = b.n;
+    st.since = sim_.now() + spec_.cta_launch + r.work.fixed;
+    r.live.push_back(id);
+    sms_[static_cast<std::size_t>(b.sm)].live.push_back(id);
   }
+  // Residency changed on these SMs: every batch there runs at its new compute share.
+  int last = -1;
+  for (const Batch& b : batches)
+    if (b.sm != last) retime_sm(last = b.sm);
   sample(sim_.now());
+  return true;
 }
 
-sim::Time Gpu::batch_time(int s, const Running& r) {
+double Gpu::batch_seconds(int s, const Running& r) const {
   const CtaWork& w = r.work;
   const int resident_on_sm = sms_[static_cast<std::size_t>(s)].ctas;
   const double share = std::min(w.sm_fraction, 1.0 / resident_on_sm);
@@ -191,11 +238,39 @@ sim::Time Gpu::batch_time(int s, const Running& r) {
     const double l2_per_sm = spec_.l2_bandwidth * spec_.efficiency.l2 / spec_.sm_count;
     t = std::max(t, w.l2_bytes * resident_on_sm / l2_per_sm);
   }
-  if (w.dram_bytes > 0 && r.has_flow) {
-    const double per_cta = dram_.rate(r.dram_flow) / static_cast<double>(r.resident);
-    t = std::max(t, w.dram_bytes / per_cta);
+  if (w.dram_bytes > 0 && r.cta_rate > 0) t = std::max(t, w.dram_bytes / r.cta_rate);
+  return t;
+}
+
+void Gpu::time_batch(std::uint32_t id) {
+  BatchState& b = states_[id];
+  const double t = batch_seconds(b.sm, running_[b.slot]);
+  const double speed = t > 0 ? 1.0 / t : 0.0;
+  if (speed == b.speed && b.done.valid()) return;  // same speed: the completion still holds
+  const sim::Time now = sim_.now();
+  if (now > b.since) {  // bank the progress made at the old speed
+    b.progress = std::min(1.0, b.progress + b.speed * (now - b.since).seconds());
+    b.since = now;
   }
-  return spec_.cta_launch + w.fixed + sim::Time::ceil_seconds(t);
+  b.speed = speed;
+  sim_.cancel(b.done);
+  const sim::Time left =
+      speed > 0 ? sim::Time::ceil_seconds((1.0 - b.progress) / speed) : sim::Time::zero();
+  b.done = sim_.schedule_cancellable(b.since + left, [this, id] { batch_done(id); });
+}
+
+void Gpu::retime_sm(int s) {
+  for (std::uint32_t id : sms_[static_cast<std::size_t>(s)].live) time_batch(id);
+}
+
+void Gpu::retime_memory() {
+  for (Running& r : running_) {
+    if (!r.active || !r.has_flow || r.resident == 0) continue;
+    const double rate = dram_.rate(r.dram_flow) / static_cast<double>(r.resident);
+    if (rate == r.cta_rate) continue;
+    r.cta_rate = rate;
+    for (std::uint32_t id : r.live) time_batch(id);
+  }
 }
 
 void Gpu::update_dram(std::uint32_t slot) {
@@ -208,9 +283,12 @@ void Gpu::update_dram(std::uint32_t slot) {
     }
     return;
   }
-  // Demand: the rate this kernel's resident CTAs would pull at full compute speed.
+  // Demand: the rate this kernel's resident CTAs would pull at full compute speed, and no more
+  // than their warps can keep in flight (Little's law, from the cost model).
   const double fastest = std::max(r.work.compute_seconds / r.work.sm_fraction, 1e-15);
-  const double cap = static_cast<double>(r.resident) * r.work.dram_bytes / fastest;
+  double per_cta = r.work.dram_bytes / fastest;
+  if (r.work.max_dram_rate > 0) per_cta = std::min(per_cta, r.work.max_dram_rate);
+  const double cap = static_cast<double>(r.resident) * per_cta;
   const double weight = static_cast<double>(r.resident);
   if (!r.has_flow) {
     const sim::FairShare::ResourceId res[1] = {dram_res_};
@@ -222,10 +300,17 @@ void Gpu::update_dram(std::uint32_t slot) {
   }
 }
 
-void Gpu::batch_done(int s, std::uint32_t slot, std::int64_t n) {
+void Gpu::batch_done(std::uint32_t id) {
+  const BatchState b = states_[id];
+  free_states_.push_back(id);
+  const int s = b.sm;
+  const std::uint32_t slot = b.slot;
+  const std::int64_t n = b.n;
   Sm& sm = sms_[static_cast<std::size_t>(s)];
   {
     Running& r = running_[slot];
+    r.live.erase(std::find(r.live.begin(), r.live.end(), id));
+    sm.live.erase(std::find(sm.live.begin(), sm.live.end(), id));
     sm.ctas -= static_cast<int>(n);
     sm.threads -= static_cast<int>(n) * r.threads;
     sm.warps -= static_cast<int>(n) * r.warps;
@@ -236,15 +321,22 @@ void Gpu::batch_done(int s, std::uint32_t slot, std::int64_t n) {
     ctas_done_ += static_cast<std::uint64_t>(n);
     update_dram(slot);
   }
+  released_sm_ = s;  // until the dispatch below, the one SM with room nobody has looked at
   if (running_[slot].unplaced == 0 && running_[slot].resident == 0) finish(slot);
-  dispatch(std::vector<int>{s});
-  sample(sim_.now());
+  const int freed[1] = {s};
+  const bool placed = dispatch(freed);
+  released_sm_ = -1;
+  if (!placed) {
+    retime_sm(s);    // the CTAs left behind get the SM's freed share
+    dram_.solve();   // and a kernel's tail leaving frees DRAM for the others
+    retime_memory();
+    sample(sim_.now());
+  }
 }
 
 void Gpu::finish(std::uint32_t slot) {
   Running& r = running_[slot];
   r.active = false;
-  order_.erase(std::find(order_.begin(), order_.end(), slot));
   --running_count_;
   ++kernels_done_;
   if (timeline_ && r.track >= 0)
@@ -253,6 +345,7 @@ void Gpu::finish(std::uint32_t slot) {
                                               r.desc->grid.z)},
                          {"block", fmt::format("[{},{},{}]", r.desc->block.x, r.desc->block.y,
                                                r.desc->block.z)}});
+  if (observer_) observer_(*r.desc, r.start, sim_.now());
   Done done = std::move(r.on_done);
   free_slots_.push_back(slot);
   admit();  // a queued launch takes the freed concurrent-kernel slot

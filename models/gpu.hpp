@@ -14,6 +14,7 @@
 #include <deque>
 #include <tuple>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ class Gpu {
   // Optional outputs. `track` in launch() is a thread id of `timeline_pid()`.
   void attach(sim::Stats* stats, sim::TimelineWriter* timeline);
   int timeline_pid() const { return pid_; }
+  // Optional observer, called as each kernel completes (before its on_done) with the time it
+  // started (took a concurrent-kernel slot) and now. For tests and tools; one at a time.
+  using KernelObserver =
+      std::function<void(const workloads::KernelDesc&, sim::Time start, sim::Time end)>;
+  void on_kernel(KernelObserver observer) { observer_ = std::move(observer); }
 
   // Runs `k` from now, or when one of the concurrent-kernel slots frees up. `on_done` runs when
   // its last CTA finishes. The kernel descriptor must outlive the run.
@@ -65,35 +71,68 @@ class Gpu {
   struct Sm {
     int threads = 0, warps = 0, ctas = 0, registers = 0;
     std::int64_t shared = 0;
+    std::vector<std::uint32_t> live;  // ids of the batches on it
   };
   struct Running {
-    const workloads::KernelDesc* desc = nullptr;
-    CtaWork work;
-    Done on_done;
-    SmMask mask;
+    // What a dispatch pass reads for every waiting kernel first, together in one cache line.
     std::int64_t unplaced = 0;  // CTAs not yet on an SM
     std::int64_t resident = 0;  // CTAs on SMs now
     int threads = 0, warps = 0, registers = 0;  // per CTA (registers as allocated)
     std::int64_t shared = 0;
+    SmMask mask;
+    const workloads::KernelDesc* desc = nullptr;
+    CtaWork work;
+    Done on_done;
     sim::FairShare::FlowId dram_flow = 0;
     bool has_flow = false;
     bool active = false;
     sim::Time start;
     int track = -1;
     std::uint64_t seq = 0;  // launch order
+    double cta_rate = 0;    // DRAM bytes/s per resident CTA that its batches run at
+    std::vector<std::uint32_t> live;  // ids of its batches on SMs now
+  };
+  // CTAs of one kernel that started on one SM together and finish together. Their speed follows
+  // their shares as these change -- the SM's compute split among its resident CTAs, and the
+  // kernel's DRAM share -- with progress banked at each change, so co-running kernels neither
+  // over- nor under-use the hardware (a duration fixed at dispatch would, systematically).
+  struct BatchState {
+    int sm = 0;
+    std::uint32_t slot = 0;
+    std::int64_t n = 0;
+    double progress = 0;  // fraction done at `since`
+    double speed = 0;     // fraction per second
+    sim::Time since;      // progress starts after the fixed launch cost
+    sim::EventHandle done;
+  };
+  struct Batch {  // CTAs of one kernel placed on one SM together
+    int sm;
+    std::uint32_t slot;
+    std::int64_t n;
+  };
+  struct Eligible {  // an SM with room for `room` more CTAs of the kernel being dispatched
+    int sm;
+    int room;
   };
 
   void admit();  // starts queued launches while concurrent-kernel slots are free
   void start(std::uint32_t slot);
-  // Places CTAs of running kernels on the SMs in `sms` (in order) while they fit.
-  void dispatch(const std::vector<int>& sms);
+  // Places CTAs of running kernels on the SMs in `sms` (in order) while they fit; whether it
+  // placed any (it then sampled the utilization stats). With `fresh`, only that kernel scans
+  // `sms`; the others scan `others` (see start()).
+  static constexpr std::uint32_t kAll = ~std::uint32_t{0};
+  bool dispatch(std::span<const int> sms, std::uint32_t fresh = kAll,
+                std::span<const int> others = {});
   int fit(const Sm& sm, const Running& r) const;
   void place(int sm, std::uint32_t slot, std::int64_t n);
-  void batch_done(int sm, std::uint32_t slot, std::int64_t n);
+  void batch_done(std::uint32_t batch);
+  void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
+  void retime_sm(int sm);                 // after residency on the SM changed
+  void retime_memory();                   // after DRAM shares changed
   void finish(std::uint32_t slot);
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
-  sim::Time batch_time(int sm, const Running& r);
+  double batch_seconds(int sm, const Running& r) const;  // at the current shares
 
   sim::Simulator& sim_;
   GpuSpec spec_;
@@ -103,17 +142,25 @@ class Gpu {
   std::vector<int> all_sms_;
   std::vector<Running> running_;          // slots, reused
   std::vector<std::uint32_t> free_slots_;
-  std::vector<std::uint32_t> order_;      // active slots in launch order
+  // Running kernels with CTAs not yet on an SM, in launch order: the only ones a dispatch pass
+  // can place (kernels whose CTAs are all placed just wait for them).
+  std::vector<std::uint32_t> unplaced_;
+  std::vector<Batch> batches_;            // dispatch scratch
+  std::vector<Eligible> eligible_;        // dispatch scratch
+  std::vector<BatchState> states_;        // batches on SMs, by id (slots reused)
+  std::vector<std::uint32_t> free_states_;
   std::deque<std::pair<const workloads::KernelDesc*, std::tuple<Done, SmMask, int>>> waiting_;
   std::size_t running_count_ = 0;
   std::uint64_t seq_ = 0;
   sim::FairShare dram_;
   sim::FairShare::ResourceId dram_res_ = 0;
   int busy_sms_ = 0;
+  int released_sm_ = -1;  // an SM whose CTAs finished and that no dispatch has looked at yet
   sim::TimeWeighted sm_busy_, dram_util_, any_busy_;
   std::uint64_t kernels_done_ = 0, ctas_done_ = 0;
   sim::Stats* stats_ = nullptr;
   sim::TimelineWriter* timeline_ = nullptr;
+  KernelObserver observer_;
   int pid_ = -1;
   double last_busy_sample_ = -1;
 };

@@ -25,6 +25,8 @@ GpuSpec GpuSpec::from_config(const sim::Config& c) {
   g.sm.max_shared_per_cta = static_cast<std::int64_t>(sm.get_size("max_shared_per_cta"));
   g.sm.fp32_lanes = static_cast<int>(sm.get_int_in("fp32_lanes", 1, 1024));
   g.sm.tensor_cores = static_cast<int>(sm.get_int_in("tensor_cores", 0, 64, 0));
+  g.sm.bytes_in_flight_per_warp =
+      static_cast<std::int64_t>(sm.get_size("bytes_in_flight_per_warp", "1 KiB"));
   if (g.sm.max_shared_per_cta > g.sm.shared_memory)
     sm.at("max_shared_per_cta").fail("exceeds the SM's shared memory");
 
@@ -43,6 +45,7 @@ GpuSpec GpuSpec::from_config(const sim::Config& c) {
   g.dram_bandwidth = m.get_bandwidth("bandwidth");
   g.l2_size = m.get_size("l2_size");
   g.l2_bandwidth = m.get_bandwidth("l2_bandwidth");
+  g.dram_latency = m.get_duration("latency", "500 ns");
 
   const sim::Config h = c.at("host_link");
   g.host_link_kind = h.get_string("kind");

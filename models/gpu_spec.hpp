@@ -21,6 +21,9 @@ struct SmLimits {
   std::int64_t max_shared_per_cta = 0;  // bytes
   int fp32_lanes = 64;
   int tensor_cores = 4;
+  // Memory-level parallelism: bytes one warp keeps in flight to DRAM. With the DRAM latency
+  // this caps what a CTA can draw (Little's law): a small grid cannot use the whole bus.
+  std::int64_t bytes_in_flight_per_warp = 1024;
 };
 
 // Fractions of the datasheet peaks that tuned kernels reach, measured by microbenchmarks
@@ -44,6 +47,7 @@ struct GpuSpec {
   double dram_bandwidth = 0;  // bytes/s
   std::uint64_t l2_size = 0;
   double l2_bandwidth = 0;    // bytes/s
+  sim::Time dram_latency;     // load-to-use latency of a DRAM access
   std::string host_link_kind;  // pcie | shared-memory
   double host_link_bandwidth = 0;
   int concurrent_kernels = 128;

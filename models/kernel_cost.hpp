@@ -17,6 +17,7 @@ struct CtaWork {
   double compute_seconds = 0;  // alone on an SM, at the achievable rate of its math unit
   double sm_fraction = 1;      // largest share of an SM one CTA can use (few warps: less)
   double dram_bytes = 0;
+  double max_dram_rate = 0;    // bytes/s one CTA can draw at most (0: no limit)
   double l2_bytes = 0;
   sim::Time fixed;             // latency not covered by throughput (pipeline fill, sync)
 };

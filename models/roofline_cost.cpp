@@ -24,6 +24,10 @@ class RooflineCost final : public KernelCost {
     const double warps = static_cast<double>((k.threads_per_cta() + 31) / 32);
     w.sm_fraction = std::min(1.0, warps / warps_to_saturate_);
     w.dram_bytes = k.dram_bytes / ctas;
+    // Little's law: a CTA's warps keep a bounded number of bytes in flight for one DRAM latency.
+    if (gpu.dram_latency > sim::Time::zero())
+      w.max_dram_rate = warps * static_cast<double>(gpu.sm.bytes_in_flight_per_warp) /
+                        gpu.dram_latency.seconds();
     w.l2_bytes = k.l2_bytes / ctas;
     w.fixed = fixed_;
     return w;

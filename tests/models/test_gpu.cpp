@@ -226,7 +226,9 @@ TEST_CASE("events order work across streams") {
 }
 
 TEST_CASE("every GPU preset loads and validates") {
-  const std::filesystem::path dir = std::getenv("WARPSIM_CONFIG_PATH");
+  const char* env = std::getenv("WARPSIM_CONFIG_PATH");  // set by meson test
+  REQUIRE(env != nullptr);
+  const std::filesystem::path dir = env;
   sim::ConfigLoader loader({dir});
   for (const auto& name : loader.names("gpus")) {
     CAPTURE(name);
