@@ -101,8 +101,10 @@ const std::vector<FairShare::FlowId>& FairShare::solve() {
   ++stamp_;
   // Collect each affected component by breadth-first search over flows and resources, seeded
   // in a fixed order so the result never depends on anything but the inputs.
-  std::vector<FlowId> comp_flows;
-  std::vector<ResourceId> comp_res;
+  std::vector<FlowId>& comp_flows = comp_flows_;
+  std::vector<ResourceId>& comp_res = comp_res_;
+  comp_flows.clear();
+  comp_res.clear();
   auto visit_resource = [&](ResourceId r) {
     if (resources_[r].mark == stamp_) return;
     resources_[r].mark = stamp_;
@@ -136,19 +138,18 @@ const std::vector<FairShare::FlowId>& FairShare::solve() {
 
 void FairShare::fill(const std::vector<FlowId>& flows, const std::vector<ResourceId>& resources) {
   // Remaining capacity and unfrozen weight per resource (indexed through a local map).
-  struct Local {
-    double remaining;
-    double weight;
-  };
-  std::vector<Local> local(resources.size());
+  std::vector<Local>& local = local_;
+  local.assign(resources.size(), Local{});
   std::vector<std::uint32_t>& slot = slot_;  // resource -> local index
   if (slot.size() < resources_.size()) slot.resize(resources_.size(), 0);
   for (std::size_t i = 0; i < resources.size(); ++i) {
     slot[resources[i]] = static_cast<std::uint32_t>(i);
     local[i] = {resources_[resources[i]].capacity, 0.0};
   }
-  std::vector<double> new_rate(flows.size(), 0.0);
-  std::vector<char> frozen(flows.size(), 0);
+  std::vector<double>& new_rate = new_rate_;
+  new_rate.assign(flows.size(), 0.0);
+  std::vector<char>& frozen = frozen_;
+  frozen.assign(flows.size(), 0);
   for (std::size_t i = 0; i < flows.size(); ++i)
     for (ResourceId r : flows_[flows[i]].path) local[slot[r]].weight += flows_[flows[i]].weight;
 

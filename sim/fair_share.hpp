@@ -65,7 +65,17 @@ class FairShare {
   std::vector<ResourceId> dirty_resources_;
   std::vector<FlowId> dirty_flows_;
   std::vector<FlowId> changed_;
-  std::vector<std::uint32_t> slot_;  // scratch: resource -> index in the component
+  // Scratch kept between solves, so a solve allocates nothing.
+  struct Local {
+    double remaining;
+    double weight;
+  };
+  std::vector<std::uint32_t> slot_;  // resource -> index in the component
+  std::vector<FlowId> comp_flows_;
+  std::vector<ResourceId> comp_res_;
+  std::vector<Local> local_;
+  std::vector<double> new_rate_;
+  std::vector<char> frozen_;
   std::uint32_t stamp_ = 0;
   std::size_t active_count_ = 0;
 };

@@ -166,7 +166,10 @@ TEST_CASE("host runtime: eager launches are host-bound for tiny kernels, graphs 
 
   models::HostProgram eager;
   for (int i = 0; i < 10; ++i) {
-    eager.commands.push_back({models::HostCommand::Kind::work, Time::us(20)});
+    models::HostCommand w;
+    w.kind = models::HostCommand::Kind::work;
+    w.duration = Time::us(20);
+    eager.commands.push_back(w);
     models::HostCommand l;
     l.kind = models::HostCommand::Kind::launch;
     l.kernel = i;
