@@ -319,23 +319,19 @@ void Gpu::batch_done(std::uint32_t id) {
     if (sm.ctas == 0) --busy_sms_;
     r.resident -= n;
     ctas_done_ += static_cast<std::uint64_t>(n);
+    update_dram(slot);
   }
   released_sm_ = s;  // until the dispatch below, the one SM with room nobody has looked at
-  const bool finished = running_[slot].unplaced == 0 && running_[slot].resident == 0;
-  if (finished) {
-    update_dram(slot);  // its flow leaves before anything its completion launches is placed
-    finish(slot);
-  }
+  if (running_[slot].unplaced == 0 && running_[slot].resident == 0) finish(slot);
   const int freed[1] = {s};
   const bool placed = dispatch(freed);
   released_sm_ = -1;
-  // The DRAM flow of the kernel that lost this batch is updated after the refill: in a steady
-  // wave the same kernel takes the SM back, its weight is unchanged, and nothing is re-solved.
-  if (!finished) update_dram(slot);
-  if (!placed) retime_sm(s);  // the CTAs left behind get the SM's freed share
-  dram_.solve();              // free when nothing changed
-  retime_memory();
-  if (!placed) sample(sim_.now());
+  if (!placed) {
+    retime_sm(s);    // the CTAs left behind get the SM's freed share
+    dram_.solve();   // and a kernel's tail leaving frees DRAM for the others
+    retime_memory();
+    sample(sim_.now());
+  }
 }
 
 void Gpu::finish(std::uint32_t slot) {
