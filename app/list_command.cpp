@@ -23,7 +23,7 @@ bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
                              p.default_value.empty() ? "" : " (default " + p.default_value + ")");
     }
   }
-  for (const char* folder : {"gpus", "systems", "experiments", "sweeps"}) {
+  for (const char* folder : {"gpus", "hosts", "systems", "experiments", "sweeps"}) {
     if (!family.empty() && family != folder) continue;
     const auto names = loader.names(folder);
     if (names.empty()) continue;
