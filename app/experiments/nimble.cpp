@@ -47,18 +47,16 @@ class NimbleExperiment final : public Experiment {
       cfg.at("policies").fail("the first policy must be 'eager' (speedups are relative to it)");
     if (auto inf = cfg.find("inference")) {
       inference_batch_ = static_cast<int>(inf->get_int_in("batch", 1, 4096, 1));
-      inference_models_ = inf->get_strings("models");
+      inference_models_ = read_models(inf->at("models"));
       if (auto sizes = inf->find("image_size")) image_size_ = sizes->as_int();
     }
     if (auto tr = cfg.find("training")) {
-      training_models_ = tr->get_strings("models");
+      training_models_ = read_models(tr->at("models"));
       for (const sim::Config& b : tr->seq("batches"))
         training_batches_.push_back(static_cast<int>(b.as_int()));
       training_image_ = static_cast<int>(tr->get_int_in("image_size", 8, 1024, 32));
       training_classes_ = static_cast<int>(tr->get_int_in("num_classes", 2, 100000, 10));
     }
-    for (const auto& m : inference_models_) check_model(cfg, m);
-    for (const auto& m : training_models_) check_model(cfg, m);
     if (auto pub = cfg.find("published")) {  // data to compare against, never used by the model
       for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
     }
@@ -103,11 +101,18 @@ class NimbleExperiment final : public Experiment {
   }
 
  private:
-  void check_model(const sim::Config& cfg, const std::string& m) {
+  // Model names from a list (or one name), each checked where it is written.
+  static std::vector<std::string> read_models(const sim::Config& list) {
     const auto all = workloads::model_names();
-    if (std::find(all.begin(), all.end(), m) == all.end())
-      cfg.fail(fmt::format("unknown model '{}'{}; known: {}", m, sim::did_you_mean(m, all),
-                           fmt::join(all, ", ")));
+    std::vector<std::string> out;
+    for (const sim::Config& item : list.is_scalar() ? std::vector<sim::Config>{list} : list.items()) {
+      const std::string m = item.as_string();
+      if (std::find(all.begin(), all.end(), m) == all.end())
+        item.fail(fmt::format("unknown model '{}'{}; known: {}", m, sim::did_you_mean(m, all),
+                              fmt::join(all, ", ")));
+      out.push_back(m);
+    }
+    return out;
   }
 
   int arch_sm() const {
