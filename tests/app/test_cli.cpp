@@ -1,5 +1,7 @@
 // End-to-end tests of the `warpsim` program: exit codes, results folders, determinism, plugins.
 #include <doctest/doctest.h>
+
+#include "../support/run_program.hpp"
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -8,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "../sim/temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 #include "sim/stats.hpp"
 
 namespace fs = std::filesystem;
@@ -17,20 +19,8 @@ using testing::TempDir;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr
-};
-
-Result warpsim(const std::string& args) {
-  const std::string cmd = std::string(WARPSIM_EXE) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+testing::ProgramResult warpsim(const std::string& args) {
+  return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
 }
 
 // The engine demo: fast, and exercises randomness (its arrivals), so determinism is visible.

@@ -1,6 +1,8 @@
 // End-to-end tests of `warpsim kernel`: the roofline bound, occupancy and waves it explains, its
 // JSON output, and its bad-input messages.
 #include <doctest/doctest.h>
+
+#include "../support/run_program.hpp"
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -14,20 +16,8 @@ namespace json = boost::json;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr
-};
-
-Result warpsim(const std::string& args) {
-  const std::string cmd = std::string(WARPSIM_EXE) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+testing::ProgramResult warpsim(const std::string& args) {
+  return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
 }
 
 // `warpsim kernel ARGS --json`, parsed; the run must succeed.

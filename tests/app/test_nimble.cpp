@@ -7,7 +7,8 @@
 #include <map>
 #include <string>
 
-#include "../sim/temp_dir.hpp"
+#include "../support/run_program.hpp"
+#include "../support/temp_dir.hpp"
 #include "sim/stats.hpp"
 
 namespace {
@@ -18,15 +19,10 @@ std::map<std::string, double> run_reduced() {
       std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
       "/configs/experiments/nimble.yaml --quiet --out " + (d.path() / "n").string() +
       " --set 'inference.models=[resnet50, inception_v3, nasnet_a_mobile, mobilenet_v2]'"
-      " --set 'training.models=[mobilenet_v2]' --set 'training.batches=[32, 128]' 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  CAPTURE(out);
-  REQUIRE(WEXITSTATUS(status) == 0);
+      " --set 'training.models=[mobilenet_v2]' --set 'training.batches=[32, 128]'";
+  const auto r = testing::run_program(cmd);
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
   return sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
 }
 

@@ -7,6 +7,7 @@
 #include "models/host_runtime.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/config.hpp"
+#include "../support/toy_gpu.hpp"
 
 using models::Gpu;
 using models::GpuSpec;
@@ -15,28 +16,7 @@ using workloads::KernelDesc;
 
 namespace {
 
-// A small, round-numbered GPU: 4 SMs, 1 TFLOP/s FP32 (250 GFLOP/s per SM), 100 GB/s DRAM.
-GpuSpec toy_gpu() {
-  GpuSpec g;
-  g.name = "toy";
-  g.sm_count = 4;
-  g.clock = sim::Frequency::ghz(1);
-  g.sm.max_threads = 2048;
-  g.sm.max_warps = 64;
-  g.sm.max_ctas = 16;
-  g.sm.registers = 65536;
-  g.sm.shared_memory = 96 << 10;
-  g.sm.max_shared_per_cta = 96 << 10;
-  g.fp32 = 1e12;
-  g.dram_bandwidth = 100e9;
-  g.l2_bandwidth = 1e15;
-  g.concurrent_kernels = 128;
-  g.launch_latency = Time::us(5);
-  g.kernel_gap = Time::us(1);
-  g.cta_launch = Time::zero();
-  g.efficiency = {1.0, 1.0, 1.0, 1.0};
-  return g;
-}
+GpuSpec toy_gpu() { return testing::toy_gpu(4); }
 
 sim::Config params(const char* yaml = "{}") { return sim::Config(sim::parse_yaml(yaml, "t"), ""); }
 

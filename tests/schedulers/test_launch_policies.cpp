@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/toy_gpu.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -37,27 +39,7 @@ using Edges = std::vector<std::pair<int, int>>;
 namespace {
 
 // 8 SMs, 1 TFLOP/s FP32 (125 GFLOP/s per SM), 100 GB/s DRAM, microsecond-scale launch costs.
-models::GpuSpec small_gpu() {
-  models::GpuSpec g;
-  g.name = "small";
-  g.sm_count = 8;
-  g.clock = sim::Frequency::ghz(1);
-  g.sm.max_threads = 2048;
-  g.sm.max_warps = 64;
-  g.sm.max_ctas = 16;
-  g.sm.registers = 65536;
-  g.sm.shared_memory = 96 << 10;
-  g.sm.max_shared_per_cta = 96 << 10;
-  g.fp32 = 1e12;
-  g.dram_bandwidth = 100e9;
-  g.l2_bandwidth = 1e15;
-  g.concurrent_kernels = 128;
-  g.launch_latency = Time::us(3);
-  g.kernel_gap = Time::us(1);
-  g.cta_launch = Time::zero();
-  g.efficiency = {1.0, 1.0, 1.0, 1.0};
-  return g;
-}
+models::GpuSpec small_gpu() { return testing::toy_gpu(8, Time::us(3)); }
 
 models::HostCosts host_costs() {
   models::HostCosts h;

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "sim/config.hpp"
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 using sim::Config;
 using sim::ConfigLoader;

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "greeter.hpp"
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include "sim/rng.hpp"
 #include "sim/stats.hpp"
 #include "sim/timeline.hpp"
-#include "temp_dir.hpp"
+#include "../support/temp_dir.hpp"
 
 using sim::Time;
 
