@@ -13,17 +13,21 @@
 
 namespace {
 
-std::map<std::string, double> run_reduced() {
+std::map<std::string, double> run_nimble(const std::string& overrides) {
   testing::TempDir d;
-  const std::string cmd =
-      std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
-      "/configs/experiments/nimble.yaml --quiet --out " + (d.path() / "n").string() +
-      " --set 'inference.models=[resnet50, inception_v3, nasnet_a_mobile, mobilenet_v2]'"
-      " --set 'training.models=[mobilenet_v2]' --set 'training.batches=[32, 128]'";
+  const std::string cmd = std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                          "/configs/experiments/nimble.yaml --quiet --out " +
+                          (d.path() / "n").string() + " " + overrides;
   const auto r = testing::run_program(cmd);
   CAPTURE(r.output);
   REQUIRE(r.code == 0);
   return sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
+}
+
+std::map<std::string, double> run_reduced() {
+  return run_nimble(
+      "--set 'inference.models=[resnet50, inception_v3, nasnet_a_mobile, mobilenet_v2]'"
+      " --set 'training.models=[mobilenet_v2]' --set 'training.batches=[32, 128]'");
 }
 
 }  // namespace
@@ -53,4 +57,26 @@ TEST_CASE("nimble: the orderings of card 1 emerge") {
   // Training gains shrink as the batch grows.
   CHECK(m.at("training.mobilenet_v2.bs32.nimble.speedup_vs_eager") >
         m.at("training.mobilenet_v2.bs128.nimble.speedup_vs_eager"));
+}
+
+// Suite `long`: the whole experiment as shipped (8 models, 9 training steps).
+TEST_CASE("nimble full: NASNet-A mobile gains most of all eight; training gains shrink") {
+  const auto m = run_nimble("");
+  const char* models[] = {"resnet50",       "resnet101",       "inception_v3",
+                          "nasnet_a_mobile", "nasnet_a_large",  "mobilenet_v2",
+                          "efficientnet_b0", "efficientnet_b5"};
+  const double nasnet = m.at("inference.nasnet_a_mobile.nimble.speedup_vs_eager");
+  for (const char* model : models) {
+    CAPTURE(model);
+    CHECK(m.at(std::string("inference.") + model + ".nimble.speedup_vs_eager") > 1.0);
+    CHECK(m.at(std::string("inference.") + model + ".nimble.speedup_vs_eager") <= nasnet);
+  }
+  for (const char* model : {"resnet50", "resnet101"})
+    CHECK(m.at(std::string("inference.") + model + ".multistream_gain") < 1.1);
+  for (const char* model : {"mobilenet_v2", "efficientnet_b0", "resnet50"}) {
+    CAPTURE(model);
+    const std::string k = std::string("training.") + model;
+    CHECK(m.at(k + ".bs32.nimble.speedup_vs_eager") > m.at(k + ".bs64.nimble.speedup_vs_eager"));
+    CHECK(m.at(k + ".bs64.nimble.speedup_vs_eager") > m.at(k + ".bs128.nimble.speedup_vs_eager"));
+  }
 }
