@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "../support/test_rand.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <boost/graph/adjacency_list.hpp>
@@ -31,18 +33,7 @@ Dag make_dag(int n, const Edges& edges) {
   return g;
 }
 
-// SplitMix64: the same sequence on every standard library.
-struct Rand {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
-  bool chance(double p) { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
-};
+using testing::Rand;
 
 // Random DAG with ids shuffled (so id order is not a topological order) and some duplicate
 // predecessor entries.
