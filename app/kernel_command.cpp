@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "app/run_command.hpp"
+#include "app/paths.hpp"
 #include "models/gpu.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
@@ -35,7 +35,7 @@ using workloads::KernelDesc;
 
 models::GpuSpec load_gpu(const KernelOptions& o) {
   if (o.gpu.empty()) throw sim::InputError("--gpu is required (a name in configs/gpus or a yaml)");
-  const sim::ConfigLoader loader = make_config_loader();
+  const sim::ConfigLoader loader = config_loader();
   const bool is_path =
       o.gpu.find('/') != std::string::npos || o.gpu.ends_with(".yaml") || o.gpu.ends_with(".yml");
   fs::path file;
@@ -59,12 +59,6 @@ models::GpuSpec load_gpu(const KernelOptions& o) {
   models::GpuSpec spec = models::GpuSpec::from_config(sim::Config(root, "").at("gpu"));
   sim::check_unused(root);
   return spec;
-}
-
-int arch_sm(const models::GpuSpec& g) {
-  if (g.architecture == "hopper") return 90;
-  if (g.architecture == "ampere") return 80;
-  return 70;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,49 +254,13 @@ Problem build_problem(const KernelOptions& o, DType dtype) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Occupancy: CTAs per SM and what limits it, from the SM's limits (the same rules as the GPU
-// model's dispatcher: registers are allocated per warp in units of 256).
+// Occupancy, from the GPU model's own rules; a kernel that cannot run is bad input here.
 
-struct Occupancy {
-  int ctas_per_sm = 0;
-  std::vector<std::string> limits;  // every resource at the minimum
-};
-
-Occupancy occupancy(const models::GpuSpec& g, const KernelDesc& k) {
-  constexpr int kWarp = 32, kRegisterUnit = 256;
-  const std::int64_t threads = k.threads_per_cta();
-  const std::int64_t warps = (threads + kWarp - 1) / kWarp;
-  const std::int64_t regs = (std::int64_t{k.registers_per_thread} * kWarp + kRegisterUnit - 1) /
-                            kRegisterUnit * kRegisterUnit * warps;
-  Occupancy o;
-  o.ctas_per_sm = models::ctas_per_sm(g, k);
-  if (o.ctas_per_sm == 0) {
-    std::string why;
-    if (threads > 1024 || threads > g.sm.max_threads)
-      why = fmt::format("{} threads per CTA", threads);
-    else if (k.registers_per_thread > g.sm.max_registers_per_thread)
-      why = fmt::format("{} registers per thread (at most {})", k.registers_per_thread,
-                        g.sm.max_registers_per_thread);
-    else if (k.shared_mem_per_cta > g.sm.max_shared_per_cta)
-      why = fmt::format("{} B of shared memory per CTA (at most {} B)", k.shared_mem_per_cta,
-                        g.sm.max_shared_per_cta);
-    else
-      why = fmt::format("{} registers per CTA (the SM has {})", regs, g.sm.registers);
-    throw sim::InputError(fmt::format("kernel '{}' cannot run on {}: {}", k.name, g.name, why));
-  }
-  const std::vector<std::pair<const char*, std::int64_t>> limits{
-      {"threads", g.sm.max_threads / threads},
-      {"warps", g.sm.max_warps / warps},
-      {"registers", regs > 0 ? g.sm.registers / regs : INT_MAX},
-      {"shared memory",
-       k.shared_mem_per_cta > 0 ? g.sm.shared_memory / k.shared_mem_per_cta : INT_MAX},
-      {"CTA slots", g.sm.max_ctas},
-  };
-  for (const auto& [name, n] : limits)
-    if (n == o.ctas_per_sm) o.limits.emplace_back(name);
-  if (o.limits.empty())
-    throw std::logic_error(fmt::format("occupancy of '{}': no limit gives the model's {} CTAs/SM",
-                                       k.name, o.ctas_per_sm));
+models::Occupancy runnable_occupancy(const models::GpuSpec& g, const KernelDesc& k) {
+  models::Occupancy o = models::occupancy(g, k);
+  if (o.ctas_per_sm == 0)
+    throw sim::InputError(fmt::format("kernel '{}' cannot run on {}: {}", k.name, g.name,
+                                      o.cannot_run));
   return o;
 }
 
@@ -350,7 +308,7 @@ std::string unit_name(const KernelDesc& k, const models::GpuSpec& g) {
 
 struct KernelReport {
   const KernelDesc* k = nullptr;
-  Occupancy occ;
+  models::Occupancy occ;
   std::int64_t ctas_per_wave = 0;
   std::int64_t waves = 0;
   double achievable_flops = 0, achievable_bw = 0;
@@ -368,9 +326,7 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
       o.cost, sim::Config::empty(sim::SourcePos{"--cost"}, "kernel_cost"));
   const Problem problem = build_problem(o, dtype);
 
-  workloads::LoweringOptions lo;
-  lo.arch_sm = arch_sm(spec);
-  lo.tensor_cores = dtype != DType::fp32;
+  const workloads::LoweringOptions lo = spec.lowering(dtype);
   const workloads::TaskGraph tasks = workloads::lower_graph(problem.graph, lo);
   if (tasks.kernels.empty())
     throw sim::InputError(fmt::format("--op {} launches no kernel", problem.op));
@@ -380,7 +336,7 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
     KernelReport& r = reports[i];
     const KernelDesc& k = tasks.kernels[i];
     r.k = &k;
-    r.occ = occupancy(spec, k);
+    r.occ = runnable_occupancy(spec, k);
     r.ctas_per_wave = std::int64_t{r.occ.ctas_per_sm} * spec.sm_count;
     r.waves = (k.ctas() + r.ctas_per_wave - 1) / r.ctas_per_wave;
     r.achievable_flops = spec.achievable(k.unit, k.dtype);

@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
-#include "app/run_command.hpp"
+#include "app/paths.hpp"
 
 namespace app {
 
 bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
                   std::ostream& out) {
-  const sim::ConfigLoader loader = make_config_loader();
+  const sim::ConfigLoader loader = config_loader();
   bool found = false;
   for (const sim::RegistryBase* f : catalog.families()) {
     if (!family.empty() && f->family() != family) continue;

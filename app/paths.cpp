@@ -40,4 +40,12 @@ std::vector<fs::path> config_search_dirs() {
   return dirs;
 }
 
+sim::ConfigLoader config_loader() {
+  sim::ConfigLoader loader(config_search_dirs());
+  loader.add_reference("gpu", "gpus");
+  loader.add_reference("system", "systems");
+  loader.add_reference("host", "hosts");
+  return loader;
+}
+
 }  // namespace app

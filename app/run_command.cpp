@@ -12,14 +12,6 @@
 namespace app {
 namespace fs = std::filesystem;
 
-sim::ConfigLoader make_config_loader() {
-  sim::ConfigLoader loader(config_search_dirs());
-  loader.add_reference("gpu", "gpus");
-  loader.add_reference("system", "systems");
-  loader.add_reference("host", "hosts");
-  return loader;
-}
-
 namespace {
 
 // Replaces `out` with the finished `tmp` folder; an earlier result is removed only after the
@@ -39,7 +31,7 @@ void publish(const fs::path& tmp, const fs::path& out) {
 }  // namespace
 
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console) {
-  const sim::ConfigLoader loader = make_config_loader();
+  const sim::ConfigLoader loader = config_loader();
   std::vector<std::string> overrides = opts.overrides;
   if (opts.seed) overrides.push_back(fmt::format("seed={}", *opts.seed));
   const auto root = loader.load(opts.scenario, overrides);

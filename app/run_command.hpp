@@ -27,9 +27,6 @@ struct RunResult {
   std::uint64_t fingerprint = 0;
 };
 
-// The loader every command uses: the config search dirs and reference keys (gpu: -> gpus/).
-sim::ConfigLoader make_config_loader();
-
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);
 
 }  // namespace app

@@ -94,8 +94,7 @@ int main(int argc, char** argv) {
     const auto params = sim::parse_yaml("{}", "roofline");
     const auto cost = models::kernel_costs(catalog).create("roofline", sim::Config(params, ""));
 
-    workloads::LoweringOptions lo;
-    lo.arch_sm = spec.architecture == "hopper" ? 90 : spec.architecture == "ampere" ? 80 : 70;
+    const workloads::LoweringOptions lo = spec.lowering(workloads::DType::fp16);
     std::vector<workloads::KernelDesc> mix;
     workloads::ModelOptions rn;
     rn.batch = 256;

@@ -73,8 +73,7 @@ int main(int argc, char** argv) {
     const auto cost = models::kernel_costs(catalog).create(
         "roofline", sim::Config(sim::parse_yaml("{}", "roofline"), ""));
 
-    workloads::LoweringOptions lo;
-    lo.arch_sm = spec.architecture == "hopper" ? 90 : spec.architecture == "ampere" ? 80 : 70;
+    const workloads::LoweringOptions lo = spec.lowering(workloads::DType::fp16);
     fmt::print("GPU {}, fp16 training step, host pytorch-xeon; best of {}\n", spec.name, repeat);
     fmt::print("{:<28} {:>7} {:>8} {:>10} {:>10} {:>11} {:>10} {:>8} {:>8} {:>16}\n", "model",
                "policy", "kernels", "step ms", "wall ms", "wall range", "sim / wall", "M ev/s",
@@ -92,7 +91,7 @@ int main(int argc, char** argv) {
       for (const std::string& pn : policy_names) {
         const auto policy = schedulers::launch::launch_policies(catalog).create(
             pn, sim::Config(sim::parse_yaml("{}", pn), ""));
-        const models::HostCosts costs = app::host_costs(host, *policy);
+        const models::HostCosts costs = models::HostCosts::for_mode(host, policy->host_mode());
         const auto t_plan = Clock::now();
         policy->plan(graph, costs);  // timed apart as well: run_dnn plans again
         const double plan_s = seconds_since(t_plan);

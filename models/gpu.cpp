@@ -8,37 +8,6 @@
 #include <stdexcept>
 
 namespace models {
-namespace {
-
-constexpr int kWarp = 32;
-constexpr int kRegisterUnit = 256;  // registers are allocated per warp in units of 256
-
-int warps_of(const workloads::KernelDesc& k) {
-  return static_cast<int>((k.threads_per_cta() + kWarp - 1) / kWarp);
-}
-
-int registers_of(const workloads::KernelDesc& k) {
-  const int per_warp =
-      (k.registers_per_thread * kWarp + kRegisterUnit - 1) / kRegisterUnit * kRegisterUnit;
-  return per_warp * warps_of(k);
-}
-
-}  // namespace
-
-int ctas_per_sm(const GpuSpec& gpu, const workloads::KernelDesc& k) {
-  const auto threads = k.threads_per_cta();
-  if (threads <= 0 || threads > 1024 || threads > gpu.sm.max_threads) return 0;
-  if (k.registers_per_thread > gpu.sm.max_registers_per_thread) return 0;
-  if (k.shared_mem_per_cta > gpu.sm.max_shared_per_cta) return 0;
-  int n = gpu.sm.max_ctas;
-  n = std::min<int>(n, gpu.sm.max_threads / static_cast<int>(threads));
-  n = std::min(n, gpu.sm.max_warps / warps_of(k));
-  const int regs = registers_of(k);
-  if (regs > 0) n = std::min(n, gpu.sm.registers / regs);
-  if (k.shared_mem_per_cta > 0)
-    n = std::min<int>(n, static_cast<int>(gpu.sm.shared_memory / k.shared_mem_per_cta));
-  return std::max(n, 0);
-}
 
 Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name)
     : sim_(sim), spec_(std::move(spec)), cost_(cost), name_(std::move(name)) {
@@ -47,18 +16,16 @@ Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string 
   dram_res_ = dram_.add_resource(name_ + ".dram", spec_.dram_bandwidth * spec_.efficiency.dram);
 }
 
-void Gpu::attach(sim::Stats* stats, sim::TimelineWriter* timeline) {
-  stats_ = stats;
+void Gpu::attach_timeline(sim::TimelineWriter* timeline) {
   timeline_ = timeline;
   if (timeline_) pid_ = timeline_->process(name_);
 }
 
 void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask, int track) {
-  if (ctas_per_sm(spec_, k) == 0)
-    throw std::invalid_argument(fmt::format(
-        "kernel '{}' cannot run on {}: a CTA of {} threads, {} registers/thread and {} B of "
-        "shared memory does not fit on an SM",
-        k.name, spec_.name, k.threads_per_cta(), k.registers_per_thread, k.shared_mem_per_cta));
+  if (const Occupancy o = occupancy(spec_, k); o.ctas_per_sm == 0)
+    throw std::invalid_argument(fmt::format("kernel '{}' cannot run on {}: a CTA does not fit on "
+                                            "an SM ({})",
+                                            k.name, spec_.name, o.cannot_run));
   if (mask && !mask->empty() && mask->size() != sms_.size())
     throw std::invalid_argument("SM mask size differs from the SM count");
   waiting_.emplace_back(&k, std::make_tuple(std::move(on_done), mask ? *mask : SmMask{}, track));
@@ -85,13 +52,13 @@ void Gpu::admit() {
     r.mask = std::move(std::get<1>(rest));
     r.track = std::get<2>(rest);
     r.unplaced = desc->ctas();
-    r.threads = static_cast<int>(desc->threads_per_cta());
-    r.warps = warps_of(*desc);
-    r.registers = registers_of(*desc);
-    r.shared = desc->shared_mem_per_cta;
+    const CtaFootprint f = footprint(*desc);
+    r.threads = f.threads;
+    r.warps = f.warps;
+    r.registers = f.registers;
+    r.shared = f.shared;
     r.active = true;
     r.start = sim_.now();
-    r.seq = seq_++;
     if (r.unplaced > 0) unplaced_.push_back(slot);
     ++running_count_;
     start(slot);

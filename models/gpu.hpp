@@ -2,24 +2,26 @@
 // One GPU: SMs with their resources, the CTA dispatcher, and DRAM shared among running kernels.
 //
 // A kernel is a grid of CTAs. CTAs go to SMs as registers, shared memory, warp and CTA slots
-// allow (occupancy follows from the launch shape), breadth-first across the SMs a kernel may
-// use, earliest-launched kernel first (the hardware's left-over policy for concurrent kernels).
-// CTAs placed on one SM together form a batch that finishes together: one event per batch, so
-// homogeneous waves cost one event per SM rather than one per CTA, and the answer is the
-// CTA-by-CTA one. A batch's duration is fixed when it starts, from the cost model's CTA work,
-// the SM's compute share (CTAs resident on the SM split it) and the kernel's DRAM share (kernels
-// resident on the GPU split DRAM bandwidth, max-min fair, through sim::FairShare).
+// allow (occupancy follows from the launch shape: occupancy.hpp), breadth-first across the SMs a
+// kernel may use, least-loaded SMs first, earliest-launched kernel first (the hardware's
+// left-over policy for concurrent kernels). CTAs placed on one SM together form a batch that
+// finishes together: one event per batch, so homogeneous waves cost one event per SM rather than
+// one per CTA, and the answer is the CTA-by-CTA one. A batch's speed comes from the cost model's
+// CTA work, the SM's compute share (CTAs resident on the SM split it) and the kernel's DRAM share
+// (kernels resident on the GPU split DRAM bandwidth, max-min fair, through sim::FairShare, each
+// CTA capped by the bytes its warps keep in flight); it is re-timed whenever a share changes.
 
 #include <cstdint>
 #include <deque>
-#include <tuple>
 #include <functional>
+#include <tuple>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
+#include "models/occupancy.hpp"
 #include "sim/fair_share.hpp"
 #include "sim/simulator.hpp"
 #include "sim/stats.hpp"
@@ -31,8 +33,6 @@ namespace models {
 // The SMs a kernel's context may use (MPS / partitioning). Empty: all SMs.
 using SmMask = std::vector<bool>;
 
-// CTAs of a launch shape that fit on one empty SM (0: the kernel cannot run on this GPU).
-int ctas_per_sm(const GpuSpec& gpu, const workloads::KernelDesc& k);
 
 class Gpu {
  public:
@@ -42,8 +42,8 @@ class Gpu {
   Gpu(const Gpu&) = delete;
   Gpu& operator=(const Gpu&) = delete;
 
-  // Optional outputs. `track` in launch() is a thread id of `timeline_pid()`.
-  void attach(sim::Stats* stats, sim::TimelineWriter* timeline);
+  // Optional timeline; `track` in launch() is a thread id of `timeline_pid()`.
+  void attach_timeline(sim::TimelineWriter* timeline);
   int timeline_pid() const { return pid_; }
   // Optional observer, called as each kernel completes (before its on_done) with the time it
   // started (took a concurrent-kernel slot) and now. For tests and tools; one at a time.
@@ -88,7 +88,6 @@ class Gpu {
     bool active = false;
     sim::Time start;
     int track = -1;
-    std::uint64_t seq = 0;  // launch order
     double cta_rate = 0;    // DRAM bytes/s per resident CTA that its batches run at
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
   };
@@ -151,14 +150,12 @@ class Gpu {
   std::vector<std::uint32_t> free_states_;
   std::deque<std::pair<const workloads::KernelDesc*, std::tuple<Done, SmMask, int>>> waiting_;
   std::size_t running_count_ = 0;
-  std::uint64_t seq_ = 0;
   sim::FairShare dram_;
   sim::FairShare::ResourceId dram_res_ = 0;
   int busy_sms_ = 0;
   int released_sm_ = -1;  // an SM whose CTAs finished and that no dispatch has looked at yet
   sim::TimeWeighted sm_busy_, dram_util_, any_busy_;
   std::uint64_t kernels_done_ = 0, ctas_done_ = 0;
-  sim::Stats* stats_ = nullptr;
   sim::TimelineWriter* timeline_ = nullptr;
   KernelObserver observer_;
   int pid_ = -1;

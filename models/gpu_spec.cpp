@@ -2,13 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace models {
 
 GpuSpec GpuSpec::from_config(const sim::Config& c) {
   GpuSpec g;
   g.name = c.get_string("name");
   g.architecture = c.get_string("architecture", "");
-  c.get_string("compute_capability", "");
+  if (c.has("compute_capability")) {
+    const sim::Config cc = c.at("compute_capability");
+    const double v = cc.as_double();
+    if (!(v >= 1 && v < 100)) cc.fail("expected a compute capability such as \"9.0\"");
+    g.sm_version = static_cast<int>(std::lround(v * 10));
+  }
   g.sm_count = static_cast<int>(c.get_int_in("sm_count", 1, 1024));
   const sim::Config clocks = c.at("clocks");
   g.clock = clocks.get_frequency("boost");
@@ -101,6 +108,13 @@ double GpuSpec::peak(workloads::MathUnit unit, workloads::DType dtype) const {
 double GpuSpec::achievable(workloads::MathUnit unit, workloads::DType dtype) const {
   const bool tensor = unit == workloads::MathUnit::tensor_core && tensor_peak(dtype) > 0;
   return peak(unit, dtype) * (tensor ? efficiency.tensor : efficiency.fp32);
+}
+
+workloads::LoweringOptions GpuSpec::lowering(workloads::DType dtype) const {
+  workloads::LoweringOptions o;
+  o.arch_sm = sm_version;
+  o.tensor_cores = dtype != workloads::DType::fp32;
+  return o;
 }
 
 }  // namespace models

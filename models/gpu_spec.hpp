@@ -8,6 +8,7 @@
 #include "sim/config.hpp"
 #include "sim/time.hpp"
 #include "workloads/kernel.hpp"
+#include "workloads/lowering.hpp"
 
 namespace models {
 
@@ -38,6 +39,7 @@ struct Efficiency {
 struct GpuSpec {
   std::string name;
   std::string architecture;
+  int sm_version = 70;  // compute capability as an integer: "9.0" -> 90
   int sm_count = 0;
   sim::Frequency clock;  // boost clock: the peaks below are quoted at it
   SmLimits sm;
@@ -65,6 +67,9 @@ struct GpuSpec {
   double achievable(workloads::MathUnit unit, workloads::DType dtype) const;
   // The tensor-core peak for a dtype, 0 when the GPU has none.
   double tensor_peak(workloads::DType dtype) const;
+  // How the libraries would lower ops for this GPU: its architecture's kernel families, tensor
+  // cores for every dtype but fp32 (as PyTorch's defaults).
+  workloads::LoweringOptions lowering(workloads::DType dtype) const;
 };
 
 }  // namespace models

@@ -17,6 +17,13 @@ HostCosts HostCosts::from_config(const sim::Config& c) {
   return h;
 }
 
+HostCosts HostCosts::for_mode(const sim::Config& host, const std::string& mode) {
+  host.get_string("name", "");
+  for (const std::string& m : host.keys())
+    if (m != "name") from_config(host.at(m));
+  return from_config(host.at(mode));
+}
+
 HostRuntime::HostRuntime(sim::Simulator& sim, Gpu& gpu, HostCosts costs,
                          std::span<const workloads::KernelDesc> kernels)
     : sim_(sim), gpu_(gpu), costs_(costs), kernels_(kernels) {}

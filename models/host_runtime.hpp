@@ -33,6 +33,9 @@ struct HostCosts {
 
   // Reads one mode (e.g. `eager:`) of a host config; absent keys cost nothing.
   static HostCosts from_config(const sim::Config& c);
+  // The costs of `mode` in a host file (configs/hosts/*.yaml). Every mode in it is read and
+  // checked, used or not, so a typo in any of them is reported.
+  static HostCosts for_mode(const sim::Config& host, const std::string& mode);
 };
 
 struct HostCommand {

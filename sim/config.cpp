@@ -320,10 +320,9 @@ Config Config::at(std::string_view key) const {
   std::vector<std::string> present;
   if (is_map())
     for (const auto& [k, v] : node_->entries) present.push_back(k);
-  const std::string hint = did_you_mean(key, present);
+  const std::string typo = nearest_name(key, present);  // a misspelt key that was given
   fail(fmt::format("missing required key '{}'{}", key,
-                   hint.empty() ? "" : fmt::format(" (found '{}' instead?)",
-                                                   nearest_name(key, present))));
+                   typo.empty() ? "" : fmt::format(" (found '{}' instead?)", typo)));
 }
 
 std::vector<Config> Config::items() const {

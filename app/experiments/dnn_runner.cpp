@@ -6,20 +6,12 @@
 
 namespace app {
 
-models::HostCosts host_costs(const sim::Config& host,
-                             const schedulers::launch::LaunchPolicy& policy) {
-  host.get_string("name", "");
-  for (const std::string& mode : host.keys())
-    if (mode != "name") models::HostCosts::from_config(host.at(mode));
-  return models::HostCosts::from_config(host.at(policy.host_mode()));
-}
-
 DnnRun run_dnn(const models::GpuSpec& spec, const models::KernelCost& cost,
                const schedulers::launch::LaunchPolicy& policy, const models::HostCosts& costs,
                const workloads::TaskGraph& graph, sim::TimelineWriter* timeline) {
   sim::Simulator sim;
   models::Gpu gpu(sim, spec, cost);
-  gpu.attach(nullptr, timeline);
+  gpu.attach_timeline(timeline);
   models::HostRuntime host(sim, gpu, costs, graph.kernels);
   host.attach_timeline(timeline);
   const models::HostProgram program = policy.plan(graph, costs);

@@ -27,10 +27,6 @@ struct DnnRun {
   std::uint64_t fingerprint = 0;
 };
 
-// The host costs of `policy`'s framework mode, from a host config (configs/hosts/*.yaml). Every
-// mode in the file is read and checked, used or not, so a typo in any of them is reported.
-models::HostCosts host_costs(const sim::Config& host, const schedulers::launch::LaunchPolicy& p);
-
 DnnRun run_dnn(const models::GpuSpec& gpu, const models::KernelCost& cost,
                const schedulers::launch::LaunchPolicy& policy, const models::HostCosts& costs,
                const workloads::TaskGraph& graph, sim::TimelineWriter* timeline = nullptr);

@@ -40,7 +40,7 @@ class NimbleExperiment final : public Experiment {
         pol.name = p.get_string("label", p.get_string("name"));
         pol.impl = launch.create(p.at("name"), p);
       }
-      pol.costs = host_costs(host, *pol.impl);
+      pol.costs = models::HostCosts::for_mode(host, pol.impl->host_mode());
       policies_.push_back(std::move(pol));
     }
     if (policies_.empty() || policies_.front().name != "eager")
@@ -64,9 +64,7 @@ class NimbleExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
-    workloads::LoweringOptions lo;
-    lo.arch_sm = arch_sm();
-    lo.tensor_cores = dtype_ != workloads::DType::fp32;
+    const workloads::LoweringOptions lo = gpu_.lowering(dtype_);
     ctx.report += fmt::format("GPU {}, {} SMs; policies: {}.\n\n", gpu_.name, gpu_.sm_count,
                               fmt::join(names(), ", "));
     if (!inference_models_.empty()) {
@@ -113,12 +111,6 @@ class NimbleExperiment final : public Experiment {
       out.push_back(m);
     }
     return out;
-  }
-
-  int arch_sm() const {
-    if (gpu_.architecture == "hopper") return 90;
-    if (gpu_.architecture == "ampere") return 80;
-    return 70;
   }
 
   std::vector<std::string> names() const {
