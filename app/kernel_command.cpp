@@ -11,6 +11,9 @@
 #include <map>
 #include <set>
 
+#include <CLI/CLI.hpp>
+#include <memory>
+
 #include "app/paths.hpp"
 #include "models/gpu.hpp"
 #include "models/gpu_spec.hpp"
@@ -475,6 +478,50 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
                        duration(total_s), total_flops / total_s / 1e12,
                        total_bytes / total_s / 1e9);
   return 0;
+}
+
+Command add_kernel_command(CLI::App& cli) {
+  auto opts = std::make_shared<KernelOptions>();
+  KernelOptions& kernel = *opts;
+  auto* sub = cli.add_subcommand(
+      "kernel", "predict one kernel's time and explain it (occupancy, waves, roofline bound)");
+  sub->add_option("--gpu", kernel.gpu, "a GPU in configs/gpus, or a GPU yaml")->required();
+  sub
+      ->add_option("--op", kernel.op,
+                   "gemm | conv | depthwise_conv | pool_max (pool) | pool_avg | elementwise")
+      ->capture_default_str();
+  sub->add_option("--dtype", kernel.dtype, "fp32 | fp16 | bf16 | tf32 | int8")
+      ->capture_default_str();
+  sub->add_option("--cost", kernel.cost, "kernel-cost plugin")->capture_default_str();
+  sub->add_option("--set", kernel.overrides, "override a GPU key: gpu.sm_count=100");
+  struct ShapeOption {
+    const char* flag;
+    std::optional<std::int64_t>* field;
+    const char* help;
+  };
+  for (const ShapeOption& o : {
+           ShapeOption{"--m", &kernel.m, "gemm: rows of A and of the output (4096)"},
+           {"--n", &kernel.n, "gemm: columns of B and of the output (4096)"},
+           {"--k", &kernel.k, "gemm: the inner dimension (4096)"},
+           {"--batch", &kernel.batch, "images (conv, pool), or batched GEMMs (1)"},
+           {"--in-channels", &kernel.in_channels, "conv, pool: input channels (64)"},
+           {"--out-channels", &kernel.out_channels, "conv: output channels (64)"},
+           {"--size", &kernel.size, "conv, pool: input height = width (56)"},
+           {"--kernel", &kernel.kernel, "conv, pool: window height = width (3)"},
+           {"--stride", &kernel.stride, "conv, pool: stride (1; pools 2)"},
+           {"--padding", &kernel.padding, "conv, pool: padding on each side (kernel / 2)"},
+           {"--elements", &kernel.elements, "elementwise: elements per operand (16777216)"},
+       })
+    sub->add_option_function<std::int64_t>(
+        o.flag, [field = o.field](const std::int64_t& v) { *field = v; }, o.help);
+  sub->add_option_function<std::string>(
+      "--function", [&kernel](const std::string& f) { kernel.function = f; },
+      "elementwise: add | sub | mul | div | max | min | neg (add)");
+  sub->add_flag("--json", kernel.json, "print one JSON object");
+
+  return {sub, [opts](sim::PluginCatalog& catalog, std::ostream& out) {
+            return kernel_command(*opts, catalog, out);
+          }};
 }
 
 }  // namespace app

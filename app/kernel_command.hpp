@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/command.hpp"
 #include "sim/registry.hpp"
 
 namespace app {
@@ -32,5 +33,8 @@ struct KernelOptions {
 // Prints the report to `out` and returns the exit code (0). Bad input (an unknown GPU, op,
 // dtype or cost model, a size <= 0, a shape that does not fit) throws sim::InputError.
 int kernel_command(const KernelOptions& opts, sim::PluginCatalog& catalog, std::ostream& out);
+
+// Declares `warpsim kernel` on the CLI.
+Command add_kernel_command(CLI::App& cli);
 
 }  // namespace app

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+#include <memory>
+
 #include "app/paths.hpp"
+#include "sim/error.hpp"
 
 namespace app {
 
@@ -31,6 +35,17 @@ bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
     out << fmt::format("{} (configs/{}/)\n  {}\n", folder, folder, fmt::join(names, "  "));
   }
   return found;
+}
+
+Command add_list_command(CLI::App& cli) {
+  auto family = std::make_shared<std::string>();
+  auto* sub = cli.add_subcommand("list", "list plugin families, their entries and configs");
+  sub->add_option("family", *family, "only this family (e.g. experiment, gpus)");
+  return {sub, [family](sim::PluginCatalog& catalog, std::ostream& out) {
+            if (!list_plugins(catalog, *family, out))
+              throw sim::InputError(fmt::format("nothing named '{}' to list", *family));
+            return kExitOk;
+          }};
 }
 
 }  // namespace app

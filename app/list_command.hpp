@@ -4,11 +4,15 @@
 #include <ostream>
 #include <string>
 
+#include "app/command.hpp"
 #include "sim/registry.hpp"
 
 namespace app {
 
 // Returns false when `family` names nothing known.
 bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family, std::ostream& out);
+
+// Declares `warpsim list` on the CLI.
+Command add_list_command(CLI::App& cli);
 
 }  // namespace app

@@ -5,8 +5,12 @@
 
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+#include <memory>
+
 #include "app/experiment.hpp"
 #include "app/paths.hpp"
+#include "sim/error.hpp"
 #include "sim/files.hpp"
 
 namespace app {
@@ -80,6 +84,23 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     fs::remove_all(tmp, ec);
     throw;
   }
+}
+
+Command add_run_command(CLI::App& cli) {
+  auto opts = std::make_shared<RunOptions>();
+  auto seed = std::make_shared<std::uint64_t>(0);
+  auto* sub = cli.add_subcommand("run", "run a scenario (an experiment YAML)");
+  sub->add_option("scenario", opts->scenario, "scenario YAML file")->required();
+  sub->add_option("--set", opts->overrides, "override a config key: a.b.c=value (repeatable)");
+  sub->add_option("--out", opts->out, "results folder (default results/<name>)");
+  sub->add_option("--timeline", opts->timeline, "write a Chrome/Perfetto trace JSON here");
+  auto* seed_opt = sub->add_option("--seed", *seed, "random seed (overrides the scenario)");
+  sub->add_flag("--quiet", opts->quiet, "print nothing on success");
+  return {sub, [opts, seed, seed_opt](sim::PluginCatalog& catalog, std::ostream& out) {
+            if (*seed_opt) opts->seed = *seed;
+            run_scenario(*opts, catalog, out);
+            return kExitOk;
+          }};
 }
 
 }  // namespace app

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/config.hpp"
+#include "app/command.hpp"
 #include "sim/registry.hpp"
 
 namespace app {
@@ -28,5 +29,8 @@ struct RunResult {
 };
 
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);
+
+// Declares `warpsim run` on the CLI.
+Command add_run_command(CLI::App& cli);
 
 }  // namespace app
