@@ -52,6 +52,8 @@ void Gpu::admit() {
     r.mask = std::move(std::get<1>(rest));
     r.track = std::get<2>(rest);
     r.unplaced = desc->ctas();
+    r.usable_sms = r.mask.empty() ? spec_.sm_count
+                                  : static_cast<int>(std::count(r.mask.begin(), r.mask.end(), true));
     const CtaFootprint f = footprint(*desc);
     r.threads = f.threads;
     r.warps = f.warps;
@@ -98,7 +100,17 @@ int Gpu::fit(const Sm& sm, const Running& r) const {
   return std::max(n, 0);
 }
 
-void Gpu::place(int s, std::uint32_t slot, std::int64_t n) {
+std::int64_t Gpu::waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass,
+                                   int room) const {
+  // The waves this SM would get if the CTAs left at the start of the pass were spread evenly
+  // over every SM the kernel may use, less one: the last full wave and the remainder are
+  // dispatched wave by wave, so the tail (its imbalance and partial wave) emerges as before.
+  const std::int64_t even = unplaced_at_pass / (static_cast<std::int64_t>(room) * r.usable_sms);
+  const std::int64_t waves = std::min(even - 1, r.unplaced / room);
+  return waves >= 2 ? waves : 1;
+}
+
+void Gpu::place(int s, std::uint32_t slot, std::int64_t n, std::int64_t waves) {
   Sm& sm = sms_[static_cast<std::size_t>(s)];
   Running& r = running_[slot];
   if (sm.ctas == 0) ++busy_sms_;
@@ -107,7 +119,7 @@ void Gpu::place(int s, std::uint32_t slot, std::int64_t n) {
   sm.warps += static_cast<int>(n) * r.warps;
   sm.registers += static_cast<int>(n) * r.registers;
   sm.shared += n * r.shared;
-  r.unplaced -= n;
+  r.unplaced -= n * waves;
   r.resident += n;
 }
 
@@ -122,6 +134,11 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     Running& r = running_[slot];
     eligible.clear();
     const std::span<const int> scan = fresh == kAll || slot == fresh ? sms : others;
+    // A kernel that fills an SM reserves its next waves there (waves_to_reserve): at each wave
+    // boundary it would refill the room it frees, as every kernel offered that SM before it in
+    // this pass found no room for one CTA.
+    const std::int64_t unplaced_at_pass = r.unplaced;
+    bool first_round = true;
     for (int s : scan) {
       if (!r.mask.empty() && !r.mask[static_cast<std::size_t>(s)]) continue;
       const int room = fit(sms_[static_cast<std::size_t>(s)], r);
@@ -146,17 +163,22 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
         const std::int64_t n = std::min({static_cast<std::int64_t>(e.room), share, r.unplaced});
         const int s = e.sm;
         if (n > 0) {
-          place(s, slot, n);
+          const std::int64_t waves = first_round && n == e.room
+                                         ? waves_to_reserve(r, unplaced_at_pass, e.room)
+                                         : 1;
+          place(s, slot, n, waves);
           e.room -= static_cast<int>(n);
-          if (!batches.empty() && batches.back().sm == s && batches.back().slot == slot)
+          if (waves == 1 && !batches.empty() && batches.back().sm == s &&
+              batches.back().slot == slot && batches.back().waves == 1)
             batches.back().n += n;
           else
-            batches.push_back({s, slot, n});
+            batches.push_back({s, slot, n, waves});
         }
         if (e.room > 0) eligible[keep++] = e;
         if (r.unplaced == 0) break;
       }
       eligible.resize(keep);
+      first_round = false;
     }
     if (r.unplaced > 0) unplaced_[still_unplaced++] = slot;
   }
@@ -167,8 +189,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
   // one per batch did (the repeats set the same cap and weight, which FairShare ignores).
   for (std::size_t i = 0; i < batches.size(); ++i)
     if (i == 0 || batches[i].slot != batches[i - 1].slot) update_dram(batches[i].slot);
-  dram_.solve();
-  retime_memory();
+  shares_changed();
   for (const Batch& b : batches) {
     std::uint32_t id;
     if (free_states_.empty()) {
@@ -184,15 +205,13 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     st.sm = b.sm;
     st.slot = b.slot;
     st.n = b.n;
+    st.waves = b.waves;
     st.since = sim_.now() + spec_.cta_launch + r.work.fixed;
     r.live.push_back(id);
     sms_[static_cast<std::size_t>(b.sm)].live.push_back(id);
   }
   // Residency changed on these SMs: every batch there runs at its new compute share.
-  int last = -1;
-  for (const Batch& b : batches)
-    if (b.sm != last) retime_sm(last = b.sm);
-  sample(sim_.now());
+  for (const Batch& b : batches) sm_changed(b.sm);
   return true;
 }
 
@@ -211,7 +230,12 @@ double Gpu::batch_seconds(int s, const Running& r) const {
 
 void Gpu::time_batch(std::uint32_t id) {
   BatchState& b = states_[id];
-  const double t = batch_seconds(b.sm, running_[b.slot]);
+  // Several waves: each after the first pays the CTA launch and fixed cost again.
+  const Running& r = running_[b.slot];
+  const double t = b.waves == 1 ? batch_seconds(b.sm, r)
+                                : static_cast<double>(b.waves) * batch_seconds(b.sm, r) +
+                                      static_cast<double>(b.waves - 1) *
+                                          (spec_.cta_launch + r.work.fixed).seconds();
   const double speed = t > 0 ? 1.0 / t : 0.0;
   if (speed == b.speed && b.done.valid()) return;  // same speed: the completion still holds
   const sim::Time now = sim_.now();
@@ -228,6 +252,35 @@ void Gpu::time_batch(std::uint32_t id) {
 
 void Gpu::retime_sm(int s) {
   for (std::uint32_t id : sms_[static_cast<std::size_t>(s)].live) time_batch(id);
+}
+
+void Gpu::sm_changed(int s) {
+  Sm& sm = sms_[static_cast<std::size_t>(s)];
+  if (sm.changed) return;
+  sm.changed = true;
+  changed_sms_.push_back(s);
+  shares_changed();
+}
+
+void Gpu::shares_changed() {
+  // Every batch completion and placement at one instant changes the shares; solving and timing
+  // once after all of them gives the same speeds from this instant on (no time passes in
+  // between) without re-timing every batch of a DRAM-bound kernel once per SM that turns over.
+  if (settle_pending_) return;
+  settle_pending_ = true;
+  sim_.schedule(sim_.now(), [this] { settle(); }, sim::Priority::kBandwidth);
+}
+
+void Gpu::settle() {
+  settle_pending_ = false;
+  dram_.solve();
+  retime_memory();
+  for (int s : changed_sms_) {
+    sms_[static_cast<std::size_t>(s)].changed = false;
+    retime_sm(s);  // new batches get their first completion here
+  }
+  changed_sms_.clear();
+  sample(sim_.now());
 }
 
 void Gpu::retime_memory() {
@@ -285,7 +338,7 @@ void Gpu::batch_done(std::uint32_t id) {
     sm.shared -= n * r.shared;
     if (sm.ctas == 0) --busy_sms_;
     r.resident -= n;
-    ctas_done_ += static_cast<std::uint64_t>(n);
+    ctas_done_ += static_cast<std::uint64_t>(n * b.waves);
     update_dram(slot);
   }
   released_sm_ = s;  // until the dispatch below, the one SM with room nobody has looked at
@@ -293,12 +346,8 @@ void Gpu::batch_done(std::uint32_t id) {
   const int freed[1] = {s};
   const bool placed = dispatch(freed);
   released_sm_ = -1;
-  if (!placed) {
-    retime_sm(s);    // the CTAs left behind get the SM's freed share
-    dram_.solve();   // and a kernel's tail leaving frees DRAM for the others
-    retime_memory();
-    sample(sim_.now());
-  }
+  if (!placed) sm_changed(s);  // the CTAs left behind get the SM's freed share
+  shares_changed();             // and a kernel's tail leaving frees DRAM for the others
 }
 
 void Gpu::finish(std::uint32_t slot) {

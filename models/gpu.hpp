@@ -6,7 +6,11 @@
 // kernel may use, least-loaded SMs first, earliest-launched kernel first (the hardware's
 // left-over policy for concurrent kernels). CTAs placed on one SM together form a batch that
 // finishes together: one event per batch, so homogeneous waves cost one event per SM rather than
-// one per CTA, and the answer is the CTA-by-CTA one. A batch's speed comes from the cost model's
+// one per CTA, and the answer is the CTA-by-CTA one. A kernel that fills an SM and has many
+// waves still to place reserves several back-to-back waves there in one batch (closed-form
+// homogeneous waves): alone on the GPU the answer is the CTA-by-CTA one to the picosecond; with
+// co-running kernels it differs by up to ~3% (docs/performance.md), because a kernel holding its
+// waves no longer grows into room that another kernel frees mid-wave. A batch's speed comes from the cost model's
 // CTA work, the SM's compute share (CTAs resident on the SM split it) and the kernel's DRAM share
 // (kernels resident on the GPU split DRAM bandwidth, max-min fair, through sim::FairShare, each
 // CTA capped by the bytes its warps keep in flight); it is re-timed whenever a share changes.
@@ -72,6 +76,7 @@ class Gpu {
     int threads = 0, warps = 0, ctas = 0, registers = 0;
     std::int64_t shared = 0;
     std::vector<std::uint32_t> live;  // ids of the batches on it
+    bool changed = false;             // listed in changed_sms_
   };
   struct Running {
     // What a dispatch pass reads for every waiting kernel first, together in one cache line.
@@ -89,6 +94,7 @@ class Gpu {
     sim::Time start;
     int track = -1;
     double cta_rate = 0;    // DRAM bytes/s per resident CTA that its batches run at
+    int usable_sms = 0;     // SMs its mask allows
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
   };
   // CTAs of one kernel that started on one SM together and finish together. Their speed follows
@@ -99,6 +105,7 @@ class Gpu {
     int sm = 0;
     std::uint32_t slot = 0;
     std::int64_t n = 0;
+    std::int64_t waves = 1;  // back-to-back waves of n CTAs this batch stands for
     double progress = 0;  // fraction done at `since`
     double speed = 0;     // fraction per second
     sim::Time since;      // progress starts after the fixed launch cost
@@ -108,6 +115,7 @@ class Gpu {
     int sm;
     std::uint32_t slot;
     std::int64_t n;
+    std::int64_t waves;
   };
   struct Eligible {  // an SM with room for `room` more CTAs of the kernel being dispatched
     int sm;
@@ -123,15 +131,21 @@ class Gpu {
   bool dispatch(std::span<const int> sms, std::uint32_t fresh = kAll,
                 std::span<const int> others = {});
   int fit(const Sm& sm, const Running& r) const;
-  void place(int sm, std::uint32_t slot, std::int64_t n);
+  void place(int sm, std::uint32_t slot, std::int64_t n, std::int64_t waves);
+  std::int64_t waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass, int room) const;
   void batch_done(std::uint32_t batch);
   void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
   void retime_sm(int sm);                 // after residency on the SM changed
   void retime_memory();                   // after DRAM shares changed
+  // Shares change many times at one instant (every SM that turns over); they are solved and the
+  // batches timed once, after all of them, in settle(), an event at the same instant.
+  void sm_changed(int sm);  // its residency changed
+  void shares_changed();
+  void settle();
   void finish(std::uint32_t slot);
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
-  double batch_seconds(int sm, const Running& r) const;  // at the current shares
+  double batch_seconds(int sm, const Running& r) const;  // one wave, at the current shares
 
   sim::Simulator& sim_;
   GpuSpec spec_;
@@ -152,6 +166,8 @@ class Gpu {
   std::size_t running_count_ = 0;
   sim::FairShare dram_;
   sim::FairShare::ResourceId dram_res_ = 0;
+  bool settle_pending_ = false;    // settle() is scheduled for this instant
+  std::vector<int> changed_sms_;  // SMs whose residency changed since the last settle()
   int busy_sms_ = 0;
   int released_sm_ = -1;  // an SM whose CTAs finished and that no dispatch has looked at yet
   sim::TimeWeighted sm_busy_, dram_util_, any_busy_;

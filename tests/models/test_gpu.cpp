@@ -85,6 +85,20 @@ TEST_CASE("wave quantization emerges from dispatch") {
   CHECK(Fixture().run_one(compute_kernel(8, 2)) == Time::ms(2));
 }
 
+TEST_CASE("many waves take one batch per SM, with the CTA-by-CTA answer") {
+  // 401 CTAs on 4 SMs at 1 CTA per SM: 101 waves of 1 ms (the last holds one CTA). The SMs
+  // reserve their waves in a few batches instead of one event per SM per wave.
+  Fixture f;
+  CHECK(f.run_one(compute_kernel(401)) == Time::ms(101));
+  CHECK(f.gpu->ctas_executed() == 401);
+  CHECK(f.sim.events_executed() < 100);
+  // 2 CTAs per SM share the SM, so a wave of 8 CTAs takes 2 ms: 800 CTAs take 200 ms, and
+  // twice as long on two SMs.
+  CHECK(Fixture().run_one(compute_kernel(800, 2)) == Time::ms(200));
+  const models::SmMask half{true, true, false, false};
+  CHECK(Fixture().run_one(compute_kernel(800, 2), &half) == Time::ms(400));
+}
+
 TEST_CASE("an SM mask restricts a kernel to fewer SMs") {
   const models::SmMask half{true, true, false, false};
   CHECK(Fixture().run_one(compute_kernel(4), &half) == Time::ms(2));
