@@ -86,9 +86,8 @@ fs::path write_slurm_job(const SweepPlan& plan, const std::vector<const PlannedP
   if (!opts.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", opts.partition);
   if (!opts.time.empty()) s += fmt::format("#SBATCH --time={}\n", opts.time);
   if (!opts.mem.empty()) s += fmt::format("#SBATCH --mem={}\n", opts.mem);
-  s += fmt::format("export WARPSIM_CONFIG_PATH={}\n",
-                   shell_quote(::getenv("WARPSIM_CONFIG_PATH") ? ::getenv("WARPSIM_CONFIG_PATH")
-                                                               : ""));
+  if (const char* configs = ::getenv("WARPSIM_CONFIG_PATH"))  // the tasks see the same configs
+    s += fmt::format("export WARPSIM_CONFIG_PATH={}\n", shell_quote(configs));
   s += "exec " + shell_quote(self_executable().string());
   for (const auto& p : opts.plugins) s += " --plugin " + shell_quote(p.string());
   s += " sweep " + shell_quote(fs::absolute(plan.spec().file).string()) + " --out " +

@@ -106,13 +106,12 @@ Assignments random_block(const Config& block) {
       if (kind == "int" && (lo != std::floor(lo) || hi != std::floor(hi)))
         range->fail("int bounds must be whole numbers");
       for (std::int64_t i = 0; i < samples; ++i) {
-        if (kind == "int")
-          drawn.push_back(number_text(
-              static_cast<double>(static_cast<std::int64_t>(lo) +
-                                  static_cast<std::int64_t>(rng.uniform_int(
-                                      0, static_cast<std::uint64_t>(hi - lo)))),
-              unit));
-        else if (kind == "uniform")
+        if (kind == "int") {
+          const std::int64_t v =
+              static_cast<std::int64_t>(lo) +
+              static_cast<std::int64_t>(rng.uniform_int(0, static_cast<std::uint64_t>(hi - lo)));
+          drawn.push_back(unit.empty() ? std::to_string(v) : fmt::format("{} {}", v, unit));
+        } else if (kind == "uniform")
           drawn.push_back(number_text(rng.uniform(lo, hi), unit));
         else
           drawn.push_back(
