@@ -7,11 +7,13 @@
 #include <iostream>
 #include <vector>
 
+#include "app/check_command.hpp"
 #include "app/command.hpp"
 #include "app/kernel_command.hpp"
 #include "app/list_command.hpp"
 #include "app/plugins.hpp"
 #include "app/run_command.hpp"
+#include "app/sweep_command.hpp"
 #include "sim/error.hpp"
 
 using app::kExitBadInput, app::kExitInternal, app::kExitOk;
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
       app::add_run_command(cli),
       app::add_list_command(cli),
       app::add_kernel_command(cli),
+      app::add_sweep_command(cli),
+      app::add_check_command(cli),
   };
 
   try {

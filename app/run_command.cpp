@@ -34,18 +34,27 @@ void publish(const fs::path& tmp, const fs::path& out) {
 
 }  // namespace
 
-RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console) {
+Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   const sim::ConfigLoader loader = config_loader();
   std::vector<std::string> overrides = opts.overrides;
   if (opts.seed) overrides.push_back(fmt::format("seed={}", *opts.seed));
-  const auto root = loader.load(opts.scenario, overrides);
-  const sim::Config cfg(root, "");
-
-  const std::string name = cfg.get_string("name", opts.scenario.stem().string());
+  Scenario s;
+  s.root = loader.load(opts.scenario, overrides);
+  const sim::Config cfg(s.root, "");
+  s.name = cfg.get_string("name", opts.scenario.stem().string());
   cfg.get_string("description", "");
-  const auto seed = static_cast<std::uint64_t>(cfg.get_int_in("seed", 0, INT64_MAX, 1));
-  auto experiment = experiments(catalog).create(cfg.at("experiment"), cfg);
-  sim::check_unused(root);  // every key was read by someone, or it is a mistake
+  s.seed = static_cast<std::uint64_t>(cfg.get_int_in("seed", 0, INT64_MAX, 1));
+  s.experiment = experiments(catalog).create(cfg.at("experiment"), cfg);
+  sim::check_unused(s.root);  // every key was read by someone, or it is a mistake
+  return s;
+}
+
+RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console) {
+  Scenario scenario = load_scenario(opts, catalog);
+  const auto& root = scenario.root;
+  const std::string& name = scenario.name;
+  const std::uint64_t seed = scenario.seed;
+  auto& experiment = scenario.experiment;
 
   const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
   const fs::path tmp = sim::temp_sibling(out);

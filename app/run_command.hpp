@@ -3,13 +3,15 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
 #include "app/command.hpp"
+#include "app/experiment.hpp"
+#include "sim/config.hpp"
 #include "sim/registry.hpp"
 
 namespace app {
@@ -27,6 +29,16 @@ struct RunResult {
   std::filesystem::path out;
   std::uint64_t fingerprint = 0;
 };
+
+// A scenario loaded with its overrides, every key checked, its experiment built: bad input has
+// been reported before any simulated time passes.
+struct Scenario {
+  std::shared_ptr<sim::ConfigNode> root;  // the resolved config, written as config.yaml
+  std::string name;
+  std::uint64_t seed = 1;
+  std::unique_ptr<Experiment> experiment;
+};
+Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog);
 
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);
 

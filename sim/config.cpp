@@ -266,6 +266,14 @@ std::string dump_yaml(const NodePtr& root) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string dump_yaml_flow(const ConfigNode& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  emit(out, node);
+  return out.c_str();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Config views
 

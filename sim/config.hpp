@@ -153,5 +153,7 @@ void apply_override(const std::shared_ptr<ConfigNode>& root, const std::string& 
 void check_unused(const std::shared_ptr<ConfigNode>& root);
 // YAML text of the tree, keys in their original order.
 std::string dump_yaml(const std::shared_ptr<ConfigNode>& root);
+// One-line YAML of a node ("[eager, nimble]", "{a: 1}"): a value as `--set k=<it>` takes it.
+std::string dump_yaml_flow(const ConfigNode& node);
 
 }  // namespace sim

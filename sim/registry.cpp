@@ -57,6 +57,7 @@ void PluginCatalog::load_plugin(const std::filesystem::path& library) {
   }
   attribute("built-in");
   libraries_->loaded.push_back(std::move(lib));
+  plugin_paths_.push_back(std::filesystem::absolute(library));
 }
 
 }  // namespace sim

@@ -127,12 +127,15 @@ class PluginCatalog {
 
   // Loads a shared library and calls its warpsim_register_plugins(*this).
   void load_plugin(const std::filesystem::path& library);
+  // The libraries loaded so far, absolute, in order (a sweep's workers load the same ones).
+  const std::vector<std::filesystem::path>& plugin_paths() const { return plugin_paths_; }
 
  private:
   std::map<std::string, std::unique_ptr<RegistryBase>> families_;
   std::string origin_ = "built-in";
   struct Libraries;
   std::unique_ptr<Libraries> libraries_;  // kept loaded while the catalog lives
+  std::vector<std::filesystem::path> plugin_paths_;
 };
 
 }  // namespace sim

@@ -1,0 +1,22 @@
+#pragma once
+// Runs a sweep's points on this machine: each point in its own forked worker process (a crash
+// or a bad point cannot take the others down), at most `jobs` at a time.
+
+#include <vector>
+
+#include "app/sweep_plan.hpp"
+#include "sim/registry.hpp"
+
+namespace app {
+
+struct LocalRunOptions {
+  int jobs = 1;
+  bool progress = true;  // draw progress on stderr
+};
+
+// Runs `points` (from plan.pending()); each ends as a complete folder or a recorded error.
+// Returns how many failed.
+std::size_t run_points_locally(const SweepPlan& plan, const std::vector<const PlannedPoint*>& points,
+                               const LocalRunOptions& opts, sim::PluginCatalog& catalog);
+
+}  // namespace app

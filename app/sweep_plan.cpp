@@ -1,0 +1,132 @@
+#include "app/sweep_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "app/paths.hpp"
+#include "sim/config.hpp"
+#include "sim/error.hpp"
+#include "sim/files.hpp"
+#include "sim/rng.hpp"
+#include "sim/stats.hpp"
+
+namespace app {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+SweepPlan::SweepPlan(const SweepSpec& spec, fs::path out) : spec_(spec), out_(std::move(out)) {
+  const sim::ConfigLoader loader = config_loader();
+  for (std::size_t i = 0; i < spec.points.size(); ++i) {
+    PlannedPoint p;
+    p.index = i;
+    p.point = &spec.points[i];
+    p.overrides = spec.points[i].overrides(spec.fixed);
+    if (spec.points[i].seed) p.overrides.push_back(fmt::format("seed={}", *spec.points[i].seed));
+    try {
+      const auto root = loader.load(spec.scenario, p.overrides);
+      p.hash = fmt::format("{:016x}", sim::stable_hash(sim::dump_yaml(root)));
+    } catch (const sim::InputError& e) {
+      throw sim::InputError(fmt::format("{}: point {} of {}: {}", spec.file.string(), i + 1,
+                                        spec.points.size(), e.what()));
+    }
+    points_.push_back(std::move(p));
+  }
+}
+
+fs::path SweepPlan::dir(const PlannedPoint& p) const { return out_ / "points" / p.hash; }
+fs::path SweepPlan::error_file(const PlannedPoint& p) const {
+  return out_ / "points" / (p.hash + ".error");
+}
+fs::path SweepPlan::log_file(const PlannedPoint& p) const {
+  return out_ / "points" / (p.hash + ".log");
+}
+bool SweepPlan::complete(const PlannedPoint& p) const {
+  return fs::is_regular_file(dir(p) / "metrics.json");
+}
+std::optional<std::string> SweepPlan::error(const PlannedPoint& p) const {
+  if (!fs::is_regular_file(error_file(p))) return std::nullopt;
+  return one_line(read_text(error_file(p)));
+}
+
+std::vector<const PlannedPoint*> SweepPlan::pending() const {
+  std::vector<const PlannedPoint*> out;
+  std::set<std::string> seen;
+  for (const PlannedPoint& p : points_)
+    if (seen.insert(p.hash).second && !complete(p)) out.push_back(&p);
+  return out;
+}
+
+void SweepPlan::remove_stale_temporaries() const {
+  const fs::path points = out_ / "points";
+  if (!fs::is_directory(points)) return;
+  for (const auto& e : fs::directory_iterator(points))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove_all(e.path());
+}
+
+std::size_t SweepPlan::write_results_csv() const {
+  // Every metric any point reported becomes a column, sorted.
+  std::vector<std::map<std::string, double>> metrics(points_.size());
+  std::set<std::string> keys;
+  std::size_t incomplete = 0;
+  for (const PlannedPoint& p : points_) {
+    if (!complete(p)) {
+      ++incomplete;
+      continue;
+    }
+    const fs::path file = dir(p) / "metrics.json";
+    metrics[p.index] = sim::metrics_from_json(read_text(file), file.string());
+    for (const auto& [k, v] : metrics[p.index]) keys.insert(k);
+  }
+
+  std::string csv = "point,status";
+  if (spec_.has_seeds) csv += ",seed";
+  for (const auto& c : spec_.columns) csv += "," + csv_field(c);
+  for (const auto& k : keys) csv += "," + csv_field(k);
+  csv += ",error\n";
+  for (const PlannedPoint& p : points_) {
+    const bool ok = complete(p);
+    const auto err = ok ? std::nullopt : error(p);
+    csv += p.hash + (ok ? ",ok" : err ? ",failed" : ",missing");
+    if (spec_.has_seeds) csv += fmt::format(",{}", p.point->seed.value_or(0));
+    for (const auto& [k, v] : p.point->values) csv += "," + csv_field(v);
+    for (const auto& k : keys) {
+      auto it = metrics[p.index].find(k);
+      csv += ",";
+      if (it != metrics[p.index].end()) csv += fmt::format("{}", it->second);
+    }
+    csv += "," + csv_field(err.value_or("")) + "\n";
+  }
+  sim::write_file_atomic(out_ / "results.csv", csv);
+  return incomplete;
+}
+
+}  // namespace app

@@ -1,0 +1,240 @@
+#include "app/sweep_spec.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sim/config.hpp"
+#include "sim/error.hpp"
+#include "sim/rng.hpp"
+
+namespace app {
+namespace fs = std::filesystem;
+using sim::Config;
+using sim::ConfigNode;
+
+namespace {
+
+// One block's points: each a list of (key, value) pairs.
+using Assignments = std::vector<std::vector<std::pair<std::string, std::string>>>;
+
+// The values of one axis. Items are taken raw: a value is opaque text for `--set`, so its
+// inner keys are the scenario's to check, not the sweep file's.
+std::vector<std::string> axis_values(const Config& axis) {
+  if (!axis.is_seq() || axis.node()->items.empty())
+    axis.fail("expected a non-empty list of values");
+  std::vector<std::string> out;
+  for (const auto& item : axis.node()->items) out.push_back(sim::dump_yaml_flow(*item));
+  return out;
+}
+
+Assignments grid_block(const Config& block) {
+  Assignments out{{}};
+  for (const std::string& key : block.keys()) {
+    Assignments next;
+    const auto values = axis_values(block.at(key));
+    for (const auto& partial : out)
+      for (const auto& v : values) {
+        next.push_back(partial);
+        next.back().emplace_back(key, v);
+      }
+    out = std::move(next);
+  }
+  return out;
+}
+
+Assignments zip_block(const Config& block) {
+  Assignments out;
+  std::size_t length = 0;
+  std::string first;
+  for (const std::string& key : block.keys()) {
+    const auto values = axis_values(block.at(key));
+    if (out.empty()) {
+      length = values.size();
+      first = key;
+      out.resize(length);
+    } else if (values.size() != length) {
+      block.at(key).fail(fmt::format("zip axes must have equal lengths: '{}' has {} values, '{}' {}",
+                                     key, values.size(), first, length));
+    }
+    for (std::size_t i = 0; i < length; ++i) out[i].emplace_back(key, values[i]);
+  }
+  return out;
+}
+
+// A number as --set takes it, with its unit if the axis has one ("1.53 GHz").
+std::string number_text(double v, const std::string& unit) {
+  const std::string n = fmt::format("{:.6g}", v);
+  return unit.empty() ? n : n + " " + unit;
+}
+
+// `random: {samples: N, seed: S, params: {key: {uniform|log_uniform|int: [lo, hi]} |
+// {choice: [...]}, unit: "GHz"}}`. Each parameter draws from its own stream, keyed by its name,
+// so adding a parameter leaves the others' samples unchanged.
+Assignments random_block(const Config& block) {
+  const auto samples = block.get_int_in("samples", 1, 1000000);
+  const auto seed = static_cast<std::uint64_t>(block.get_int_in("seed", 0, INT64_MAX, 1));
+  const Config params = block.at("params");
+  Assignments out(static_cast<std::size_t>(samples));
+  for (const std::string& key : params.keys()) {
+    const Config p = params.at(key);
+    const std::string unit = p.get_string("unit", "");
+    sim::RngStream rng(seed, key);
+    std::vector<std::string> drawn;
+    if (p.has("choice")) {
+      const auto values = axis_values(p.at("choice"));
+      for (std::int64_t i = 0; i < samples; ++i)
+        drawn.push_back(values[rng.uniform_int(0, values.size() - 1)]);
+    } else {
+      std::optional<Config> range;
+      std::string kind;
+      for (const char* k : {"uniform", "log_uniform", "int"})
+        if (p.has(k)) {
+          if (range) p.fail("give one distribution: uniform, log_uniform, int or choice");
+          range = p.at(k);
+          kind = k;
+        }
+      if (!range) p.fail("expected a distribution: uniform, log_uniform, int or choice");
+      const auto bounds = range->items();
+      if (bounds.size() != 2) range->fail("expected [low, high]");
+      const double lo = bounds[0].as_double(), hi = bounds[1].as_double();
+      if (!(lo <= hi)) range->fail(fmt::format("low {} is above high {}", lo, hi));
+      if (kind == "log_uniform" && lo <= 0) range->fail("log_uniform needs positive bounds");
+      if (kind == "int" && (lo != std::floor(lo) || hi != std::floor(hi)))
+        range->fail("int bounds must be whole numbers");
+      for (std::int64_t i = 0; i < samples; ++i) {
+        if (kind == "int") {
+          const std::int64_t v =
+              static_cast<std::int64_t>(lo) +
+              static_cast<std::int64_t>(rng.uniform_int(0, static_cast<std::uint64_t>(hi - lo)));
+          drawn.push_back(unit.empty() ? std::to_string(v) : fmt::format("{} {}", v, unit));
+        } else if (kind == "uniform")
+          drawn.push_back(number_text(rng.uniform(lo, hi), unit));
+        else
+          drawn.push_back(
+              number_text(std::exp(rng.uniform(std::log(lo), std::log(hi))), unit));
+      }
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].emplace_back(key, drawn[i]);
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> seeds_of(const Config& c) {
+  std::vector<std::uint64_t> out;
+  if (c.is_map()) {
+    const auto count = c.get_int_in("count", 1, 100000);
+    const auto first = c.get_int_in("first", 0, INT64_MAX - count, 1);
+    for (std::int64_t i = 0; i < count; ++i) out.push_back(static_cast<std::uint64_t>(first + i));
+    return out;
+  }
+  if (!c.is_seq() || c.node()->items.empty())
+    c.fail("expected a list of seeds or {count: N, first: S}");
+  std::set<std::uint64_t> seen;
+  for (const Config& s : c.items()) {
+    const std::int64_t v = s.as_int();
+    if (v < 0) s.fail(fmt::format("a seed must be zero or more, got {}", v));
+    if (!seen.insert(static_cast<std::uint64_t>(v)).second)
+      s.fail(fmt::format("seed {} is listed twice", v));
+    out.push_back(static_cast<std::uint64_t>(v));
+  }
+  return out;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw sim::InputError(sim::SourcePos{file.string()}, "cannot open the sweep file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::vector<std::string> SweepPoint::overrides(const std::vector<std::string>& fixed) const {
+  std::vector<std::string> out = fixed;
+  for (const auto& [k, v] : values) out.push_back(k + "=" + v);
+  return out;
+}
+
+SweepSpec load_sweep(const fs::path& file) {
+  if (!fs::is_regular_file(file))
+    throw sim::InputError(sim::SourcePos{file.string()}, "no such sweep file");
+  const auto root = sim::parse_yaml(read_text(file), file.string());
+  const Config cfg(root, "");
+  if (!cfg.is_map()) cfg.fail("expected a map with `scenario:` and `axes:`");
+
+  SweepSpec spec;
+  spec.file = file;
+  spec.name = cfg.get_string("name", file.stem().string());
+  cfg.get_string("description", "");
+  const Config scenario = cfg.at("scenario");
+  spec.scenario = file.parent_path() / scenario.as_string();
+  if (!fs::is_regular_file(spec.scenario))
+    scenario.fail(fmt::format("no such scenario file '{}'", spec.scenario.string()));
+
+  std::set<std::string> keys;  // every varied or fixed key, once
+  auto claim = [&](const Config& at, const std::string& key) {
+    if (key.empty() || key.front() == '.' || key.back() == '.' ||
+        key.find("..") != std::string::npos)
+      at.fail(fmt::format("'{}' is not a key path (a.b.c)", key));
+    if (key == "seed") at.fail("vary the seed with `seeds:`, not as an axis");
+    if (!keys.insert(key).second) at.fail(fmt::format("key '{}' is set twice in this sweep", key));
+  };
+  if (auto set = cfg.find("set")) {
+    for (const std::string& key : set->keys()) {
+      claim(set->at(key), key);
+      spec.fixed.push_back(key + "=" + sim::dump_yaml_flow(*set->at(key).node()));
+    }
+  }
+
+  Assignments points{{}};
+  if (auto axes = cfg.find("axes")) {
+    for (const Config& block : axes->items()) {
+      if (!block.is_map() || block.node()->entries.size() != 1)
+        block.fail("each axis block is a map with one key: grid, zip or random");
+      const std::string kind = block.node()->entries.front().first;
+      Assignments part;
+      if (kind == "grid")
+        part = grid_block(block.at("grid"));
+      else if (kind == "zip")
+        part = zip_block(block.at("zip"));
+      else if (kind == "random")
+        part = random_block(block.at("random"));
+      else
+        Config(block.node()->entries.front().second, kind)
+            .fail(fmt::format("unknown axis kind '{}'; known: grid, zip, random", kind));
+      const Config inner = block.at(kind);
+      const Config named = kind == "random" ? inner.at("params") : inner;
+      for (const auto& key : named.keys()) {
+        claim(named.at(key), key);
+        spec.columns.push_back(key);
+      }
+      Assignments next;
+      for (const auto& a : points)
+        for (const auto& b : part) {
+          next.push_back(a);
+          next.back().insert(next.back().end(), b.begin(), b.end());
+        }
+      points = std::move(next);
+    }
+  }
+
+  std::vector<std::optional<std::uint64_t>> seeds{std::nullopt};
+  if (auto s = cfg.find("seeds")) {
+    seeds.clear();
+    for (std::uint64_t v : seeds_of(*s)) seeds.emplace_back(v);
+    spec.has_seeds = true;
+  }
+  sim::check_unused(root);
+
+  for (const auto& values : points)
+    for (const auto& seed : seeds) spec.points.push_back(SweepPoint{values, seed});
+  if (spec.points.size() > 1000000) cfg.fail("more than a million points; narrow the axes");
+  return spec;
+}
+
+}  // namespace app

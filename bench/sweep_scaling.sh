@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# How `warpsim sweep` scales with --jobs, and what its bookkeeping costs, on the 200-point
+# quickstart sweep (bench/sweep-quickstart-200.yaml). Figures go to docs/performance.md.
+#   bench/sweep_scaling.sh [build/app/warpsim] [repeats]
+# Prints, best of `repeats` each (noise on a shared machine only ever slows a run):
+#   loop    200 x `warpsim run` in a shell loop (the runs themselves, as one would script them)
+#   jobs=1  `warpsim sweep --jobs 1`, jobs=2  `warpsim sweep --jobs 2`
+#   collect `warpsim sweep --collect` on the finished folder: loading the sweep, resolving and
+#           hashing 200 configs, checking the first point, writing results.csv — the sweep's
+#           bookkeeping without the runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+warpsim=$(realpath "${1:-build/app/warpsim}")
+repeats=${2:-3}
+sweep=bench/sweep-quickstart-200.yaml
+scenario=configs/experiments/quickstart.yaml
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $1 }"; }
+best() { sort -g | head -1; }
+
+time_loop() {
+  rm -rf "$tmp/loop"
+  local t0
+  t0=$(now)
+  for seed in $(seq 1 200); do
+    "$warpsim" run "$scenario" --seed "$seed" --quiet --out "$tmp/loop/$seed"
+  done
+  calc "$(now) - $t0"
+}
+
+time_sweep() {
+  rm -rf "$tmp/sweep"
+  local t0
+  t0=$(now)
+  "$warpsim" sweep "$sweep" --jobs "$1" --out "$tmp/sweep" > /dev/null 2>&1
+  calc "$(now) - $t0"
+}
+
+time_collect() {
+  local t0
+  t0=$(now)
+  "$warpsim" sweep "$sweep" --collect --out "$tmp/sweep" > /dev/null
+  calc "$(now) - $t0"
+}
+
+loop=$(for _ in $(seq "$repeats"); do time_loop; done | best)
+j1=$(for _ in $(seq "$repeats"); do time_sweep 1; done | best)
+j2=$(for _ in $(seq "$repeats"); do time_sweep 2; done | best)
+collect=$(for _ in $(seq "$repeats"); do time_collect; done | best)
+printf 'loop of 200 runs   %6.2f s\n' "$loop"
+printf 'sweep --jobs 1     %6.2f s   (%.1f%% of the loop)\n' "$j1" "$(calc "100 * $j1 / $loop")"
+printf 'sweep --jobs 2     %6.2f s   (speedup %.2fx over --jobs 1)\n' "$j2" "$(calc "$j1 / $j2")"
+printf 'bookkeeping        %6.2f s   (%.1f%% of sweep --jobs 1)\n' "$collect" "$(calc "100 * $collect / $j1")"

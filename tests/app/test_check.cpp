@@ -1,0 +1,97 @@
+// End-to-end tests of `warpsim check`, the regression gate: exit 0 / 4 / 2 and its table.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "../support/run_program.hpp"
+#include "../support/temp_dir.hpp"
+
+using testing::TempDir;
+
+namespace {
+
+testing::ProgramResult warpsim(const std::string& args) {
+  return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
+}
+
+const std::string kBaseline = R"({
+  "serve.latency_ms": 10.0,
+  "serve.throughput": 200,
+  "train.step_ms": 50,
+  "zero": 0
+})";
+
+}  // namespace
+
+TEST_CASE("check: exits 0 within tolerance, 4 on a regression, and shows what moved") {
+  TempDir d;
+  const auto base = d.write("base.json", kBaseline).string();
+  const auto same = d.write("same.json", kBaseline).string();
+  const auto within = d.write("within.json",
+                              R"({"serve.latency_ms": 10.1, "serve.throughput": 200,
+                                  "train.step_ms": 50, "zero": 0})")
+                          .string();
+  const auto moved = d.write("moved.json",
+                             R"({"serve.latency_ms": 10.0, "serve.throughput": 180,
+                                 "train.step_ms": 50, "zero": 0, "extra": 1})")
+                         .string();
+
+  auto r = warpsim("check " + base + " " + same);
+  CHECK(r.code == 0);
+  CHECK(r.output.find("4 metrics compared at tolerance 2%: all within") != std::string::npos);
+
+  r = warpsim("check " + base + " " + within);  // +1% against the default 2%
+  CHECK(r.code == 0);
+  CHECK(r.output.find("serve.latency_ms") != std::string::npos);
+  CHECK(r.output.find("+1%") != std::string::npos);
+  CHECK(warpsim("check " + base + " " + within + " --tolerance 0.5%").code == 4);
+  CHECK(warpsim("check " + base + " " + within + " --tolerance 0.02").code == 0);
+
+  r = warpsim("check " + base + " " + moved);
+  CAPTURE(r.output);
+  CHECK(r.code == 4);
+  CHECK(r.output.find("serve.throughput") != std::string::npos);
+  CHECK(r.output.find("-10%") != std::string::npos);
+  CHECK(r.output.find("MOVED") != std::string::npos);
+  CHECK(r.output.find("extra") != std::string::npos);  // a new metric is listed, not a failure
+  CHECK(r.output.find("1 REGRESSED") != std::string::npos);
+
+  // --keys narrows the gate to the metrics a policy owns.
+  CHECK(warpsim("check " + base + " " + moved + " --keys 'serve.lat*' --keys 'train.*'").code == 0);
+  CHECK(warpsim("check " + base + " " + moved + " --keys 'serve.*'").code == 4);
+}
+
+TEST_CASE("check: a missing metric or a zero that moved is a regression") {
+  TempDir d;
+  const auto base = d.write("base.json", kBaseline).string();
+  auto r = warpsim("check " + base + " " +
+                   d.write("m.json", R"({"serve.latency_ms": 10.0, "serve.throughput": 200,
+                                         "zero": 0})").string());
+  CHECK(r.code == 4);
+  CHECK(r.output.find("MISSING") != std::string::npos);
+  r = warpsim("check " + base + " " +
+              d.write("z.json", R"({"serve.latency_ms": 10.0, "serve.throughput": 200,
+                                    "train.step_ms": 50, "zero": 0.001})").string());
+  CHECK(r.code == 4);
+  CHECK(r.output.find("from 0") != std::string::npos);
+}
+
+TEST_CASE("check: bad input exits 2") {
+  TempDir d;
+  const auto base = d.write("base.json", kBaseline).string();
+  auto r = warpsim("check " + base + " " + d.write("bad.json", "{\"a\": 1,").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("bad.json: invalid JSON") != std::string::npos);
+  r = warpsim("check " + base + " " + d.write("str.json", R"({"a": "x"})").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("metric 'a' is not a number") != std::string::npos);
+  r = warpsim("check " + base + " " + (d.path() / "none.json").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("none.json: cannot open") != std::string::npos);
+  r = warpsim("check " + base + " " + base + " --tolerance lots");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("--tolerance") != std::string::npos);
+  r = warpsim("check " + base + " " + base + " --keys 'nothing.*'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("no baseline metric matches") != std::string::npos);
+}
