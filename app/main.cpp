@@ -12,6 +12,9 @@
 #include "app/list_command.hpp"
 #include "app/plugins.hpp"
 #include "app/run_command.hpp"
+#include "app/replay_command.hpp"
+#include "app/validate_command.hpp"
+#include "app/calibrate_command.hpp"
 #include "sim/error.hpp"
 
 using app::kExitBadInput, app::kExitInternal, app::kExitOk;
@@ -29,6 +32,9 @@ int main(int argc, char** argv) {
       app::add_run_command(cli),
       app::add_list_command(cli),
       app::add_kernel_command(cli),
+      app::add_replay_command(cli),
+      app::add_validate_command(cli),
+      app::add_calibrate_command(cli),
   };
 
   try {
