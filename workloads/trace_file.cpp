@@ -14,8 +14,16 @@ std::string gunzip(std::string_view data, const std::string& source) {
   z_stream z{};
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
     throw std::runtime_error("zlib: inflateInit2 failed");
+  // The gzip trailer holds the uncompressed size mod 2^32: right for any trace under 4 GiB, so
+  // one allocation usually suffices (the loop below still grows when it does not).
+  std::size_t guess = data.size() * 4;
+  if (data.size() >= 18) {
+    const auto* t = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
+    const std::size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (std::size_t{t[3]} << 24);
+    if (isize >= data.size() / 2) guess = isize + 1;
+  }
   std::string out;
-  out.resize(std::max<std::size_t>(data.size() * 4, 1 << 16));
+  out.resize(std::max<std::size_t>(guess, 1 << 16));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   std::size_t produced = 0;
