@@ -20,7 +20,8 @@ std::string gunzip(std::string_view data, const std::string& source) {
   if (data.size() >= 18) {
     const auto* t = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
     const std::size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (std::size_t{t[3]} << 24);
-    if (isize >= data.size() / 2) guess = isize + 1;
+    // A truncated or corrupt file has garbage there: trust it only within a plausible ratio.
+    if (isize >= data.size() / 2 && isize <= data.size() * 64) guess = isize + 1;
   }
   std::string out;
   out.resize(std::max<std::size_t>(guess, 1 << 16));
