@@ -60,7 +60,8 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
         c.event = s.event;
         break;
       case SK::synchronize:
-        c.kind = HK::synchronize;
+        c.kind = s.stream < 0 ? HK::synchronize : HK::stream_synchronize;
+        c.stream = std::max(0, s.stream);
         break;
     }
     program.commands.push_back(std::move(c));

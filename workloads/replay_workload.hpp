@@ -9,7 +9,8 @@
 // builder infers both from the host thread: a record belongs to the stream that thread launched
 // on last, a wait to the stream it launches on next. Each such inference is counted in `notes`,
 // as is every other approximation (several host threads folded into one issue order, device
-// work whose launch is outside the trace).
+// work whose launch is outside the trace). Stream and event synchronizations wait for the stream
+// the thread launched on last (cudaStreamSynchronize does not record its stream either).
 
 #include <cstdint>
 #include <map>
@@ -35,7 +36,7 @@ struct HostStep {
   enum class Kind { gap, launch, record, wait, synchronize };
   Kind kind = Kind::gap;
   double seconds = 0;        // gap
-  std::int32_t stream = 0;   // launch, record, wait
+  std::int32_t stream = 0;   // launch, record, wait, synchronize (-1: the whole device)
   std::int32_t op = -1;      // launch
   std::int32_t event = -1;   // record, wait
 };
