@@ -14,7 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 
-#include "app/paths.hpp"
+#include "app/gpu_loader.hpp"
 #include "models/gpu.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
@@ -36,33 +36,7 @@ using workloads::KernelDesc;
 // ---------------------------------------------------------------------------------------------
 // The GPU: a preset name or a yaml file, with --set overrides, fully checked.
 
-models::GpuSpec load_gpu(const KernelOptions& o) {
-  if (o.gpu.empty()) throw sim::InputError("--gpu is required (a name in configs/gpus or a yaml)");
-  const sim::ConfigLoader loader = config_loader();
-  const bool is_path =
-      o.gpu.find('/') != std::string::npos || o.gpu.ends_with(".yaml") || o.gpu.ends_with(".yml");
-  fs::path file;
-  if (is_path) {
-    if (!fs::is_regular_file(o.gpu))
-      throw sim::InputError(fmt::format("--gpu: no such file '{}'", o.gpu));
-    file = o.gpu;
-  } else if (auto found = loader.find("gpus", o.gpu)) {
-    file = *found;
-  } else {
-    const auto names = loader.names("gpus");
-    throw sim::InputError(fmt::format("unknown gpu '{}'{}; known: {}", o.gpu,
-                                      sim::did_you_mean(o.gpu, names), fmt::join(names, ", ")));
-  }
-  auto root = std::make_shared<sim::ConfigNode>();
-  root->kind = sim::ConfigNode::Kind::kMap;
-  root->pos = sim::SourcePos{file.string()};
-  root->entries.emplace_back("gpu", loader.load(file));
-  for (const std::string& s : o.overrides)
-    sim::apply_override(root, s.starts_with("gpu.") ? s : "gpu." + s);
-  models::GpuSpec spec = models::GpuSpec::from_config(sim::Config(root, "").at("gpu"));
-  sim::check_unused(root);
-  return spec;
-}
+models::GpuSpec load_gpu(const KernelOptions& o) { return load_gpu_spec(o.gpu, o.overrides); }
 
 // ---------------------------------------------------------------------------------------------
 // The op: a one-op graph from the shape options.

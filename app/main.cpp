@@ -14,6 +14,9 @@
 #include "app/plugins.hpp"
 #include "app/run_command.hpp"
 #include "app/sweep_command.hpp"
+#include "app/replay_command.hpp"
+#include "app/validate_command.hpp"
+#include "app/calibrate_command.hpp"
 #include "sim/error.hpp"
 
 using app::kExitBadInput, app::kExitInternal, app::kExitOk;
@@ -33,6 +36,9 @@ int main(int argc, char** argv) {
       app::add_kernel_command(cli),
       app::add_sweep_command(cli),
       app::add_check_command(cli),
+      app::add_replay_command(cli),
+      app::add_validate_command(cli),
+      app::add_calibrate_command(cli),
   };
 
   try {

@@ -16,11 +16,7 @@
 namespace app {
 namespace fs = std::filesystem;
 
-namespace {
-
-// Replaces `out` with the finished `tmp` folder; an earlier result is removed only after the
-// new one is complete.
-void publish(const fs::path& tmp, const fs::path& out) {
+void publish_results(const fs::path& tmp, const fs::path& out) {
   if (fs::exists(out)) {
     const fs::path old = out.string() + fmt::format(".old-{}", ::getpid());
     fs::rename(out, old);
@@ -31,8 +27,6 @@ void publish(const fs::path& tmp, const fs::path& out) {
     fs::rename(tmp, out);
   }
 }
-
-}  // namespace
 
 Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   const sim::ConfigLoader loader = config_loader();
@@ -81,7 +75,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     if (!ctx.report.empty())
       sim::write_file_atomic(tmp / "report.md", fmt::format("# {}\n\n{}", name, ctx.report));
     if (timeline) timeline->close();
-    publish(tmp, out);
+    publish_results(tmp, out);
     if (!opts.quiet) {
       console << summary.str();
       console << fmt::format("results: {}{}\n", out.string(),

@@ -50,6 +50,7 @@ void HostRuntime::run(const HostProgram& program, std::function<void()> on_done)
   on_done_ = std::move(on_done);
   host_finished_ = false;
   host_waiting_sync_ = false;
+  host_waiting_stream_ = -1;
   streams_.assign(static_cast<std::size_t>(program.streams), Stream{});
   event_done_.assign(static_cast<std::size_t>(program.events), false);
   event_waiters_.assign(static_cast<std::size_t>(program.events), {});
@@ -57,7 +58,8 @@ void HostRuntime::run(const HostProgram& program, std::function<void()> on_done)
   for (const auto& c : program.commands) {
     const bool bad_stream = c.stream < 0 || c.stream >= program.streams;
     if ((c.kind == HostCommand::Kind::launch || c.kind == HostCommand::Kind::record ||
-         c.kind == HostCommand::Kind::wait) && bad_stream)
+         c.kind == HostCommand::Kind::wait || c.kind == HostCommand::Kind::stream_synchronize) &&
+        bad_stream)
       throw std::invalid_argument("host program: stream out of range");
     if (c.kind == HostCommand::Kind::launch &&
         (c.kernel < 0 || static_cast<std::size_t>(c.kernel) >= kernels_.size()))
@@ -112,6 +114,12 @@ void HostRuntime::next_command() {
     case HostCommand::Kind::synchronize:
       if (device_outstanding_ > 0) {
         host_waiting_sync_ = true;  // resumed by check_done()
+        return;
+      }
+      break;
+    case HostCommand::Kind::stream_synchronize:
+      if (!stream_drained(c.stream)) {
+        host_waiting_stream_ = c.stream;  // resumed by check_done()
         return;
       }
       break;
@@ -216,7 +224,20 @@ void HostRuntime::graph_node_ready(std::size_t r, std::int32_t node) {
       nullptr, track(stream));
 }
 
+bool HostRuntime::stream_drained(std::int32_t stream) const {
+  const Stream& s = streams_[static_cast<std::size_t>(stream)];
+  if (s.busy) return false;
+  for (const Item& it : s.queue)  // records and waits left behind do not hold the host
+    if (it.kind == Item::Kind::kernel) return false;
+  return true;
+}
+
 void HostRuntime::check_done() {
+  if (host_waiting_stream_ >= 0 && stream_drained(host_waiting_stream_)) {
+    host_waiting_stream_ = -1;
+    sim_.schedule(sim_.now(), [this] { next_command(); });
+    return;
+  }
   if (device_outstanding_ > 0) return;
   if (host_waiting_sync_) {
     host_waiting_sync_ = false;

@@ -39,10 +39,12 @@ struct HostCosts {
 };
 
 struct HostCommand {
-  enum class Kind { work, launch, record, wait, graph_launch, synchronize };
+  // synchronize: the whole device (cudaDeviceSynchronize); stream_synchronize: one stream's
+  // kernels (cudaStreamSynchronize).
+  enum class Kind { work, launch, record, wait, graph_launch, synchronize, stream_synchronize };
   Kind kind = Kind::work;
   sim::Time duration;       // work
-  std::int32_t stream = 0;  // launch, record, wait
+  std::int32_t stream = 0;  // launch, record, wait, stream_synchronize
   std::int32_t kernel = -1; // launch: index into the kernel table
   std::int32_t event = -1;  // record, wait
   std::int32_t graph = -1;  // graph_launch
@@ -102,6 +104,7 @@ class HostRuntime {
   void start_graph(std::int32_t graph);
   void graph_node_ready(std::size_t run, std::int32_t node);
   void check_done();
+  bool stream_drained(std::int32_t stream) const;  // no kernel running or queued on it
   int track(std::int32_t stream);
 
   sim::Simulator& sim_;
@@ -113,6 +116,7 @@ class HostRuntime {
   std::function<void()> on_done_;
   bool host_finished_ = false;
   bool host_waiting_sync_ = false;
+  std::int32_t host_waiting_stream_ = -1;  // stream_synchronize in progress
   std::vector<Stream> streams_;
   std::vector<bool> event_done_;
   std::vector<std::vector<std::int32_t>> event_waiters_;  // streams blocked on each event

@@ -4,6 +4,9 @@
 
 namespace models {
 
-void register_models_plugins(sim::PluginCatalog& catalog) { register_roofline_cost(catalog); }
+void register_models_plugins(sim::PluginCatalog& catalog) {
+  register_roofline_cost(catalog);
+  register_trace_cost(catalog);
+}
 
 }  // namespace models

@@ -40,6 +40,10 @@ class RooflineCost final : public KernelCost {
 
 }  // namespace
 
+std::unique_ptr<KernelCost> make_roofline_cost(const sim::Config& c) {
+  return std::make_unique<RooflineCost>(c);
+}
+
 void register_roofline_cost(sim::PluginCatalog& c) {
   kernel_costs(c).add(
       "roofline", "FLOPs on the math unit vs DRAM/L2 bytes, under run-time SM and DRAM shares",

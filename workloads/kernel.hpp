@@ -36,6 +36,7 @@ struct KernelDesc {
   DType dtype = DType::fp32;
   double dram_bytes = 0;    // compulsory DRAM traffic: reads + writes
   double l2_bytes = 0;      // traffic served by L2 (re-reads of tiles), >= 0
+  double measured_seconds = 0;  // duration measured on a real GPU (trace readers); 0: unknown
 
   std::int64_t ctas() const { return grid.count(); }
   std::int64_t threads_per_cta() const { return block.count(); }

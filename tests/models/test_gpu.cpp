@@ -222,6 +222,42 @@ TEST_CASE("events order work across streams") {
   CHECK(done == Time::us(5) + Time::ms(2));
 }
 
+TEST_CASE("a stream synchronization waits for its stream only") {
+  // Two CTAs each on the 4-SM toy GPU (one CTA per SM): the first two kernels run side by side.
+  KernelDesc quick = compute_kernel(2);
+  quick.flops /= 4;
+  std::vector<KernelDesc> kernels{compute_kernel(2), quick, compute_kernel(2)};
+  using K = models::HostCommand::Kind;
+  auto program = [](K sync) {
+    models::HostProgram p;
+    p.streams = 2;
+    auto cmd = [](K kind, std::int32_t stream, std::int32_t kernel) {
+      models::HostCommand c;
+      c.kind = kind;
+      c.stream = stream;
+      c.kernel = kernel;
+      return c;
+    };
+    p.commands = {cmd(K::launch, 0, 0), cmd(K::launch, 1, 1), cmd(sync, 1, -1),
+                  cmd(K::launch, 1, 2)};
+    return p;
+  };
+  auto run = [&](const models::HostProgram& p) {
+    Fixture f;
+    models::HostRuntime host(f.sim, *f.gpu, models::HostCosts{}, kernels);
+    Time done;
+    host.run(p, [&] { done = f.sim.now(); });
+    f.sim.run();
+    CHECK(host.kernels_completed() == 3);
+    return done;
+  };
+  // After the stream sync the third kernel overlaps the first; after a device sync it follows
+  // it: one kernel time (1 ms) later.
+  const Time stream_sync = run(program(K::stream_synchronize));
+  const Time device_sync = run(program(K::synchronize));
+  CHECK(stream_sync + Time::us(500) < device_sync);
+}
+
 TEST_CASE("every GPU preset loads and validates") {
   const char* env = std::getenv("WARPSIM_CONFIG_PATH");  // set by meson test
   REQUIRE(env != nullptr);

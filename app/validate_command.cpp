@@ -1,0 +1,108 @@
+#include "app/validate_command.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <memory>
+
+#include "app/gpu_loader.hpp"
+#include "app/run_command.hpp"
+#include "app/trace_validation.hpp"
+#include "sim/error.hpp"
+#include "sim/files.hpp"
+#include "sim/stats.hpp"
+#include "workloads/kineto_trace.hpp"
+
+namespace app {
+namespace {
+namespace fs = std::filesystem;
+
+struct ValidateOptions {
+  std::string trace, gpu, cost = "trace", max_mape, out, timeline;
+  std::vector<std::string> overrides;
+  bool quiet = false;
+};
+
+// "25", "25%" -> 0.25.
+double parse_percent(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '%') t.pop_back();
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(t, &used);
+    if (used == t.size() && v >= 0 && std::isfinite(v)) return v / 100;
+  } catch (const std::exception&) {
+  }
+  throw sim::InputError(fmt::format("--max-mape: expected a percentage such as 25 or 25%, got '{}'",
+                                    text));
+}
+
+int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std::ostream& out) {
+  const ReplayCost mode = parse_replay_cost(o.cost);
+  const double limit = o.max_mape.empty() ? -1 : parse_percent(o.max_mape);  // -1: no gate
+  const models::GpuSpec gpu = load_gpu_spec(o.gpu, o.overrides);
+  const auto cost = make_replay_cost(catalog, mode);
+  const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.trace);
+  const workloads::ReplayWorkload w = workloads::build_replay(trace);
+
+  std::string stem = fs::path(o.trace).filename().string();
+  for (const char* ext : {".gz", ".json"})
+    if (stem.ends_with(ext)) stem.resize(stem.size() - std::string_view(ext).size());
+  const fs::path dir = o.out.empty() ? fs::path("results") / ("validate-" + stem) : fs::path(o.out);
+  const fs::path tmp = sim::temp_sibling(dir);
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  try {
+    std::unique_ptr<sim::TimelineWriter> timeline;
+    if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
+    const ReplayResult r = simulate_replay(w, gpu, *cost, timeline.get(), true);
+    const Validation v = compare(w, r, mode);
+    const std::string header = describe_replay(trace, w, gpu, o.cost);
+    const std::string report = validation_report(v);
+    sim::write_file_atomic(tmp / "metrics.json", sim::metrics_to_json(validation_metrics(v)));
+    sim::write_file_atomic(tmp / "kernel_classes.csv", classes_csv(v));
+    sim::write_file_atomic(tmp / "ops.csv", ops_csv(w, r, mode));
+    sim::write_file_atomic(tmp / "report.md",
+                           fmt::format("# validate {}\n\n```\n{}```\n\n{}", stem, header, report));
+    if (timeline) timeline->close();
+    publish_results(tmp, dir);
+    if (!o.quiet) out << header << report << "results: " << dir.string() << "\n";
+    if (limit >= 0 && v.kernel_mape > limit) {
+      out << fmt::format("kernel MAPE {:.1f}% exceeds --max-mape {:.1f}%\n", 100 * v.kernel_mape,
+                         100 * limit);
+      return kExitOverLimit;
+    }
+    return kExitOk;
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace
+
+Command add_validate_command(CLI::App& cli) {
+  auto o = std::make_shared<ValidateOptions>();
+  auto* sub = cli.add_subcommand(
+      "validate", "replay a Kineto trace and report simulated vs measured (exit 3 over --max-mape)");
+  sub->add_option("trace", o->trace, "a Kineto trace: .json or .json.gz")->required();
+  sub->add_option("--gpu", o->gpu, "the GPU to simulate: a name in configs/gpus, or a yaml")
+      ->required();
+  sub->add_option("--cost", o->cost,
+                  "trace: measured kernel durations | roofline: predicted where the trace "
+                  "gives the work")
+      ->capture_default_str();
+  sub->add_option("--max-mape", o->max_mape, "exit 3 when the kernel MAPE exceeds this (percent)");
+  sub->add_option("--set", o->overrides, "override a GPU key: gpu.sm_count=100");
+  sub->add_option("--out", o->out, "results folder (default results/validate-<trace>)");
+  sub->add_option("--timeline", o->timeline,
+                  "write measured and simulated runs side by side (Perfetto JSON)");
+  sub->add_flag("--quiet", o->quiet, "print nothing but a --max-mape failure");
+  return {sub, [o](sim::PluginCatalog& catalog, std::ostream& out) {
+            return validate_command(*o, catalog, out);
+          }};
+}
+
+}  // namespace app

@@ -1,0 +1,57 @@
+// `kernel-cost: trace` -- a kernel takes the duration it was measured at on a real GPU
+// (KernelDesc::measured_seconds, set by trace readers). The measured time is spread over the
+// kernel's waves on the simulated GPU, so a kernel still occupies SMs the way its launch shape
+// says and concurrency with other kernels still emerges. With `prefer: model`, kernels whose
+// work is known (FLOPs or bytes from the trace) are priced by the roofline model instead and
+// only the rest keep their measurement: that is how `warpsim replay --cost roofline` checks the
+// kernel model without pretending to predict kernels it knows nothing about.
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/kernel_cost.hpp"
+#include "models/occupancy.hpp"
+#include "sim/error.hpp"
+
+namespace models {
+namespace {
+
+class TraceCost final : public KernelCost {
+ public:
+  explicit TraceCost(const sim::Config& c) : roofline_(make_roofline_cost(c)) {
+    const std::string prefer = c.get_string("prefer", "measured");
+    if (prefer != "measured" && prefer != "model")
+      c.fail("prefer must be 'measured' or 'model', got '" + prefer + "'");
+    prefer_model_ = prefer == "model";
+  }
+
+  CtaWork cta_work(const GpuSpec& gpu, const workloads::KernelDesc& k) const override {
+    const bool has_work = k.flops > 0 || k.dram_bytes > 0;
+    if (k.measured_seconds <= 0 || (prefer_model_ && has_work)) return roofline_->cta_work(gpu, k);
+    CtaWork w;
+    const int per_sm = std::max(1, ctas_per_sm(gpu, k));
+    const double per_wave = static_cast<double>(per_sm) * gpu.sm_count;
+    const double waves = std::max(1.0, std::ceil(static_cast<double>(k.ctas()) / per_wave));
+    w.fixed = sim::Time::s(k.measured_seconds / waves);
+    return w;
+  }
+
+ private:
+  std::unique_ptr<KernelCost> roofline_;
+  bool prefer_model_ = false;
+};
+
+}  // namespace
+
+void register_trace_cost(sim::PluginCatalog& c) {
+  kernel_costs(c).add(
+      "trace",
+      "measured durations from a trace (spread over the kernel's waves); roofline without one",
+      {{"prefer", "string", "measured",
+        "measured | model: price kernels whose work is known by the roofline model"},
+       {"warps_to_saturate", "int", "8", "roofline: warps a CTA needs to use a whole SM"},
+       {"cta_fixed", "duration", "0 ns", "roofline: latency added to every CTA"}},
+      [](const sim::Config& c) { return std::make_unique<TraceCost>(c); });
+}
+
+}  // namespace models

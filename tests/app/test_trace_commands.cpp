@@ -1,0 +1,125 @@
+// End-to-end tests of `warpsim replay`, `warpsim validate` and `warpsim calibrate` on the real
+// Kineto traces in tests/data/kineto and a hand-made probe result in tests/data/probe.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "../support/run_program.hpp"
+#include "../support/temp_dir.hpp"
+#include "sim/stats.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+testing::ProgramResult warpsim(const std::string& args) {
+  return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
+}
+
+std::string data(const std::string& rel) { return std::string(WARPSIM_SOURCE) + "/tests/data/" + rel; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("replay: an A100 trace re-simulated in trace mode, and on another GPU") {
+  const testing::TempDir tmp;
+  const std::string timeline = (tmp.path() / "t.json").string();
+  const auto r = warpsim("replay " + data("kineto/a100_alexnet_train.json.gz") +
+                         " --gpu a100-sxm4-40gb --timeline " + timeline);
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("79 kernels") != std::string::npos);
+  CHECK(r.output.find("whole trace") != std::string::npos);
+  const std::string tl = slurp(timeline);
+  CHECK(tl.find("measured (trace)") != std::string::npos);  // side by side with the simulation
+  CHECK(tl.find("stream 7") != std::string::npos);
+
+  const auto h100 = warpsim("replay " + data("kineto/a100_simple_add.json.gz") +
+                            " --gpu h100-sxm --cost roofline");
+  CAPTURE(h100.output);
+  CHECK(h100.code == 0);
+  CHECK(h100.output.find("predicted from their work") != std::string::npos);
+}
+
+TEST_CASE("validate: metrics, class table, iterations; --max-mape gates with exit 3") {
+  const testing::TempDir tmp;
+  const fs::path out = tmp.path() / "v";
+  const auto r = warpsim("validate " + data("kineto/a100_resnet_ddp2_rank0.json.gz") +
+                         " --gpu a100-sxm4-40gb --out " + out.string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(slurp(out / "metrics.json"), "metrics.json");
+  CHECK(m.at("validate.iterations") == 3);
+  CHECK(m.at("validate.ops") == 3774);
+  // Trace mode keeps measured kernel times: what is left is the host / stream / dependency
+  // model, which must keep each iteration close to the measured one.
+  CHECK(m.at("validate.kernel_mape") < 0.05);
+  CHECK(m.at("validate.pearson_r") > 0.99);
+  CHECK(m.at("validate.iteration_error") < 0.10);
+  CHECK(m.count("validate.iteration.2.error") == 1);
+  CHECK(slurp(out / "kernel_classes.csv").find("ncclKernel_AllReduce") != std::string::npos);
+  CHECK(slurp(out / "report.md").find("worst kernel classes") != std::string::npos);
+
+  const auto gate = warpsim("validate " + data("kineto/mini.json") +
+                            " --gpu a100-sxm4-40gb --cost roofline --max-mape 0.001% --out " +
+                            (tmp.path() / "g").string());
+  CAPTURE(gate.output);
+  CHECK(gate.code == 3);
+  CHECK(gate.output.find("exceeds --max-mape") != std::string::npos);
+}
+
+TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing written") {
+  const testing::TempDir tmp;
+  const fs::path out = tmp.path() / "v";
+  for (const char* f : {"broken_truncated.json.gz", "broken_invalid.json", "broken_negative_dur.json",
+                        "broken_missing_ts.json"}) {
+    const auto r = warpsim("validate " + data(std::string("kineto/") + f) +
+                           " --gpu a100-sxm4-40gb --out " + out.string());
+    CAPTURE(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(f) != std::string::npos);
+    CHECK(!fs::exists(out));
+  }
+  CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --cost magic").code == 2);
+  CHECK(warpsim("validate " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --max-mape lots").code == 2);
+  CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu no-such-gpu").code == 2);
+}
+
+TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable preset") {
+  const testing::TempDir tmp;
+  const fs::path out = tmp.path() / "h100-sxm.calibrated.yaml";
+  const auto r = warpsim("calibrate " + data("probe/h100_probe_handmade.json") +
+                         " --gpu h100-sxm --out " + out.string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const std::string yaml = slurp(out);
+  CAPTURE(yaml);
+  CHECK(yaml.find("extends:") != std::string::npos);
+  CHECK(yaml.find("dram: 0.800") != std::string::npos);    // 2680 of 3350 GB/s
+  CHECK(yaml.find("fp32: 0.761") != std::string::npos);    // 50.9 of 66.9 TFLOP/s
+  CHECK(yaml.find("tensor: 0.708") != std::string::npos);  // fp16 700.3 of 989.4 TFLOP/s
+  CHECK(yaml.find("kernel_gap: \"1.9 us\"") != std::string::npos);
+  // The calibrated preset is a GPU like any other.
+  const auto k = warpsim("kernel --gpu " + out.string() + " --op gemm --dtype fp16");
+  CAPTURE(k.output);
+  CHECK(k.code == 0);
+  const auto v = warpsim("validate " + data("kineto/a100_simple_add.json.gz") + " --gpu " +
+                         out.string() + " --out " + (tmp.path() / "v").string());
+  CHECK(v.code == 0);
+
+  const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") + " --gpu h100-sxm --out " +
+                           (tmp.path() / "x.yaml").string());
+  CAPTURE(bad.output);
+  CHECK(bad.code == 2);
+  CHECK(bad.output.find("broken_probe.json:1:") != std::string::npos);
+  CHECK(!fs::exists(tmp.path() / "x.yaml"));
+}

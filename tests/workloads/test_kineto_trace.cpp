@@ -1,0 +1,191 @@
+// The Kineto reader and the replay builder, on the real traces in tests/data/kineto (measured
+// by a third party, see LICENSE there) and on small hand-made ones, broken on purpose.
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "sim/error.hpp"
+#include "workloads/kineto_trace.hpp"
+#include "workloads/replay_workload.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace workloads;
+using namespace workloads::kineto;
+
+fs::path data(const std::string& name) {
+  const char* root = std::getenv("WARPSIM_SOURCE_ROOT");
+  return fs::path(root ? root : ".") / "tests" / "data" / "kineto" / name;
+}
+
+std::string error_of(const std::string& name) {
+  try {
+    read_trace(data(name));
+  } catch (const sim::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::int64_t note(const ReplayWorkload& w, const std::string& key) {
+  auto it = w.notes.find(key);
+  return it == w.notes.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+TEST_CASE("kineto: counts on the shared A100 and V100 traces") {
+  struct Expect {
+    const char* file;
+    std::size_t kernels, device_ops;
+    std::vector<std::int64_t> streams;
+    std::size_t iterations, nccl;
+    const char* gpu;
+    int sms;
+  };
+  const Expect cases[] = {
+      {"a100_alexnet_train.json.gz", 79, 98, {7, 20}, 0, 0, "NVIDIA A100-PG509-200", 108},
+      {"a100_simple_add.json.gz", 79, 98, {7, 20}, 0, 0, "NVIDIA A100-PG509-200", 108},
+      {"a100_resnet_ddp2_rank0.json.gz", 2700, 3774, {7, 40}, 3, 21, "NVIDIA A100-PG509-200", 108},
+      {"v100_dlrm_rank1.json.gz", 9876, 15632, {7, 14, 15, 16}, 6, 64, "Tesla V100-SXM2-16GB", 80},
+  };
+  for (const Expect& x : cases) {
+    CAPTURE(x.file);
+    const Trace t = read_trace(data(x.file));
+    CHECK(t.kernels() == x.kernels);
+    CHECK(t.device_ops.size() == x.device_ops);
+    CHECK(t.streams() == x.streams);
+    CHECK(t.iterations.size() == x.iterations);
+    CHECK(t.nccl_kernels() == x.nccl);
+    REQUIRE(!t.devices.empty());
+    CHECK(t.devices[0].name == x.gpu);
+    CHECK(t.devices[0].sm_count == x.sms);
+    for (const DeviceOp& d : t.device_ops) {
+      CHECK(d.dur >= 0);
+      if (d.kind == DeviceOp::Kind::kernel) CHECK(d.grid.count() >= 1);
+    }
+
+    const ReplayWorkload w = build_replay(t);
+    CHECK(w.ops.size() == x.device_ops);
+    CHECK(w.stream_ids == x.streams);
+    std::size_t launches = 0;
+    for (const HostStep& s : w.host) launches += s.kind == HostStep::Kind::launch;
+    CHECK(launches == w.ops.size());  // every op is issued exactly once
+  }
+}
+
+TEST_CASE("kineto: NCCL kernels carry their collective, size, dtype and group") {
+  const Trace t = read_trace(data("a100_resnet_ddp2_rank0.json.gz"));
+  int allreduce = 0, broadcast = 0;
+  for (const DeviceOp& d : t.device_ops) {
+    if (!d.nccl) continue;
+    CHECK(d.stream == 40);
+    CHECK(d.collective.group_size == 2);
+    CHECK((d.collective.dtype == "Float" || d.collective.dtype == "Long"));
+    CHECK(d.collective.bytes == nccl_dtype_size(d.collective.dtype) * d.collective.in_elements);
+    CHECK(d.collective.bytes > 0);
+    allreduce += d.collective.name == "allreduce";
+    broadcast += d.collective.name == "broadcast";
+  }
+  CHECK(allreduce + broadcast == 21);
+  CHECK(allreduce > 0);
+  CHECK(broadcast > 0);
+}
+
+TEST_CASE("kineto: a small trace, every part read and replayed") {
+  const Trace t = read_trace(data("mini.json"));
+  CHECK(t.kernels() == 4);
+  CHECK(t.runtime.size() == 6);
+  CHECK(t.cpu_ops.size() == 1);
+  CHECK(t.cpu_ops[0].input_dims == std::vector<std::vector<std::int64_t>>{{256, 512}, {512, 1024}});
+  CHECK(t.iterations.size() == 1);
+  CHECK(t.warnings.at("device work without its launch in the trace") == 1);
+  CHECK(t.warnings.at("unknown event category 'mystery'") == 1);
+  const DeviceOp& nccl = t.device_ops[1];
+  CHECK(nccl.nccl);
+  CHECK(nccl.collective.bytes == 4096);
+  CHECK(nccl.launch == 3);  // the second cudaLaunchKernel
+
+  const ReplayWorkload w = build_replay(t);
+  REQUIRE(w.ops.size() == 4);
+  CHECK(w.ops[0].kernel_class == "gemm_kernel<float>");
+  CHECK(w.ops[0].work_known);  // aten::mm shapes: 2*M*N*K
+  CHECK(w.kernels[0].flops == doctest::Approx(2.0 * 256 * 1024 * 512));
+  CHECK(!w.ops[1].work_known);  // NCCL: not a kernel-model question
+  CHECK(w.ops[0].iteration == 0);
+  CHECK(w.ops[3].iteration == 0);  // the orphan started inside the step
+  CHECK(w.kernels[1].measured_seconds == doctest::Approx(30e-6));
+
+  using K = HostStep::Kind;
+  std::vector<K> kinds;
+  for (const HostStep& s : w.host)
+    if (s.kind != K::gap) kinds.push_back(s.kind);
+  CHECK(kinds == std::vector<K>{K::launch, K::record, K::wait, K::launch, K::launch,
+                                K::synchronize, K::launch});
+  // The record is on the stream the thread launched on last (7 -> 0), the wait on the stream
+  // it launched on next (20 -> 1).
+  const HostStep* rec = nullptr;
+  const HostStep* wait = nullptr;
+  for (const HostStep& s : w.host) {
+    if (s.kind == K::record) rec = &s;
+    if (s.kind == K::wait) wait = &s;
+  }
+  REQUIRE(rec);
+  REQUIRE(wait);
+  CHECK(rec->stream == 0);
+  CHECK(wait->stream == 1);
+  CHECK(wait->event == rec->event);
+  // Host gaps add up to the measured issue times, less the synchronization's wait (the model
+  // decides that): from the first call at ts 2 to the orphan at 120, less the sync's 60 us.
+  double host_time = 0;
+  for (const HostStep& s : w.host) host_time += s.seconds;
+  CHECK(host_time == doctest::Approx(58e-6));
+  CHECK(note(w, "device ops without a launch, issued when they started") == 1);
+}
+
+TEST_CASE("kineto: broken traces are clear errors naming the file and the place") {
+  const std::string truncated = error_of("broken_truncated.json.gz");
+  CHECK(truncated.find("broken_truncated.json.gz") != std::string::npos);
+  CHECK(truncated.find("truncated gzip") != std::string::npos);
+
+  const std::string invalid = error_of("broken_invalid.json");
+  CHECK(invalid.find("broken_invalid.json:3:") != std::string::npos);
+  CHECK(invalid.find("invalid JSON") != std::string::npos);
+
+  const std::string negative = error_of("broken_negative_dur.json");
+  CHECK(negative.find("traceEvents[1]") != std::string::npos);
+  CHECK(negative.find("negative duration") != std::string::npos);
+
+  const std::string missing = error_of("broken_missing_ts.json");
+  CHECK(missing.find("traceEvents[1]") != std::string::npos);
+  CHECK(missing.find("missing 'ts'") != std::string::npos);
+
+  CHECK(error_of("no_such_trace.json").find("cannot open") != std::string::npos);
+  CHECK_THROWS_AS(parse_trace("[1, 2]", "x.json"), sim::InputError);
+  CHECK_THROWS_AS(parse_trace("{\"traceEvents\": 3}", "x.json"), sim::InputError);
+  CHECK_THROWS_AS(parse_trace("{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": "
+                              "\"k\", \"ts\": 1, \"dur\": 1, \"args\": {\"stream\": 7, \"grid\": "
+                              "[0, 1, 1]}}]}",
+                              "x.json"),
+                  sim::InputError);
+  // A trace without device work cannot be replayed.
+  CHECK_THROWS_AS(build_replay(parse_trace("{\"traceEvents\": []}", "empty.json")),
+                  sim::InputError);
+  // Text that is not JSON at all, and text cut in the middle of a string.
+  CHECK_THROWS_AS(parse_trace("not json", "x.json"), sim::InputError);
+  CHECK_THROWS_AS(parse_trace("{\"traceEvents\": [{\"ph\": \"X", "x.json"), sim::InputError);
+}
+
+TEST_CASE("kernel_class drops the return type and the argument list, keeps templates") {
+  CHECK(kernel_class("void at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
+                     "at::detail::Array<char*, 3> >(int, float)") ==
+        "at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
+        "at::detail::Array<char*, 3> >");
+  CHECK(kernel_class("Memcpy HtoD (Pageable -> Device)") == "Memcpy HtoD (Pageable -> Device)");
+  CHECK(kernel_class("ncclKernel_AllReduce_RING_LL_Sum_float(ncclDevComm*)") ==
+        "ncclKernel_AllReduce_RING_LL_Sum_float");
+}

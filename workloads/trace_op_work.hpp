@@ -1,0 +1,28 @@
+#pragma once
+// The work of a traced kernel (FLOPs, DRAM bytes, math unit) from what the trace says about it:
+// the input shapes of the CPU op that launched it, when the profiler recorded them
+// (record_shapes=True), or the byte count of a memset / device-to-device copy. What cannot be
+// derived honestly stays unknown (work_known false) and a cost model must not pretend to
+// predict it.
+
+#include <optional>
+
+#include "workloads/kernel.hpp"
+#include "workloads/kineto_trace.hpp"
+
+namespace workloads {
+
+struct TracedWork {
+  double flops = 0;
+  double dram_bytes = 0;
+  MathUnit unit = MathUnit::fp32_core;
+  DType dtype = DType::fp32;
+  std::string source;  // "aten::addmm shapes", "memset bytes", ...
+};
+
+// `op` is the innermost CPU op around the launch (nullptr if none); `kernels_of_op` how many
+// device ops that CPU op launched (its work is known per kernel only when it launched one).
+std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::CpuOp* op,
+                                      int kernels_of_op);
+
+}  // namespace workloads
