@@ -7,6 +7,7 @@
 #include <iostream>
 #include <vector>
 
+#include "app/collective_command.hpp"
 #include "app/command.hpp"
 #include "app/kernel_command.hpp"
 #include "app/list_command.hpp"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
       app::add_run_command(cli),
       app::add_list_command(cli),
       app::add_kernel_command(cli),
+      app::add_collective_command(cli),
   };
 
   try {

@@ -62,6 +62,10 @@ const std::vector<ModelEntry>& entries() {
        [](GraphBuilder& b, TensorId x, std::int64_t k) {
          return zoo::efficientnet(b, x, 1.6, 2.2, k);
        }},
+      {"vgg16", 224,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::vgg(b, x, {2, 2, 3, 3, 3}, k);
+       }},
   };
   return kModels;
 }

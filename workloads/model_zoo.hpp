@@ -27,7 +27,7 @@ struct ModelOptions {
 OpGraph make_model(const std::string& name, const ModelOptions& options = {});
 
 // resnet50, resnet101, inception_v3, nasnet_a_mobile, nasnet_a_large, mobilenet_v2,
-// efficientnet_b0, efficientnet_b5.
+// efficientnet_b0, efficientnet_b5, vgg16.
 std::vector<std::string> model_names();
 
 // The input size the model was published with.

@@ -63,11 +63,11 @@ TensorId logits_of(const OpGraph& g) {
 
 }  // namespace
 
-TEST_CASE("model_names lists the eight Nimble models") {
+TEST_CASE("model_names lists the eight Nimble models, then VGG-16") {
   CHECK(model_names() == std::vector<std::string>{"resnet50", "resnet101", "inception_v3",
                                                   "nasnet_a_mobile", "nasnet_a_large",
                                                   "mobilenet_v2", "efficientnet_b0",
-                                                  "efficientnet_b5"});
+                                                  "efficientnet_b5", "vgg16"});
   CHECK(default_image_size("inception_v3") == 299);
   CHECK(default_image_size("nasnet_a_large") == 331);
   CHECK(default_image_size("efficientnet_b5") == 456);
@@ -202,4 +202,15 @@ TEST_CASE("bad model names and options are input errors") {
   CHECK_THROWS_AS(make_model("resnet50", {.batch = 0}), sim::InputError);
   CHECK_THROWS_AS(make_model("resnet50", {.image_size = -5}), sim::InputError);
   CHECK_THROWS_AS(make_model("resnet50", {.num_classes = 0}), sim::InputError);
+}
+
+TEST_CASE("VGG-16 has torchvision's 138,357,544 parameters and about 15.5 G multiply-adds") {
+  const OpGraph g = make_model("vgg16");
+  CHECK_NOTHROW(g.validate());
+  CHECK(g.parameter_count() == 138357544);
+  CHECK(std::abs(static_cast<double>(macs(g)) - 15.47e9) / 15.47e9 < 0.05);
+  CHECK(g.count_ops(OpKind::conv) == 14);  // 13 + fc6 as its 7x7 convolution
+  CHECK(g.tensor(logits_of(g)).shape == std::vector<std::int64_t>{1, 1000});
+  const OpGraph t = make_model("vgg16", {.batch = 2, .training = true});
+  CHECK_NOTHROW(t.validate());
 }

@@ -36,6 +36,11 @@ TensorId mobilenet_v2(GraphBuilder& b, TensorId image, std::int64_t num_classes)
 TensorId efficientnet(GraphBuilder& b, TensorId image, double width_mult, double depth_mult,
                       std::int64_t num_classes);
 
+// Simonyan & Zisserman 2015: VGG without batch norm; `convs_per_stage` {2, 2, 3, 3, 3} is
+// VGG-16 (configuration D).
+TensorId vgg(GraphBuilder& b, TensorId image, const std::vector<int>& convs_per_stage,
+             std::int64_t num_classes);
+
 // Channel rounding shared by MobileNetV2 and EfficientNet: the nearest multiple of `divisor`,
 // never more than 10% below `value`.
 std::int64_t make_divisible(double value, int divisor = 8);
