@@ -21,6 +21,7 @@ struct CollectiveRunner::Instance {
   std::vector<char> waited;             // per piece: counted a slot wait already
   std::vector<std::vector<float>> sums; // functional: per piece, the reduced slice
   std::vector<double> seconds_per_byte;  // per phase: the piece's transfer time, uncontended
+  int slots = 1;  // in-network: slot chunks a piece holds at each engine
   std::deque<workloads::KernelDesc> kernels;  // must outlive their runs
   int finished = 0;
   bool over = false;
@@ -45,6 +46,23 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
   constexpr double kMaxPieces = 4096;
   const double chunk = std::max(static_cast<double>(plan.chunk), bytes / kMaxPieces);
   in->pieces = std::max(1, static_cast<int>(std::ceil(bytes / chunk)));
+  if (plan.in_network) {
+    // Slot chunks travel in groups (a piece holds one slot per chunk at every engine on its
+    // way), so the work per collective stays bounded while the slot pool still bounds what is
+    // in flight. Groups stay small enough that the pieces the window lets into the phases that
+    // hold slots never need more than the smallest pool.
+    int pool = 1 << 30, span = 1;
+    for (std::size_t i = 0; i < plan.phases.size(); ++i) {
+      const Phase& ph = plan.phases[i];
+      for (const ReductionEngine* e : ph.hold) pool = std::min(pool, e->spec().slots);
+      if (!ph.hold.empty()) span = std::max(span, ph.hold_until - static_cast<int>(i) + 1);
+    }
+    constexpr int kMaxInNetworkPieces = 16;
+    const int group = std::clamp((in->pieces + kMaxInNetworkPieces - 1) / kMaxInNetworkPieces, 1,
+                                 std::max(1, pool / (std::max(1, plan.window) * span)));
+    in->slots = group;
+    in->pieces = (in->pieces + group - 1) / group;
+  }
   in->piece_bytes = bytes / in->pieces;
   in->done = std::move(done);
   in->data = data;
@@ -94,18 +112,19 @@ void CollectiveRunner::try_start(Instance& in, int p) {
   while (in.next[p] < in.pieces && in.stage[in.next[p]] == p && in.in_flight[p] < in.plan.window) {
     const int piece = in.next[p];
     if (!ph.hold.empty()) {
+      const int n = in.slots;
       const bool free = std::all_of(ph.hold.begin(), ph.hold.end(),
-                                    [](const ReductionEngine* e) { return e->free_slots() > 0; });
+                                    [n](const ReductionEngine* e) { return e->free_slots() >= n; });
       if (!free) {
         if (!in.waited[piece]) {
           in.waited[piece] = 1;
           ++slot_waits_;
           for (ReductionEngine* e : ph.hold)
-            if (e->free_slots() == 0) e->count_wait();
+            if (e->free_slots() < n) e->count_wait();
         }
         return;  // FIFO: later pieces wait behind this one
       }
-      for (ReductionEngine* e : ph.hold) e->try_acquire();
+      for (ReductionEngine* e : ph.hold) e->try_acquire(n);
     }
     ++in.next[p];
     start(in, p, piece);
@@ -187,7 +206,7 @@ void CollectiveRunner::arrive(Instance& in, int p, int piece) {
   bool freed = false;
   for (const Phase& q : in.plan.phases)
     if (q.hold_until == p && !q.hold.empty()) {
-      for (ReductionEngine* e : q.hold) e->release();
+      for (ReductionEngine* e : q.hold) e->release(in.slots);
       freed = true;
     }
   const int last = static_cast<int>(in.plan.phases.size()) - 1;

@@ -29,13 +29,13 @@ class ReductionEngine {
 
   // Slots.
   int free_slots() const { return free_; }
-  bool try_acquire() {
-    if (free_ == 0) return false;
-    --free_;
+  bool try_acquire(int n = 1) {
+    if (free_ < n) return false;
+    free_ -= n;
     peak_ = std::max(peak_, spec_.slots - free_);
     return true;
   }
-  void release() { ++free_; }
+  void release(int n = 1) { free_ += n; }
   int peak_slots() const { return peak_; }
   std::uint64_t waits() const { return waits_; }
   void count_wait() { ++waits_; }
