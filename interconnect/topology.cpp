@@ -115,11 +115,15 @@ sim::Time Topology::route(int a, int b, std::vector<Res>& hops) const {
   sim::Time lat = spec_.nic.latency * 2;
   const int la = leaf_of(a), lb = leaf_of(b);
   if (la != lb) {
-    // ECMP: the spine is a hash of the endpoints, so routes are deterministic and spread.
-    const int s = static_cast<int>((static_cast<std::uint64_t>(node_of(a)) * 31 +
-                                    static_cast<std::uint64_t>(node_of(b)) * 17 +
-                                    static_cast<std::uint64_t>(local_of(a))) %
-                                   static_cast<std::uint64_t>(spec_.spines));
+    // ECMP: the spine is a hash of the endpoints (mixed, so regular traffic patterns such as
+    // partner = rank ^ 2^k do not all land on a few spines), deterministic and spread.
+    std::uint64_t h = static_cast<std::uint64_t>(node_of(a)) * 0x9E3779B97F4A7C15ULL ^
+                      static_cast<std::uint64_t>(node_of(b)) * 0xC2B2AE3D27D4EB4FULL ^
+                      static_cast<std::uint64_t>(local_of(a)) * 0x165667B19E3779F9ULL;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    const int s = static_cast<int>(h % static_cast<std::uint64_t>(spec_.spines));
     hops.push_back(leaf_up(la, s));
     hops.push_back(leaf_down(lb, s));
     lat += spec_.uplink.latency * 2;
