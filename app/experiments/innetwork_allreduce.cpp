@@ -118,6 +118,7 @@ class InNetworkAllReduce final : public Experiment {
             run_ddp(sys, *cost_, *algo0, tg, phases, buckets, {.communicate = false});
         ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
         ctx.stats.set(base + ".alone.iteration_ms", alone.iteration.ms());
+        ctx.stats.set(base + ".alone.forward_ms", alone.forward.ms());
         ctx.stats.set(base + ".buckets", static_cast<double>(buckets.size()));
         std::map<std::string, double> slowdown;
         for (const auto& a : train_algos_) {
