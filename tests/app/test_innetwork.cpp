@@ -50,3 +50,19 @@ TEST_CASE("innetwork_allreduce: the results of card 7 emerge") {
   CHECK(large > 1);
   CHECK(small > large * 1.2);
 }
+
+TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") {
+  testing::TempDir d;
+  const std::string base = std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                           "/configs/experiments/innetwork_allreduce.yaml --quiet --out " +
+                           (d.path() / "n").string();
+  auto r = testing::run_program(base + " --set 'training.models=[{name: vgg61}]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("did you mean 'vgg16'") != std::string::npos);
+  r = testing::run_program(base + " --set 'training.algorithms=[ring, in-netwrok]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("in-network") != std::string::npos);
+  r = testing::run_program(base + " --set 'allreduce.min=0 B'");
+  CHECK(r.code == 2);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
+}

@@ -160,3 +160,12 @@ TEST_CASE("broadcast, all_gather and send_recv run on every algorithm that has t
   CHECK_THROWS_WITH_AS(interconnect::parse_op("allreduce"), doctest::Contains("all_reduce"),
                        sim::InputError);
 }
+
+TEST_CASE("the same collective twice: the same schedule") {
+  auto once = [] {
+    Cluster c(preset("dgx-h100", {"nodes=4"}), true);
+    const sim::Time t = c.run("hierarchical", CollectiveOp::all_reduce, 24 * kMiB);
+    return std::pair{t, c.sim.fingerprint()};
+  };
+  CHECK(once() == once());
+}
