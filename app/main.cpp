@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/check_command.hpp"
+#include "app/collective_command.hpp"
 #include "app/command.hpp"
 #include "app/kernel_command.hpp"
 #include "app/list_command.hpp"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
       app::add_replay_command(cli),
       app::add_validate_command(cli),
       app::add_calibrate_command(cli),
+      app::add_collective_command(cli),
   };
 
   try {

@@ -1,9 +1,9 @@
 #include "interconnect/plugins.hpp"
 
+#include "interconnect/collective.hpp"
+
 namespace interconnect {
 
-void register_interconnect_plugins(sim::PluginCatalog& /*catalog*/) {
-  // No families yet: they arrive with the models that use them (see the open issues).
-}
+void register_interconnect_plugins(sim::PluginCatalog& catalog) { register_collectives(catalog); }
 
 }  // namespace interconnect

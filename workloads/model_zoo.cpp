@@ -18,9 +18,15 @@ using Generator = std::function<TensorId(GraphBuilder&, TensorId image, std::int
 
 struct ModelEntry {
   const char* name;
-  int image_size;
+  int image_size;  // transformers: the sequence length
   Generator build;
+  const zoo::TransformerConfig* transformer = nullptr;
 };
+
+// Published sizes: BERT-large (Devlin et al. 2019: L=24, H=1024, A=16, 340M, WordPiece 30522)
+// and GPT-2 XL (Radford et al. 2019: 48 layers, d_model 1600, 1.5B, BPE vocabulary 50257).
+const zoo::TransformerConfig kBertLarge{24, 1024, 4096, 30522, false};
+const zoo::TransformerConfig kGpt2Xl{48, 1600, 6400, 50257, true};
 
 const std::vector<ModelEntry>& entries() {
   static const std::vector<ModelEntry> kModels{
@@ -62,6 +68,12 @@ const std::vector<ModelEntry>& entries() {
        [](GraphBuilder& b, TensorId x, std::int64_t k) {
          return zoo::efficientnet(b, x, 1.6, 2.2, k);
        }},
+      {"vgg16", 224,
+       [](GraphBuilder& b, TensorId x, std::int64_t k) {
+         return zoo::vgg(b, x, {2, 2, 3, 3, 3}, k);
+       }},
+      {"bert_large", 512, nullptr, &kBertLarge},
+      {"gpt2_xl", 1024, nullptr, &kGpt2Xl},
   };
   return kModels;
 }
@@ -101,6 +113,16 @@ OpGraph make_model(const std::string& name, const ModelOptions& options) {
   const int size = options.image_size == 0 ? entry.image_size : options.image_size;
 
   GraphBuilder b(name, options.dtype);
+  if (entry.transformer) {
+    check_range("sequence", options.sequence, 0, 1 << 20);
+    const std::int64_t seq = options.sequence == 0 ? entry.image_size : options.sequence;
+    const TensorId tokens =
+        b.input("tokens", {static_cast<std::int64_t>(options.batch) * seq, entry.transformer->hidden});
+    const TensorId logits = zoo::transformer(b, tokens, *entry.transformer);
+    OpGraph g = std::move(b.graph());
+    if (options.training) append_training_step(g, logits);
+    return g;
+  }
   const TensorId image = b.input("image", {options.batch, 3, size, size});
   TensorId logits;
   try {

@@ -21,13 +21,15 @@ struct ModelOptions {
   int num_classes = 1000;
   DType dtype = DType::fp32;
   bool training = false;
+  int sequence = 0;  // transformers: tokens per sample (0: the model's default)
 };
 
 // Unknown names and out-of-range options throw sim::InputError (with a did-you-mean for names).
 OpGraph make_model(const std::string& name, const ModelOptions& options = {});
 
 // resnet50, resnet101, inception_v3, nasnet_a_mobile, nasnet_a_large, mobilenet_v2,
-// efficientnet_b0, efficientnet_b5.
+// efficientnet_b0, efficientnet_b5, vgg16, bert_large, gpt2_xl (transformers take
+// `sequence`, not `image_size`; their `num_classes` is the vocabulary, fixed by the model).
 std::vector<std::string> model_names();
 
 // The input size the model was published with.

@@ -63,11 +63,12 @@ TensorId logits_of(const OpGraph& g) {
 
 }  // namespace
 
-TEST_CASE("model_names lists the eight Nimble models") {
+TEST_CASE("model_names lists the eight Nimble models, then VGG-16 and two transformers") {
   CHECK(model_names() == std::vector<std::string>{"resnet50", "resnet101", "inception_v3",
                                                   "nasnet_a_mobile", "nasnet_a_large",
                                                   "mobilenet_v2", "efficientnet_b0",
-                                                  "efficientnet_b5"});
+                                                  "efficientnet_b5", "vgg16", "bert_large",
+                                                  "gpt2_xl"});
   CHECK(default_image_size("inception_v3") == 299);
   CHECK(default_image_size("nasnet_a_large") == 331);
   CHECK(default_image_size("efficientnet_b5") == 456);
@@ -202,4 +203,27 @@ TEST_CASE("bad model names and options are input errors") {
   CHECK_THROWS_AS(make_model("resnet50", {.batch = 0}), sim::InputError);
   CHECK_THROWS_AS(make_model("resnet50", {.image_size = -5}), sim::InputError);
   CHECK_THROWS_AS(make_model("resnet50", {.num_classes = 0}), sim::InputError);
+}
+
+TEST_CASE("VGG-16 has torchvision's 138,357,544 parameters and about 15.5 G multiply-adds") {
+  const OpGraph g = make_model("vgg16");
+  CHECK_NOTHROW(g.validate());
+  CHECK(g.parameter_count() == 138357544);
+  CHECK(std::abs(static_cast<double>(macs(g)) - 15.47e9) / 15.47e9 < 0.05);
+  CHECK(g.count_ops(OpKind::conv) == 14);  // 13 + fc6 as its 7x7 convolution
+  CHECK(g.tensor(logits_of(g)).shape == std::vector<std::int64_t>{1, 1000});
+  const OpGraph t = make_model("vgg16", {.batch = 2, .training = true});
+  CHECK_NOTHROW(t.validate());
+}
+
+TEST_CASE("transformers: BERT-large and GPT-2 XL at their published sizes") {
+  // Weights as the papers count them: BERT-large 340M without pooler/type/position embeddings
+  // (335M encoder + embeddings = 333.6M here), GPT-2 XL 1.56B (tied embedding, no positions).
+  const OpGraph bert = make_model("bert_large", {.batch = 1, .sequence = 128});
+  CHECK_NOTHROW(bert.validate());
+  CHECK(std::abs(static_cast<double>(bert.parameter_count()) - 333.6e6) / 333.6e6 < 0.01);
+  const OpGraph gpt = make_model("gpt2_xl", {.batch = 1, .sequence = 64});
+  CHECK(std::abs(static_cast<double>(gpt.parameter_count()) - 1.556e9) / 1.556e9 < 0.01);
+  const OpGraph t = make_model("bert_large", {.batch = 2, .training = true, .sequence = 16});
+  CHECK_NOTHROW(t.validate());
 }

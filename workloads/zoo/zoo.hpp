@@ -36,6 +36,22 @@ TensorId mobilenet_v2(GraphBuilder& b, TensorId image, std::int64_t num_classes)
 TensorId efficientnet(GraphBuilder& b, TensorId image, double width_mult, double depth_mult,
                       std::int64_t num_classes);
 
+// Simonyan & Zisserman 2015: VGG without batch norm; `convs_per_stage` {2, 2, 3, 3, 3} is
+// VGG-16 (configuration D).
+TensorId vgg(GraphBuilder& b, TensorId image, const std::vector<int>& convs_per_stage,
+             std::int64_t num_classes);
+
+// Transformer stacks on token matrices [tokens, hidden] (transformer.cpp says what is left out).
+struct TransformerConfig {
+  int layers = 24;
+  std::int64_t hidden = 1024;
+  std::int64_t ffn = 4096;
+  std::int64_t vocab = 30522;
+  bool pre_norm = false;  // GPT-2: norm before each block and at the end; BERT: after
+};
+// `tokens` [batch x sequence, hidden] embedded tokens; returns the logits [tokens, vocab].
+TensorId transformer(GraphBuilder& b, TensorId tokens, const TransformerConfig& c);
+
 // Channel rounding shared by MobileNetV2 and EfficientNet: the nearest multiple of `divisor`,
 // never more than 10% below `value`.
 std::int64_t make_divisible(double value, int divisor = 8);

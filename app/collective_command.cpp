@@ -1,0 +1,147 @@
+#include "app/collective_command.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <memory>
+
+#include "app/paths.hpp"
+#include "interconnect/collective.hpp"
+#include "interconnect/collective_runner.hpp"
+#include "interconnect/system_spec.hpp"
+#include "interconnect/topology.hpp"
+#include "models/gpu.hpp"
+#include "models/kernel_cost.hpp"
+#include "sim/error.hpp"
+#include "sim/units.hpp"
+
+namespace app {
+namespace {
+
+std::uint64_t parse_bytes(const std::string& flag, const std::string& text) {
+  try {
+    if (!text.empty() && std::all_of(text.begin(), text.end(),
+                                     [](unsigned char c) { return std::isdigit(c) != 0; }))
+      return std::stoull(text);
+    return sim::units::parse_size(text);
+  } catch (const std::exception& e) {
+    throw sim::InputError(fmt::format("{} '{}': {}", flag, text, e.what()));
+  }
+}
+
+// nccl-tests' count column: elements of the type in the buffer (fp32: bytes / 4).
+constexpr int kTypeSize = 4;
+
+}  // namespace
+
+int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
+                       std::ostream& out) {
+  if (o.system.empty()) throw sim::InputError("--system is required (a name in configs/systems)");
+  std::vector<std::string> overrides = o.overrides;
+  if (o.nodes < 0) throw sim::InputError("--nodes must be >= 1");
+  if (o.nodes > 0) overrides.push_back(fmt::format("nodes={}", o.nodes));
+  const interconnect::SystemSpec spec =
+      interconnect::SystemSpec::load(config_loader(), o.system, overrides);
+  const interconnect::CollectiveOp op = interconnect::parse_op(o.op);
+  const auto algo = interconnect::collectives(catalog).create(
+      o.algo, sim::Config::empty(sim::SourcePos{"--algo"}, "algo"));
+
+  std::vector<std::uint64_t> sizes;
+  if (!o.bytes.empty()) {
+    if (!o.min_bytes.empty() || !o.max_bytes.empty())
+      throw sim::InputError("give --bytes or --min/--max, not both");
+    sizes.push_back(parse_bytes("--bytes", o.bytes));
+  } else {
+    const std::uint64_t lo = parse_bytes("--min", o.min_bytes.empty() ? "8" : o.min_bytes);
+    const std::uint64_t hi = parse_bytes("--max", o.max_bytes.empty() ? "256MiB" : o.max_bytes);
+    if (lo == 0 || hi < lo) throw sim::InputError("need 0 < --min <= --max");
+    if (!(o.factor > 1)) throw sim::InputError("--factor must be > 1");
+    for (double s = static_cast<double>(lo); s <= static_cast<double>(hi) * (1 + 1e-12);
+         s *= o.factor)
+      sizes.push_back(static_cast<std::uint64_t>(s));
+    if (sizes.size() > 200) throw sim::InputError("the sweep has more than 200 sizes");
+  }
+
+  std::unique_ptr<models::KernelCost> cost;
+  if (!o.network_only)
+    cost = models::kernel_costs(catalog).create("roofline",
+                                                sim::Config::empty(sim::SourcePos{"cost"}, "cost"));
+
+  boost::json::array rows;
+  if (!o.json) {
+    out << fmt::format("# {} {} on {} ({} GPUs, {} node{}){}\n", o.algo, o.op, spec.name,
+                       spec.gpus(), spec.nodes, spec.nodes > 1 ? "s" : "",
+                       o.network_only ? ", network only" : "");
+    out << fmt::format("#{:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "size", "count", "type",
+                       "redop", "time", "algbw", "busbw");
+    out << fmt::format("#{:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)",
+                       "", "", "(us)", "(GB/s)", "(GB/s)");
+  }
+  for (std::uint64_t size : sizes) {
+    // A fresh system per size: nothing carries over between measurements.
+    sim::Simulator sim;
+    sim::FlowNetwork net(sim);
+    interconnect::Topology topo(spec, net);
+    std::unique_ptr<models::Gpu> gpu;
+    if (cost) gpu = std::make_unique<models::Gpu>(sim, spec.gpu, *cost);
+    interconnect::CollectiveRunner runner(sim, topo, gpu.get());
+    const interconnect::Plan plan = algo->plan(op, topo);
+    sim::Time end;
+    runner.run(plan, static_cast<double>(size), [&] { end = sim.now(); });
+    sim.run();
+    const double us = end.us();
+    const double algbw = us > 0 ? static_cast<double>(size) / (us * 1e3) : 0.0;  // GB/s
+    const double busbw = algbw * interconnect::bus_factor(op, spec.gpus());
+    const bool reduces = op == interconnect::CollectiveOp::all_reduce ||
+                         op == interconnect::CollectiveOp::reduce_scatter;
+    if (o.json) {
+      rows.push_back(boost::json::object{{"size", size},
+                                         {"count", size / kTypeSize},
+                                         {"type", "float"},
+                                         {"time_us", us},
+                                         {"algbw_gbps", algbw},
+                                         {"busbw_gbps", busbw}});
+    } else {
+      out << fmt::format(" {:>12} {:>12} {:>8} {:>6} {:>12.2f} {:>8.2f} {:>8.2f}\n", size,
+                         size / kTypeSize, "float", reduces ? "sum" : "none", us, algbw, busbw);
+    }
+  }
+  if (o.json)
+    out << boost::json::serialize(boost::json::object{{"system", spec.name},
+                                                      {"gpus", spec.gpus()},
+                                                      {"op", o.op},
+                                                      {"algorithm", o.algo},
+                                                      {"results", rows}})
+        << "\n";
+  return kExitOk;
+}
+
+Command add_collective_command(CLI::App& cli) {
+  auto opts = std::make_shared<CollectiveOptions>();
+  CollectiveOptions& o = *opts;
+  auto* sub = cli.add_subcommand(
+      "collective", "time a collective like nccl-tests (size, count, type, time, algbw, busbw)");
+  sub->add_option("--system", o.system, "a system in configs/systems, or a system yaml")
+      ->required();
+  sub->add_option("--op", o.op, "all_reduce | reduce_scatter | all_gather | broadcast | send_recv")
+      ->capture_default_str();
+  sub->add_option("--algo", o.algo, "ring | tree | halving-doubling | in-network | hierarchical")
+      ->capture_default_str();
+  sub->add_option("--bytes,-b", o.bytes, "one message size: 64MiB, 1GB, 4096");
+  sub->add_option("--min", o.min_bytes, "sweep: smallest size (8)");
+  sub->add_option("--max", o.max_bytes, "sweep: largest size (256MiB)");
+  sub->add_option("--factor,-f", o.factor, "sweep: size multiplier")->capture_default_str();
+  sub->add_option("--nodes", o.nodes, "nodes of the system (default: the preset's)");
+  sub->add_option("--set", o.overrides, "override a system key: node.link.bandwidth=\"300 GB/s\"");
+  sub->add_flag("--network-only", o.network_only,
+                "links only: no GPU model, collective kernels take no time");
+  sub->add_flag("--json", o.json, "print one JSON object");
+  return {sub, [opts](sim::PluginCatalog& catalog, std::ostream& out) {
+            return collective_command(*opts, catalog, out);
+          }};
+}
+
+}  // namespace app

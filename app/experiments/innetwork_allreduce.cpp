@@ -1,0 +1,218 @@
+#include "app/experiments/innetwork_allreduce.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+
+#include "app/experiment.hpp"
+#include "app/experiments/ddp_runner.hpp"
+#include "interconnect/collective_runner.hpp"
+#include "models/gpu.hpp"
+#include "sim/units.hpp"
+#include "workloads/lowering.hpp"
+#include "workloads/model_zoo.hpp"
+
+namespace app {
+namespace {
+
+struct ModelRun {
+  std::string name;
+  int batch = 32;
+};
+
+class InNetworkAllReduce final : public Experiment {
+ public:
+  InNetworkAllReduce(const sim::Config& cfg, sim::PluginCatalog& catalog) : catalog_(catalog) {
+    const sim::Config cost = cfg.at("kernel_cost");
+    cost_ = models::kernel_costs(catalog).create(cost.at("name"), cost);
+    dtype_ = workloads::parse_dtype(cfg.get_string("dtype", "fp16"));
+    for (const sim::Config& s : cfg.seq("systems"))
+      systems_.push_back(interconnect::SystemSpec::from_config(s.at("system")));
+    if (systems_.empty()) cfg.at("systems").fail("give at least one system");
+    auto& algos = interconnect::collectives(catalog);
+    auto read_algos = [&](const sim::Config& list) {
+      std::vector<std::string> out;
+      for (const sim::Config& a : list.items()) {
+        if (!algos.contains(a.as_string())) algos.create(a, sim::Config::empty(a.pos(), a.path()));
+        out.push_back(a.as_string());
+      }
+      return out;
+    };
+    if (auto tr = cfg.find("training")) {
+      const auto names = workloads::model_names();
+      for (const sim::Config& m : tr->seq("models")) {
+        ModelRun mr;
+        mr.name = m.is_scalar() ? m.as_string() : m.get_string("name");
+        if (!m.is_scalar()) mr.batch = static_cast<int>(m.get_int_in("batch", 1, 4096, 32));
+        else mr.batch = static_cast<int>(tr->get_int_in("batch", 1, 4096, 32));
+        if (std::find(names.begin(), names.end(), mr.name) == names.end())
+          (m.is_scalar() ? m : m.at("name"))
+              .fail(fmt::format("unknown model '{}'{}", mr.name, sim::did_you_mean(mr.name, names)));
+        models_.push_back(mr);
+      }
+      if (tr->has("batch")) tr->get_int("batch");
+      for (const sim::Config& b : tr->seq("buckets")) {
+        const auto v = b.as_string();
+        buckets_.push_back(static_cast<std::int64_t>(sim::units::parse_size(v)));
+        if (buckets_.back() <= 0) b.fail("a bucket size must be > 0");
+      }
+      if (buckets_.empty()) tr->at("buckets").fail("give at least one bucket size");
+      train_algos_ = read_algos(tr->at("algorithms"));
+    }
+    if (auto ar = cfg.find("allreduce")) {
+      sweep_algos_ = read_algos(ar->at("algorithms"));
+      const std::uint64_t lo = ar->get_size("min"), hi = ar->get_size("max");
+      const double f = ar->get_double("factor", 4);
+      if (lo == 0 || hi < lo || !(f > 1)) ar->fail("need 0 < min <= max and factor > 1");
+      for (double s = static_cast<double>(lo); s <= static_cast<double>(hi) * (1 + 1e-12); s *= f)
+        sizes_.push_back(static_cast<std::uint64_t>(s));
+    }
+    if (auto pub = cfg.find("published"))
+      for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
+  }
+
+  void run(RunContext& ctx) override {
+    for (const auto& sys : systems_) {
+      ctx.report += fmt::format("## {} ({} GPUs)\n\n", sys.name, sys.gpus());
+      if (!models_.empty()) training(ctx, sys);
+      if (!sizes_.empty()) sweep(ctx, sys);
+    }
+    if (!published_.empty()) {
+      ctx.report += "## Published figures beside the simulated ones\n\n| metric | published | "
+                    "simulated |\n|---|---|---|\n";
+      const auto simulated = ctx.stats.flatten(ctx.end_time);
+      for (const auto& [key, value] : published_) {
+        const auto it = simulated.find(key);
+        ctx.report += fmt::format("| {} | {:.3g} | {} |\n", key, value,
+                                  it != simulated.end() ? fmt::format("{:.3g}", it->second) : "-");
+      }
+    }
+    ctx.console << console_;
+  }
+
+ private:
+  void training(RunContext& ctx, const interconnect::SystemSpec& sys) {
+    const workloads::LoweringOptions lo = sys.gpu.lowering(dtype_);
+    ctx.report += "| model | bucket | algorithm | backward alone (ms) | backward overlapped (ms) | "
+                  "slowdown | iteration overlapped (ms) | iteration not overlapped (ms) |\n"
+                  "|---|---|---|---|---|---|---|---|\n";
+    for (const ModelRun& m : models_) {
+      workloads::ModelOptions mo;
+      mo.batch = m.batch;
+      mo.dtype = dtype_;
+      mo.training = true;
+      const workloads::OpGraph g = workloads::make_model(m.name, mo);
+      const workloads::TaskGraph tg = workloads::lower_graph(g, lo);
+      std::vector<workloads::Phase> phases;
+      for (const auto& op : g.ops()) phases.push_back(op.phase);
+      for (std::size_t bi = 0; bi < buckets_.size(); ++bi) {
+        const auto buckets = workloads::gradient_buckets(g, buckets_[bi]);
+        const std::string model_key =
+            bi == 0 ? m.name
+                    : fmt::format("{}_bucket{}MiB", m.name, buckets_[bi] >> 20);
+        const std::string base = fmt::format("innet.{}.{}", sys.name, model_key);
+        auto algo0 = interconnect::collectives(catalog_).create(
+            train_algos_.front(), sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
+        const DdpRun alone =
+            run_ddp(sys, *cost_, *algo0, tg, phases, buckets, {.communicate = false});
+        ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
+        ctx.stats.set(base + ".alone.iteration_ms", alone.iteration.ms());
+        ctx.stats.set(base + ".alone.forward_ms", alone.forward.ms());
+        ctx.stats.set(base + ".buckets", static_cast<double>(buckets.size()));
+        std::map<std::string, double> slowdown;
+        for (const auto& a : train_algos_) {
+          auto algo = interconnect::collectives(catalog_).create(
+              a, sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
+          const DdpRun over = run_ddp(sys, *cost_, *algo, tg, phases, buckets, {});
+          const DdpRun seq =
+              run_ddp(sys, *cost_, *algo, tg, phases, buckets, {.overlap = false});
+          const std::string k = fmt::format("{}.{}", base, a);
+          slowdown[a] = over.backward.ms() / alone.backward.ms();
+          ctx.stats.set(k + ".backward_ms", over.backward.ms());
+          ctx.stats.set(k + ".iteration_ms", over.iteration.ms());
+          ctx.stats.set(k + ".backward_slowdown", slowdown[a]);
+          ctx.stats.set(k + ".iteration_ms_no_overlap", seq.iteration.ms());
+          ctx.stats.set(k + ".allreduce_ms", over.communication.ms());
+          ctx.fingerprint ^= over.fingerprint;
+          ctx.report += fmt::format("| {} | {} MiB | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | {:.2f} |\n",
+                                    m.name, buckets_[bi] >> 20, a, alone.backward.ms(),
+                                    over.backward.ms(), slowdown[a], over.iteration.ms(),
+                                    seq.iteration.ms());
+          console_ += fmt::format("{:<12} {:<24} {:<17} backward {:8.2f} ms (alone {:8.2f}, x{:.3f})  "
+                                  "iteration {:8.2f} ms (not overlapped {:8.2f})\n",
+                                  sys.name, model_key, a, over.backward.ms(), alone.backward.ms(),
+                                  slowdown[a], over.iteration.ms(), seq.iteration.ms());
+        }
+        // How much of the host algorithm's slowdown the in-network one removes.
+        if (slowdown.count("ring") && slowdown.count("in-network") && slowdown["ring"] > 1)
+          ctx.stats.set(base + ".in-network.recovered",
+                        (slowdown["ring"] - slowdown["in-network"]) / (slowdown["ring"] - 1));
+      }
+    }
+    ctx.report += "\n";
+  }
+
+  void sweep(RunContext& ctx, const interconnect::SystemSpec& sys) {
+    ctx.report += "| algorithm | size (B) | time (us) | busbw (GB/s) |\n|---|---|---|---|\n";
+    std::map<std::uint64_t, double> ring_us;
+    for (const auto& a : sweep_algos_) {
+      auto algo = interconnect::collectives(catalog_).create(
+          a, sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
+      for (std::uint64_t size : sizes_) {
+        sim::Simulator sim;
+        sim::FlowNetwork net(sim);
+        interconnect::Topology topo(sys, net);
+        models::Gpu gpu(sim, sys.gpu, *cost_);
+        interconnect::CollectiveRunner runner(sim, topo, &gpu);
+        sim::Time end;
+        runner.run(algo->plan(interconnect::CollectiveOp::all_reduce, topo),
+                   static_cast<double>(size), [&] { end = sim.now(); });
+        sim.run();
+        const double us = end.us();
+        const double busbw = static_cast<double>(size) / (us * 1e3) *
+                             interconnect::bus_factor(interconnect::CollectiveOp::all_reduce,
+                                                      sys.gpus());
+        const std::string k = fmt::format("allreduce.{}.{}.{}", sys.name, a, size);
+        ctx.stats.set(k + ".time_us", us);
+        ctx.stats.set(k + ".busbw_gbps", busbw);
+        if (a == "ring") ring_us[size] = us;
+        if (a != "ring" && ring_us.count(size))
+          ctx.stats.set(k + ".speedup_vs_ring", ring_us[size] / us);
+        ctx.report += fmt::format("| {} | {} | {:.2f} | {:.1f} |\n", a, size, us, busbw);
+      }
+    }
+    ctx.report += "\n";
+  }
+
+  sim::PluginCatalog& catalog_;
+  std::unique_ptr<models::KernelCost> cost_;
+  workloads::DType dtype_ = workloads::DType::fp16;
+  std::vector<interconnect::SystemSpec> systems_;
+  std::vector<ModelRun> models_;
+  std::vector<std::int64_t> buckets_;
+  std::vector<std::string> train_algos_, sweep_algos_;
+  std::vector<std::uint64_t> sizes_;
+  std::map<std::string, double> published_;
+  std::string console_;
+};
+
+}  // namespace
+
+void register_innetwork_allreduce_experiment(sim::PluginCatalog& catalog) {
+  experiments(catalog).add(
+      "innetwork_allreduce",
+      "data-parallel training with overlapped all-reduce, host vs in-network (KAIST 2021)",
+      {{"systems", "list", "", "items {system: <preset>} (configs/systems/)"},
+       {"kernel_cost", "map", "", "kernel-cost plugin: {name: roofline}"},
+       {"dtype", "string", "fp16", "training dtype"},
+       {"training", "map", "", "models (names or {name, batch}), batch (32), buckets (sizes; "
+                               "the first gives the plain keys), algorithms"},
+       {"allreduce", "map", "", "algorithms, min, max, factor (4): the all-reduce size sweep"},
+       {"published", "map", "", "published values by metric key, for report.md"}},
+      [&catalog](const sim::Config& cfg) {
+        return std::make_unique<InNetworkAllReduce>(cfg, catalog);
+      });
+}
+
+}  // namespace app

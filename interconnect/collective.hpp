@@ -1,0 +1,79 @@
+#pragma once
+// Family `collective`: how a collective operation moves data over a Topology.
+//
+// An algorithm turns (operation, topology) into a Plan: a sequence of phases, each a set of
+// flows over the links, the latency of one step, and the reduce/copy work the collective kernel
+// does in GPU memory. The CollectiveRunner (collective_runner.hpp) cuts the message into pieces
+// and pipelines them through the phases, running each piece's kernel on the GPU model, so the
+// collective competes with compute for SMs and DRAM bandwidth and slows down when they are busy.
+//
+// Flows that move in lockstep (the pipelined hops of a ring, the pairwise exchanges of one
+// halving-doubling step) are one fluid flow over the union of their links: its rate is set by
+// the most contended of them, which is how a pipelined ring behaves, and the number of flows
+// stays independent of the number of GPUs.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "interconnect/topology.hpp"
+#include "sim/registry.hpp"
+
+namespace interconnect {
+
+enum class CollectiveOp { all_reduce, reduce_scatter, all_gather, broadcast, send_recv };
+
+std::string_view op_name(CollectiveOp op);
+CollectiveOp parse_op(std::string_view name);  // sim::InputError with a did-you-mean
+std::vector<std::string> op_names();
+// nccl-tests' bus-bandwidth factor: busbw = algbw x factor (all_reduce: 2(n-1)/n).
+double bus_factor(CollectiveOp op, int ranks);
+
+struct FlowSpec {
+  std::vector<Topology::Res> path;  // each resource once
+  double coef = 1;                  // bytes on each resource per byte of the piece
+};
+
+struct Phase {
+  std::string name;
+  std::vector<FlowSpec> flows;  // run together; the phase ends when all have arrived
+  sim::Time alpha;              // per piece: latency of one step before its bytes flow
+  sim::Time fill;               // once, for the first piece: the rest of the pipeline depth
+  double dram_coef = 0;         // DRAM bytes the kernel moves on each GPU per piece byte
+  double flops_coef = 0;        // reduction FLOPs per piece byte
+  // In-network: slots taken at every engine when a piece starts this phase, given back when it
+  // ends phase `hold_until` (an index >= this phase).
+  std::vector<ReductionEngine*> hold;
+  int hold_until = -1;
+  bool reduce_point = false;   // functional mode: contributions summed when this phase ends
+  bool deliver_point = false;  // functional mode: result written to every rank
+};
+
+struct Plan {
+  std::string algorithm;
+  CollectiveOp op = CollectiveOp::all_reduce;
+  std::vector<Phase> phases;
+  std::uint64_t chunk = 4ull << 20;  // piece size
+  int window = 2;                    // pieces in flight per phase (host algorithms)
+  int ctas = 16;                     // CTAs of the collective kernel
+  bool in_network = false;
+};
+
+class Collective {
+ public:
+  virtual ~Collective() = default;
+  // Throws sim::InputError when the algorithm cannot do `op` on this topology.
+  virtual Plan plan(CollectiveOp op, const Topology& topo) const = 0;
+};
+
+using CollectiveRegistry = sim::Registry<Collective, const sim::Config&>;
+
+inline CollectiveRegistry& collectives(sim::PluginCatalog& c) {
+  return c.family<CollectiveRegistry>("collective", "algorithm of a collective operation");
+}
+
+void register_collectives(sim::PluginCatalog& c);
+
+}  // namespace interconnect

@@ -1,0 +1,69 @@
+#pragma once
+// Runs collective Plans in simulated time: the message is cut into pieces of plan.chunk bytes
+// that flow through the plan's phases as a pipeline. A piece enters a phase when it has left the
+// previous one, when fewer than plan.window pieces are moving in that phase (the buffers NCCL
+// cycles through) and, in-network, when every engine on its way has a free aggregation slot
+// (else it waits, FIFO). Its flows move its bytes over the links (FlowNetwork: max-min fair with
+// everything else on them) while the collective kernel does the piece's reduce/copy work on the
+// GPU model; when both are done the next piece may move, and this one arrives a step latency
+// later (the first piece also waits the pipeline fill). Slots are held until the piece has
+// arrived through the phase that releases them: bandwidth x latency bounds what slots allow.
+//
+// Data-parallel ranks are symmetric, so one GPU model stands for all of them: the kernels run on
+// `gpu` (rank 0's work), the links of every rank are simulated. Without a GPU, kernels are
+// skipped (pure network timing).
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "interconnect/collective.hpp"
+#include "models/gpu.hpp"
+#include "sim/simulator.hpp"
+
+namespace interconnect {
+
+// Functional mode: fp32 vectors per rank that an in-network all_reduce really sums through the
+// switch engines; `out` is filled as results are multicast.
+struct CollectiveData {
+  std::vector<std::vector<float>> in, out;
+};
+
+class CollectiveRunner {
+ public:
+  using Done = std::function<void()>;
+  CollectiveRunner(sim::Simulator& sim, Topology& topo, models::Gpu* gpu = nullptr);
+  ~CollectiveRunner();
+  CollectiveRunner(const CollectiveRunner&) = delete;
+  CollectiveRunner& operator=(const CollectiveRunner&) = delete;
+
+  // Starts `plan` on a message of `bytes` now; `done` runs when every rank has its result.
+  // Several collectives may run at once (they share links, engines and the GPU).
+  void run(const Plan& plan, double bytes, Done done, CollectiveData* data = nullptr);
+
+  // The kernels' DRAM bytes on the modelled GPU, their count, and pieces that found no slot.
+  double gpu_dram_bytes() const { return dram_bytes_; }
+  std::uint64_t kernels() const { return kernels_; }
+  std::uint64_t slot_waits() const { return slot_waits_; }
+  // Pieces started over all phases (events grow with this, not with the GPU count).
+  std::uint64_t pieces() const { return pieces_; }
+
+ private:
+  struct Instance;
+  void try_start(Instance& in, int phase);
+  void start(Instance& in, int phase, int piece);
+  void part_done(Instance& in, int phase, int piece);  // a flow or the kernel finished
+  void arrive(Instance& in, int phase, int piece);     // the piece is through the phase
+  void pump();  // after slots were freed: pieces of any collective may proceed
+
+  sim::Simulator& sim_;
+  Topology& topo_;
+  models::Gpu* gpu_;
+  std::vector<std::unique_ptr<Instance>> active_;
+  double dram_bytes_ = 0;
+  std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0;
+};
+
+}  // namespace interconnect

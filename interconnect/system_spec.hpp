@@ -1,0 +1,85 @@
+#pragma once
+// An immutable description of a multi-GPU system, read once from configs/systems/<name>.yaml:
+// the GPU, how GPUs of one node are wired (NVSwitch, an NVLink mesh, a PCIe switch), the NICs
+// and the leaf-spine network joining `nodes` such nodes, the in-network reduction engines of
+// the switches, and how collective kernels are launched. Every preset value names its source.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/gpu_spec.hpp"
+#include "sim/config.hpp"
+#include "sim/time.hpp"
+
+namespace interconnect {
+
+// A full-duplex link: `bandwidth` bytes/s in each direction, `latency` per traversal.
+struct LinkSpec {
+  double bandwidth = 0;
+  sim::Time latency;
+};
+
+// A switch's in-network reduction engine (NVLink SHARP, InfiniBand SHARP).
+struct ReductionSpec {
+  bool present = false;
+  double throughput = 0;         // reduced output bytes/s the engine produces
+  int slots = 0;                 // aggregation buffers: chunks in flight through the switch
+  std::uint64_t chunk = 0;       // bytes one slot holds (the unit a collective is cut into)
+  sim::Time latency;             // per chunk, from last contribution to result ready
+};
+
+enum class NodeFabric { nvswitch, mesh, pcie };
+
+// One NVLink connection of a mesh: `lanes` links between GPUs a and b.
+struct MeshLink {
+  int a = 0, b = 0, lanes = 1;
+};
+
+// How collective kernels use the GPU (NCCL-like): CTAs per kernel, threads per CTA.
+struct CollectiveKernelSpec {
+  int ctas = 16;             // host algorithms (NCCL's channels)
+  int in_network_ctas = 4;   // in-network algorithms only push and receive; 0: by DMA (copy
+                             // engines, NIC), no kernel at all
+  int threads = 512;
+  std::uint64_t chunk = 4ull << 20;  // pipeline piece of the host algorithms
+  int pipeline_depth = 2;            // pieces in flight per step (double buffering)
+  sim::Time step_overhead;           // per algorithm step: synchronisation between peers
+  // The kernels stay on their SMs while data is on the wire (NCCL's persistent, polling CTAs);
+  // false: they take SMs only for their reduce/copy work.
+  bool persistent = true;
+};
+
+struct SystemSpec {
+  std::string name;
+  models::GpuSpec gpu;
+  int gpus_per_node = 1;
+  int nodes = 1;
+
+  NodeFabric fabric = NodeFabric::nvswitch;
+  LinkSpec gpu_link;            // nvswitch, pcie: each GPU to the node switch; mesh: one lane
+  std::vector<MeshLink> mesh;   // mesh only
+  std::vector<std::vector<int>> rings;  // ring orders of the node's GPUs (empty: 0, 1, ...)
+  ReductionSpec node_reduction; // the node switch's engine (nvswitch, pcie)
+
+  // Between nodes (nodes > 1): a NIC per GPU on rail-optimised leaves, leaves to spines.
+  LinkSpec nic;
+  int nodes_per_leaf = 1;
+  int spines = 0;
+  LinkSpec uplink;              // one leaf-spine link
+  ReductionSpec network_reduction;
+
+  CollectiveKernelSpec kernels;
+
+  int gpus() const { return gpus_per_node * nodes; }
+  int leaves_per_rail() const { return (nodes + nodes_per_leaf - 1) / nodes_per_leaf; }
+
+  // Reads a system node (the tree of configs/systems/<name>.yaml); bad values fail at them.
+  static SystemSpec from_config(const sim::Config& c);
+  // A preset name (configs/systems/<name>.yaml) or a yaml file, with `overrides` such as
+  // "nodes=128" or "system.nodes=128"; unknown names and keys are sim::InputErrors.
+  static SystemSpec load(const sim::ConfigLoader& loader, const std::string& name_or_file,
+                         const std::vector<std::string>& overrides = {});
+};
+
+}  // namespace interconnect

@@ -1,0 +1,68 @@
+// The in-network All-Reduce reproduction (card 7) at a reduced size: the qualitative results
+// the card says must emerge from the model.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "../support/run_program.hpp"
+#include "../support/temp_dir.hpp"
+#include "sim/stats.hpp"
+
+namespace {
+
+std::map<std::string, double> run_reduced() {
+  testing::TempDir d;
+  // The shipped scenario on one system (a file, so that the system's own references expand).
+  const auto file = d.write("reduced.yaml", std::string("extends: ") + WARPSIM_SOURCE +
+                                                "/configs/experiments/innetwork_allreduce.yaml\n"
+                                                "systems:\n  - system: pcie-4gpu\n");
+  const std::string cmd =
+      std::string(WARPSIM_EXE) + " run " + file.string() + " --quiet --out " +
+      (d.path() / "n").string() +
+      " --set 'training.models=[{name: vgg16, batch: 8}]'"
+      " --set 'training.buckets=[\"25 MiB\"]'"
+      " --set 'allreduce.algorithms=[ring, in-network]'"
+      " --set 'allreduce.min=64 KiB' --set 'allreduce.max=64 MiB' --set allreduce.factor=32";
+  const auto r = testing::run_program(cmd);
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  return sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
+}
+
+}  // namespace
+
+TEST_CASE("innetwork_allreduce: the results of card 7 emerge") {
+  const auto m = run_reduced();
+  const std::string t = "innet.pcie-4gpu.vgg16.";
+  // Overlapping the all-reduce with backprop slows backprop down...
+  CHECK(m.at(t + "ring.backward_ms") > m.at(t + "alone.backward_ms"));
+  CHECK(m.at(t + "ring.backward_slowdown") > 1.02);
+  // ...yet raises throughput: the iteration is shorter than reducing after backprop.
+  CHECK(m.at(t + "ring.iteration_ms") < m.at(t + "ring.iteration_ms_no_overlap"));
+  // In-network reduction removes most of the slowdown (no reduction kernels on the GPUs).
+  CHECK(m.at(t + "in-network.recovered") > 0.5);
+  CHECK(m.at(t + "in-network.iteration_ms") < m.at(t + "ring.iteration_ms"));
+  // The gain depends on the message size: largest where the ring's steps cost latency.
+  const double small = m.at("allreduce.pcie-4gpu.in-network.65536.speedup_vs_ring");
+  const double large = m.at("allreduce.pcie-4gpu.in-network.67108864.speedup_vs_ring");
+  CHECK(small > 1);
+  CHECK(large > 1);
+  CHECK(small > large * 1.2);
+}
+
+TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") {
+  testing::TempDir d;
+  const std::string base = std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                           "/configs/experiments/innetwork_allreduce.yaml --quiet --out " +
+                           (d.path() / "n").string();
+  auto r = testing::run_program(base + " --set 'training.models=[{name: vgg61}]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("did you mean 'vgg16'") != std::string::npos);
+  r = testing::run_program(base + " --set 'training.algorithms=[ring, in-netwrok]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("in-network") != std::string::npos);
+  r = testing::run_program(base + " --set 'allreduce.min=0 B'");
+  CHECK(r.code == 2);
+  CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
+}

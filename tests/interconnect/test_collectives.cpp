@@ -1,0 +1,171 @@
+#include <doctest/doctest.h>
+
+#include <numeric>
+
+#include "systems.hpp"
+
+using interconnect::CollectiveOp;
+using testing::Cluster;
+using testing::preset;
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+double carried(const Cluster& c, interconnect::Topology::Res r) { return c.topo.carried(r); }
+
+}  // namespace
+
+TEST_CASE("ring all_reduce puts 2(n-1)/n of the message on every link") {
+  Cluster c(preset("dgx-h100"));
+  const double S = 64 * kMiB;
+  const sim::Time t = c.run("ring", CollectiveOp::all_reduce, S);
+  for (int g = 0; g < 8; ++g) {
+    CHECK(carried(c, c.topo.gpu_up(g)) == doctest::Approx(2.0 * 7 / 8 * S));
+    CHECK(carried(c, c.topo.gpu_down(g)) == doctest::Approx(2.0 * 7 / 8 * S));
+  }
+  // Bus bandwidth below the link's 450 GB/s, not far below it for a large message.
+  const double busbw = S / t.seconds() * interconnect::bus_factor(CollectiveOp::all_reduce, 8);
+  CHECK(busbw < 450e9);
+  CHECK(busbw > 300e9);
+}
+
+TEST_CASE("halving-doubling and tree move the bytes of their formulas") {
+  const double S = 16 * kMiB;
+  {
+    Cluster c(preset("dgx-h100"));
+    c.run("halving-doubling", CollectiveOp::all_reduce, S);
+    for (int g = 0; g < 8; ++g)
+      CHECK(carried(c, c.topo.gpu_up(g)) == doctest::Approx(2.0 * 7 / 8 * S));
+  }
+  {
+    Cluster c(preset("dgx-h100"));
+    c.run("tree", CollectiveOp::all_reduce, S);
+    // Two trees of 7 edges, each edge S/2 up and S/2 down, each crossing one GPU uplink.
+    double up = 0;
+    for (int g = 0; g < 8; ++g) up += carried(c, c.topo.gpu_up(g));
+    CHECK(up == doctest::Approx(2 * 7 * S));
+  }
+  {
+    Cluster c(preset("dgx-h100"));
+    c.run("ring", CollectiveOp::reduce_scatter, S);
+    CHECK(carried(c, c.topo.gpu_up(3)) == doctest::Approx(7.0 / 8 * S));
+  }
+  {
+    Cluster c(preset("dgx-h100", {"gpus_per_node=6"}));
+    CHECK_THROWS_WITH_AS(c.plan("halving-doubling", CollectiveOp::all_reduce),
+                         doctest::Contains("power-of-two"), sim::InputError);
+    CHECK_THROWS_AS(c.plan("tree", CollectiveOp::all_gather), sim::InputError);
+  }
+}
+
+TEST_CASE("in-network all_reduce: each GPU sends and receives the message once") {
+  const double S = 64 * kMiB;
+  Cluster c(preset("dgx-h100"), true);
+  const sim::Time t = c.run("in-network", CollectiveOp::all_reduce, S);
+  for (int g = 0; g < 8; ++g) {
+    CHECK(carried(c, c.topo.gpu_up(g)) == doctest::Approx(S));
+    CHECK(carried(c, c.topo.gpu_down(g)) == doctest::Approx(S));
+  }
+  CHECK(carried(c, c.topo.node_engine(0)->resource()) == doctest::Approx(S));
+  const double in_dram = c.runner->gpu_dram_bytes();
+  CHECK(in_dram == doctest::Approx(2 * S));
+
+  Cluster r(preset("dgx-h100"), true);
+  const sim::Time tr = r.run("ring", CollectiveOp::all_reduce, S);
+  CHECK(r.runner->gpu_dram_bytes() > 2 * in_dram);  // fewer bytes through GPU memory
+  CHECK(t < tr);                                     // and faster on NVSwitch
+
+  Cluster a(preset("dgx-a100"));
+  CHECK_THROWS_WITH_AS(a.plan("in-network", CollectiveOp::all_reduce),
+                       doctest::Contains("reduction engine"), sim::InputError);
+}
+
+TEST_CASE("functional mode: the switch really sums, even when slots run out") {
+  Cluster c(preset("pcie-4gpu", {"node.reduction.slots=2", "node.reduction.chunk=1 KiB"}));
+  interconnect::CollectiveData data;
+  const std::size_t len = 5000;  // 20000 bytes: 20 chunks through 2 slots
+  for (int r = 0; r < 4; ++r) {
+    std::vector<float> v(len);
+    for (std::size_t i = 0; i < len; ++i) v[i] = static_cast<float>((r + 1) * (i % 97));
+    data.in.push_back(std::move(v));
+  }
+  c.run("in-network", CollectiveOp::all_reduce, 4.0 * len, &data);
+  REQUIRE(data.out.size() == 4);
+  for (const auto& out : data.out)
+    for (std::size_t i = 0; i < len; i += 7) REQUIRE(out[i] == doctest::Approx(10.0 * (i % 97)));
+  CHECK(c.runner->slot_waits() > 0);
+  CHECK(c.topo.node_engine(0)->peak_slots() == 2);
+}
+
+TEST_CASE("fewer slots: chunks wait, the all-reduce slows down") {
+  const double S = 8 * kMiB;
+  Cluster many(preset("dgx-h100"));
+  Cluster one(preset("dgx-h100", {"node.reduction.slots=1"}));
+  CHECK(one.run("in-network", CollectiveOp::all_reduce, S) >
+        many.run("in-network", CollectiveOp::all_reduce, S) * 2);
+}
+
+TEST_CASE("across nodes: rails, SHARP and the hierarchical algorithm") {
+  const double S = 64 * kMiB;
+  const auto spec = preset("dgx-h100", {"nodes=4"});
+  const int n = 32, g = 8;
+  {
+    Cluster c(spec);
+    c.run("ring", CollectiveOp::all_reduce, S);
+    // g rings, each leaving a node through a different NIC with 1/g of the data.
+    for (int gpu : {0, 9, 31})
+      CHECK(carried(c, c.topo.nic_up(gpu)) == doctest::Approx(2.0 * (n - 1) / n * S / g));
+  }
+  {
+    Cluster c(spec);
+    c.run("in-network", CollectiveOp::all_reduce, S);
+    CHECK(carried(c, c.topo.nic_up(5)) == doctest::Approx(S / g));
+    CHECK(carried(c, c.topo.nic_down(5)) == doctest::Approx(S / g));
+  }
+  {
+    Cluster c(spec);
+    c.run("hierarchical", CollectiveOp::all_reduce, S);
+    CHECK(carried(c, c.topo.nic_up(5)) == doctest::Approx(2.0 * 3 / 4 * S / g));
+  }
+}
+
+TEST_CASE("collectives compete with compute for the GPU") {
+  // A DRAM-bound kernel runs alone, then beside a ring all-reduce: it slows down.
+  auto stream_time = [](bool with_collective) {
+    Cluster c(preset("dgx-h100"), true);
+    workloads::KernelDesc k;
+    k.name = "stream";
+    k.grid = {264, 1, 1};  // two per SM: room for the collective's CTAs beside it
+    k.block = {256, 1, 1};
+    k.dram_bytes = 4e9;
+    sim::Time done;
+    if (with_collective)  // NCCL's kernels hold their SMs; here they got them first
+      c.runner->run(c.plan("ring", CollectiveOp::all_reduce), 512 * kMiB, [] {});
+    c.sim.schedule_in(sim::Time::us(20), [&] { c.gpu->launch(k, [&] { done = c.sim.now(); }); });
+    c.sim.run();
+    return done;
+  };
+  CHECK(stream_time(true) > stream_time(false) * 1.05);
+}
+
+TEST_CASE("broadcast, all_gather and send_recv run on every algorithm that has them") {
+  Cluster c(preset("dgx-h100"));
+  for (const char* algo : {"ring", "tree", "in-network"})
+    CHECK(c.run(algo, CollectiveOp::broadcast, kMiB) > sim::Time::zero());
+  for (const char* algo : {"ring", "halving-doubling", "in-network"})
+    CHECK(c.run(algo, CollectiveOp::all_gather, kMiB) > sim::Time::zero());
+  CHECK(c.run("ring", CollectiveOp::send_recv, kMiB) > sim::Time::zero());
+  CHECK(interconnect::parse_op("all_reduce") == CollectiveOp::all_reduce);
+  CHECK_THROWS_WITH_AS(interconnect::parse_op("allreduce"), doctest::Contains("all_reduce"),
+                       sim::InputError);
+}
+
+TEST_CASE("the same collective twice: the same schedule") {
+  auto once = [] {
+    Cluster c(preset("dgx-h100", {"nodes=4"}), true);
+    const sim::Time t = c.run("hierarchical", CollectiveOp::all_reduce, 24 * kMiB);
+    return std::pair{t, c.sim.fingerprint()};
+  };
+  CHECK(once() == once());
+}
