@@ -1,5 +1,6 @@
 #include "app/plugins.hpp"
 
+#include "app/experiments/barm.hpp"
 #include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
 #include "interconnect/plugins.hpp"
@@ -16,6 +17,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   schedulers::register_schedulers_plugins(catalog);
   register_transfers_experiment(catalog);
   register_nimble_experiment(catalog);
+  register_barm_experiment(catalog);
 }
 
 }  // namespace app

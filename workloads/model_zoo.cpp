@@ -20,6 +20,8 @@ struct ModelEntry {
   const char* name;
   int image_size;
   Generator build;
+  int channels = 3;         // of the input image
+  int num_classes = 1000;   // the published classifier's, when the options name none
 };
 
 const std::vector<ModelEntry>& entries() {
@@ -62,6 +64,13 @@ const std::vector<ModelEntry>& entries() {
        [](GraphBuilder& b, TensorId x, std::int64_t k) {
          return zoo::efficientnet(b, x, 1.6, 2.2, k);
        }},
+      // The Caffe models of the multi-tenant inference experiments (barm).
+      {"lenet", 28, zoo::lenet, 1, 10},
+      {"caffenet", 227, zoo::caffenet},
+      {"resnet18", 224, zoo::resnet18},
+      {"googlenet", 224, zoo::googlenet},
+      {"vgg16", 224, zoo::vgg16},
+      {"squeezenet", 227, zoo::squeezenet},
   };
   return kModels;
 }
@@ -97,14 +106,15 @@ OpGraph make_model(const std::string& name, const ModelOptions& options) {
   // Generous bounds: they exist to turn absurd sizes into errors before allocating anything.
   check_range("batch", options.batch, 1, 1 << 20);
   check_range("image_size", options.image_size, 0, 8192);
-  check_range("num_classes", options.num_classes, 1, 1 << 24);
+  if (options.num_classes) check_range("num_classes", *options.num_classes, 1, 1 << 24);
   const int size = options.image_size == 0 ? entry.image_size : options.image_size;
 
   GraphBuilder b(name, options.dtype);
-  const TensorId image = b.input("image", {options.batch, 3, size, size});
+  const TensorId image = b.input("image", {options.batch, entry.channels, size, size});
+  const int classes = options.num_classes.value_or(entry.num_classes);
   TensorId logits;
   try {
-    logits = entry.build(b, image, options.num_classes);
+    logits = entry.build(b, image, classes);
   } catch (const sim::InputError& e) {
     throw sim::InputError(fmt::format("{} at {}x{}: {}", name, size, size, e.what()));
   }

@@ -36,6 +36,16 @@ TensorId mobilenet_v2(GraphBuilder& b, TensorId image, std::int64_t num_classes)
 TensorId efficientnet(GraphBuilder& b, TensorId image, double width_mult, double depth_mult,
                       std::int64_t num_classes);
 
+// The Caffe-era networks of the multi-tenant inference papers (caffe.cpp says which
+// prototxt each follows): LeNet on [N, 1, 28, 28], CaffeNet and SqueezeNet v1.0 on 227,
+// GoogLeNet, VGG-16 and ResNet-18 on 224.
+TensorId lenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId caffenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId googlenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId vgg16(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId squeezenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId resnet18(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+
 // Channel rounding shared by MobileNetV2 and EfficientNet: the nearest multiple of `divisor`,
 // never more than 10% below `value`.
 std::int64_t make_divisible(double value, int divisor = 8);
