@@ -45,6 +45,7 @@ sim::ConfigLoader config_loader() {
   loader.add_reference("gpu", "gpus");
   loader.add_reference("system", "systems");
   loader.add_reference("host", "hosts");
+  loader.add_reference("uvm", "uvm");  // unified-memory driver parameters per GPU
   return loader;
 }
 

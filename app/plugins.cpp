@@ -1,6 +1,7 @@
 #include "app/plugins.hpp"
 
 #include "app/experiments/innetwork_allreduce.hpp"
+#include "app/experiments/barm.hpp"
 #include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
 #include "interconnect/plugins.hpp"
@@ -18,6 +19,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   register_transfers_experiment(catalog);
   register_nimble_experiment(catalog);
   register_innetwork_allreduce_experiment(catalog);
+  register_barm_experiment(catalog);
 }
 
 }  // namespace app

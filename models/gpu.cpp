@@ -105,6 +105,8 @@ std::int64_t Gpu::waves_to_reserve(const Running& r, std::int64_t unplaced_at_pa
   // The waves this SM would get if the CTAs left at the start of the pass were spread evenly
   // over every SM the kernel may use, less one: the last full wave and the remainder are
   // dispatched wave by wave, so the tail (its imbalance and partial wave) emerges as before.
+  // Under demand paging each wave faults its own pages when it starts: dispatched wave by wave.
+  if (paging_) return 1;
   const std::int64_t even = unplaced_at_pass / (static_cast<std::int64_t>(room) * r.usable_sms);
   const std::int64_t waves = std::min(even - 1, r.unplaced / room);
   return waves >= 2 ? waves : 1;
@@ -209,6 +211,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     st.since = sim_.now() + spec_.cta_launch + r.work.fixed;
     r.live.push_back(id);
     sms_[static_cast<std::size_t>(b.sm)].live.push_back(id);
+    if (paging_) await_pages(id, static_cast<std::size_t>(&b - batches.data()));
   }
   // Residency changed on these SMs: every batch there runs at its new compute share.
   for (const Batch& b : batches) sm_changed(b.sm);
@@ -379,6 +382,37 @@ void Gpu::sample(sim::Time now) {
     timeline_->counter(pid_, "SMs busy", now, busy);
     last_busy_sample_ = busy;
   }
+}
+
+// A batch waiting for pages keeps its SM resources but makes no progress: its progress starts
+// at a time no simulation reaches, so time_batch() schedules nothing that can fire, however
+// often residency changes re-time it; pages_resident() moves the start to now.
+namespace {
+constexpr sim::Time kAwaitingPages = sim::Time::s(1e6);
+}
+
+void Gpu::await_pages(std::uint32_t id, std::size_t index) {
+  // CTAs of a kernel are placed in grid order: the batch's first CTA index is the count placed
+  // before this pass plus those of the kernel's earlier batches in it.
+  const Batch& b = batches_[index];
+  const Running& r = running_[b.slot];
+  std::int64_t before = 0, in_pass = 0;
+  for (std::size_t i = 0; i < batches_.size(); ++i)
+    if (batches_[i].slot == b.slot) {
+      if (i < index) before += batches_[i].n;
+      in_pass += batches_[i].n;
+    }
+  const std::int64_t first = r.desc->ctas() - r.unplaced - in_pass + before;
+  if (paging_->touch(*r.desc, first, b.n, [this, id] { pages_resident(id); })) return;
+  states_[id].since = kAwaitingPages;
+}
+
+void Gpu::pages_resident(std::uint32_t id) {
+  BatchState& b = states_[id];
+  b.since = sim_.now() + spec_.cta_launch + running_[b.slot].work.fixed;
+  sim_.cancel(b.done);
+  b.speed = -1;  // forces time_batch to schedule the completion at the batch's current speed
+  time_batch(id);
 }
 
 }  // namespace models

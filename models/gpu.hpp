@@ -37,6 +37,17 @@ namespace models {
 // The SMs a kernel's context may use (MPS / partitioning). Empty: all SMs.
 using SmMask = std::vector<bool>;
 
+// Demand paging (models/memory): asked as CTAs are placed on an SM whether the pages they touch
+// are resident. `first`..`first + ctas` are CTA indices of the kernel's grid. Returns true when
+// they are (the CTAs run at once); otherwise the CTAs hold their SM resources without
+// progressing until the gate calls `resume`, never from inside touch().
+class PagingGate {
+ public:
+  virtual ~PagingGate() = default;
+  virtual bool touch(const workloads::KernelDesc& k, std::int64_t first, std::int64_t ctas,
+                     std::function<void()> resume) = 0;
+};
+
 
 class Gpu {
  public:
@@ -59,6 +70,9 @@ class Gpu {
   // its last CTA finishes. The kernel descriptor must outlive the run.
   void launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask = nullptr,
               int track = -1);
+
+  // Optional demand paging; null: all memory is resident (the default).
+  void attach_paging(PagingGate* gate) { paging_ = gate; }
 
   const GpuSpec& spec() const { return spec_; }
   const std::string& name() const { return name_; }
@@ -146,6 +160,10 @@ class Gpu {
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
   double batch_seconds(int sm, const Running& r) const;  // one wave, at the current shares
+  // Demand paging: batch `id` (batches_[index] of this dispatch pass) asks the gate for its
+  // pages; a batch that must wait starts its progress at kAwaitingPages until resumed.
+  void await_pages(std::uint32_t id, std::size_t index);
+  void pages_resident(std::uint32_t id);
 
   sim::Simulator& sim_;
   GpuSpec spec_;
@@ -176,6 +194,7 @@ class Gpu {
   KernelObserver observer_;
   int pid_ = -1;
   double last_busy_sample_ = -1;
+  PagingGate* paging_ = nullptr;
 };
 
 }  // namespace models

@@ -21,6 +21,8 @@ struct ModelEntry {
   int image_size;  // transformers: the sequence length
   Generator build;
   const zoo::TransformerConfig* transformer = nullptr;
+  int channels = 3;         // of the input image
+  int num_classes = 1000;   // the published classifier's, when the options name none
 };
 
 // Published sizes: BERT-large (Devlin et al. 2019: L=24, H=1024, A=16, 340M, WordPiece 30522)
@@ -74,6 +76,12 @@ const std::vector<ModelEntry>& entries() {
        }},
       {"bert_large", 512, nullptr, &kBertLarge},
       {"gpt2_xl", 1024, nullptr, &kGpt2Xl},
+      // The Caffe models of the multi-tenant inference experiments (barm).
+      {"lenet", 28, zoo::lenet, nullptr, 1, 10},
+      {"caffenet", 227, zoo::caffenet},
+      {"resnet18", 224, zoo::resnet18},
+      {"googlenet", 224, zoo::googlenet},
+      {"squeezenet", 227, zoo::squeezenet},
   };
   return kModels;
 }
@@ -109,7 +117,7 @@ OpGraph make_model(const std::string& name, const ModelOptions& options) {
   // Generous bounds: they exist to turn absurd sizes into errors before allocating anything.
   check_range("batch", options.batch, 1, 1 << 20);
   check_range("image_size", options.image_size, 0, 8192);
-  check_range("num_classes", options.num_classes, 1, 1 << 24);
+  if (options.num_classes) check_range("num_classes", *options.num_classes, 1, 1 << 24);
   const int size = options.image_size == 0 ? entry.image_size : options.image_size;
 
   GraphBuilder b(name, options.dtype);
@@ -123,10 +131,11 @@ OpGraph make_model(const std::string& name, const ModelOptions& options) {
     if (options.training) append_training_step(g, logits);
     return g;
   }
-  const TensorId image = b.input("image", {options.batch, 3, size, size});
+  const TensorId image = b.input("image", {options.batch, entry.channels, size, size});
+  const int classes = options.num_classes.value_or(entry.num_classes);
   TensorId logits;
   try {
-    logits = entry.build(b, image, options.num_classes);
+    logits = entry.build(b, image, classes);
   } catch (const sim::InputError& e) {
     throw sim::InputError(fmt::format("{} at {}x{}: {}", name, size, size, e.what()));
   }

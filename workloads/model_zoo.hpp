@@ -7,6 +7,7 @@
 // Training graphs add softmax cross-entropy against a `labels` input, the backward pass and an
 // SGD-momentum update per parameter tensor (training_step.hpp).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct ModelOptions {
   int batch = 1;
   int image_size = 0;  // 0: the model's default (224; Inception-v3 299, NASNet-A large 331,
                        // EfficientNet-B5 456)
-  int num_classes = 1000;
+  std::optional<int> num_classes;  // unset: the model's published classifier (1000; LeNet 10)
   DType dtype = DType::fp32;
   bool training = false;
   int sequence = 0;  // transformers: tokens per sample (0: the model's default)
@@ -29,7 +30,8 @@ OpGraph make_model(const std::string& name, const ModelOptions& options = {});
 
 // resnet50, resnet101, inception_v3, nasnet_a_mobile, nasnet_a_large, mobilenet_v2,
 // efficientnet_b0, efficientnet_b5, vgg16, bert_large, gpt2_xl (transformers take
-// `sequence`, not `image_size`; their `num_classes` is the vocabulary, fixed by the model).
+// `sequence`, not `image_size`; their `num_classes` is the vocabulary, fixed by the model); the
+// Caffe models lenet, caffenet, resnet18, googlenet, vgg16 (shared) and squeezenet.
 std::vector<std::string> model_names();
 
 // The input size the model was published with.

@@ -63,12 +63,13 @@ TensorId logits_of(const OpGraph& g) {
 
 }  // namespace
 
-TEST_CASE("model_names lists the eight Nimble models, then VGG-16 and two transformers") {
+TEST_CASE("model_names lists the eight Nimble models, VGG-16, two transformers, the Caffe models") {
   CHECK(model_names() == std::vector<std::string>{"resnet50", "resnet101", "inception_v3",
                                                   "nasnet_a_mobile", "nasnet_a_large",
                                                   "mobilenet_v2", "efficientnet_b0",
                                                   "efficientnet_b5", "vgg16", "bert_large",
-                                                  "gpt2_xl"});
+                                                  "gpt2_xl", "lenet", "caffenet", "resnet18",
+                                                  "googlenet", "squeezenet"});
   CHECK(default_image_size("inception_v3") == 299);
   CHECK(default_image_size("nasnet_a_large") == 331);
   CHECK(default_image_size("efficientnet_b5") == 456);

@@ -62,12 +62,16 @@ TEST_CASE("every zoo model has a valid training step at its default size") {
     CAPTURE(name);
     const OpGraph g = make_model(name, {.training = true});
     CHECK_NOTHROW(g.validate());
-    // Data and weight gradients: twice the forward arithmetic.
+    // Data and weight gradients: twice the forward arithmetic -- for the deep ImageNet nets;
+    // in LeNet and SqueezeNet the skipped data gradient of the first conv and the cheap
+    // element-wise backward ops move the ratio away from 2.
     std::int64_t f = 0, b = 0;
     for (OpId i = 0; i < static_cast<OpId>(g.op_count()); ++i)
       (g.op(i).phase == Phase::forward ? f : b) += g.flops(i);
-    CHECK(static_cast<double>(b) / static_cast<double>(f) > 1.9);
-    CHECK(static_cast<double>(b) / static_cast<double>(f) < 2.1);
+    const double lo = name == "lenet" || name == "squeezenet" ? 1.7 : 1.9;
+    const double hi = name == "lenet" || name == "squeezenet" ? 2.3 : 2.1;
+    CHECK(static_cast<double>(b) / static_cast<double>(f) > lo);
+    CHECK(static_cast<double>(b) / static_cast<double>(f) < hi);
   }
 }
 

@@ -52,6 +52,15 @@ struct TransformerConfig {
 // `tokens` [batch x sequence, hidden] embedded tokens; returns the logits [tokens, vocab].
 TensorId transformer(GraphBuilder& b, TensorId tokens, const TransformerConfig& c);
 
+// The Caffe-era networks of the multi-tenant inference papers (caffe.cpp says which
+// prototxt each follows): LeNet on [N, 1, 28, 28], CaffeNet and SqueezeNet v1.0 on 227,
+// GoogLeNet and ResNet-18 on 224 (VGG-16 is vgg() above).
+TensorId lenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId caffenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId googlenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId squeezenet(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+TensorId resnet18(GraphBuilder& b, TensorId image, std::int64_t num_classes);
+
 // Channel rounding shared by MobileNetV2 and EfficientNet: the nearest multiple of `divisor`,
 // never more than 10% below `value`.
 std::int64_t make_divisible(double value, int divisor = 8);

@@ -1,0 +1,133 @@
+#pragma once
+// Unified memory with demand paging on one GPU: managed allocations in an AddressSpace, a
+// device frame pool, the fault buffer and the driver that services it, migrations and
+// write-backs as flows over the host link (sim::FlowNetwork, so they share it with memcpys),
+// eviction and prefetch plugins, per-application page quotas, explicit prefetch and advice.
+//
+// It is the Gpu's PagingGate: each kernel registers its footprint -- the byte ranges its
+// operands occupy, and whether every CTA reads a range whole (a conv's weights) or the CTAs
+// split it among them (activations, a GEMM's weight tiles). A CTA batch touching a missing page
+// queues its faults and waits; the driver services one batch of faults at a time (per-batch and
+// per-fault costs, then the migration, with evictions written back in parallel), as the
+// NVIDIA driver's single fault-servicing thread does; the CTAs resume when all their pages have
+// arrived.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "models/gpu.hpp"
+#include "models/memory/address_space.hpp"
+#include "models/memory/fault_buffer.hpp"
+#include "models/memory/policies.hpp"
+#include "sim/config.hpp"
+#include "sim/flow_network.hpp"
+#include "sim/simulator.hpp"
+
+namespace models::memory {
+
+// Driver and link costs, from public measurements (configs/uvm/<gpu>.yaml says which).
+struct UvmParams {
+  std::uint64_t fault_batch = 256;  // faults the driver takes per batch
+  sim::Time batch_overhead;         // per batch: fetch and sort the buffer, map, replay
+  sim::Time per_fault;              // per fault in a batch: lookup, page-table update
+  double migration_bandwidth = 0;   // bytes/s one migration or write-back can reach
+  static UvmParams from_config(const sim::Config& c);
+};
+
+struct MemoryStats {
+  std::uint64_t faults = 0, fault_batches = 0, prefetch_batches = 0;
+  double migrated_bytes = 0;     // over the host link into device frames
+  double zero_filled_bytes = 0;  // first-touch chunks populated on the device
+  double prefetched_bytes = 0;   // migrated by the prefetcher beyond the faulted chunks
+  double evicted_bytes = 0, written_back_bytes = 0;
+  double thrashed_bytes = 0;     // migrated again after an eviction
+  std::uint64_t migrated_chunks = 0;
+  double stall_seconds = 0;      // CTA batches waiting for pages, summed
+  std::uint64_t max_used_chunks = 0;  // resident + in flight, the most ever
+  std::uint64_t overcommits = 0;      // times resident + in flight exceeded the frames (bug)
+  std::map<int, std::uint64_t> faults_by_app;
+  std::map<int, double> stall_by_app;
+};
+
+class UnifiedMemory final : public PagingGate {
+ public:
+  // Operand ranges of one kernel. With `per_sample` > 0 the range moves with the app's sample
+  // window (batched inference runs one batch at a time through buffers sized for the largest).
+  struct Touch {
+    std::uint32_t alloc = 0;
+    std::uint64_t offset = 0, bytes = 0;
+    std::uint64_t per_sample = 0;
+    bool split = false;  // CTAs divide the range among them; otherwise each reads all of it
+    bool write = false;
+  };
+
+  UnifiedMemory(sim::Simulator& sim, sim::FlowNetwork& link, sim::FlowNetwork::ResourceId h2d,
+                sim::FlowNetwork::ResourceId d2h, UvmParams params, std::uint64_t frame_bytes,
+                std::uint64_t chunk_bytes, const EvictionPolicy& eviction,
+                const Prefetcher& prefetcher);
+
+  AddressSpace& space() { return space_; }
+  const AddressSpace& space() const { return space_; }
+  std::uint64_t frame_chunks() const { return frames_; }
+
+  void register_kernel(const workloads::KernelDesc& k, int app, std::vector<Touch> touches);
+  // The sample window an app's kernels touch from now on (see Touch::per_sample).
+  void set_sample_offset(int app, std::uint64_t first_sample);
+  // Chunks `app` may hold (0: no quota); it evicts only its own chunks beyond that.
+  void set_quota(int app, std::uint64_t chunks);
+  // cudaMemPrefetchAsync to the device: `done` runs when the range is resident.
+  void prefetch(std::uint32_t alloc, std::uint64_t offset, std::uint64_t bytes,
+                std::function<void()> done);
+
+  bool touch(const workloads::KernelDesc& k, std::int64_t first, std::int64_t ctas,
+             std::function<void()> resume) override;
+
+  const MemoryStats& stats() const { return stats_; }
+  // Nothing queued, nothing in flight, nobody waiting: every fault was serviced.
+  bool idle() const { return buffer_.empty() && !busy_ && waiting_ == 0; }
+
+ private:
+  struct Footprint {
+    int app = 0;
+    std::vector<Touch> touches;
+  };
+  struct Waiter {
+    std::function<void()> resume;
+    std::uint32_t requests = 0;
+    sim::Time since;
+    int app = -1;
+  };
+  std::uint32_t new_waiter(std::function<void()> resume, int app);
+  void service();
+  void make_room(const FaultBatch& b);
+  void complete(FaultBatch b);
+  std::uint64_t stamp() { return next_stamp_++; }
+
+  sim::Simulator& sim_;
+  sim::FlowNetwork& link_;
+  sim::FlowNetwork::ResourceId h2d_, d2h_;
+  UvmParams params_;
+  AddressSpace space_;
+  std::uint64_t frames_;
+  const EvictionPolicy& eviction_;
+  const Prefetcher& prefetcher_;
+  FaultBuffer buffer_;
+  // Looked up by the kernel's address only; never iterated, so no order depends on it.
+  std::unordered_map<const workloads::KernelDesc*, Footprint> footprints_;
+  std::vector<std::uint64_t> sample_offset_;
+  std::map<int, std::uint64_t> quota_;
+  std::vector<Waiter> waiters_;
+  std::vector<std::uint32_t> free_waiters_;
+  std::uint64_t waiting_ = 0;
+  std::uint64_t next_stamp_ = 1;
+  bool busy_ = false;
+  double pending_writeback_ = 0;  // dirty bytes make_room evicted for the batch being formed
+  MemoryStats stats_;
+};
+
+}  // namespace models::memory

@@ -1,0 +1,431 @@
+#include "schedulers/sharing/inference_server.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <stdexcept>
+
+#include "models/gpu.hpp"
+#include "sim/flow_network.hpp"
+#include "sim/simulator.hpp"
+#include "workloads/lowering.hpp"
+#include "workloads/model_zoo.hpp"
+
+namespace schedulers::sharing {
+
+ModelLibrary::Entry& ModelLibrary::get(const std::string& model, int samples) {
+  auto& e = cache_[{model, samples}];
+  if (!e) {
+    e = std::make_unique<Entry>();
+    workloads::ModelOptions mo;
+    mo.batch = samples;
+    e->graph = workloads::make_model(model, mo);
+    e->lowered = workloads::lower_graph(e->graph, lowering_);
+  }
+  return *e;
+}
+
+const workloads::OpGraph& ModelLibrary::graph(const std::string& model, int samples) {
+  return get(model, samples).graph;
+}
+
+const workloads::TaskGraph& ModelLibrary::lowered(const std::string& model, int samples) {
+  return get(model, samples).lowered;
+}
+
+namespace {
+
+using models::memory::UnifiedMemory;
+using workloads::OpId;
+
+struct Job {
+  sim::Time release, deadline;
+  int task = 0;
+};
+
+// One application: a task's model at every group size, its managed memory, its queue.
+struct App {
+  const workloads::InferenceTask* task = nullptr;
+  int index = 0;
+  std::uint32_t weights = 0, activations = 0;   // allocations
+  std::uint64_t weight_bytes = 0, job_bytes = 0;  // activations of one job
+  std::vector<std::uint64_t> offset;             // tensor id -> offset in its allocation
+  std::vector<std::uint64_t> per_job;            // tensor id -> bytes for one job (activations)
+  std::vector<const workloads::OpGraph*> graphs;  // by jobs - 1
+  std::vector<workloads::TaskGraph> lowered;      // own copies: footprints key on the kernels
+  std::vector<std::vector<std::vector<int>>> kernels;  // [jobs - 1][op] -> kernel indices
+  std::vector<OpId> layers;                       // ops with kernels, in launch order
+  std::deque<Job> queue;
+  // The group running now.
+  bool running = false;
+  std::vector<Job> group;
+  std::size_t layer = 0;
+  int sub_batch = 1, first_job = 0, jobs_in_sub = 1;
+  std::size_t next_kernel = 0;
+};
+
+bool fc_like(const workloads::OpGraph& g, const workloads::Op& op) {
+  // Tiles of a GEMM, or of a conv with one output position per sample, split the weights by
+  // output feature: each CTA reads its slice. Other convs' CTAs each read every filter.
+  if (op.kind == workloads::OpKind::gemm) return true;
+  if (op.kind != workloads::OpKind::conv) return false;
+  const auto& y = g.tensor(op.outputs.at(0)).shape;
+  return y.size() == 4 && y[2] == 1 && y[3] == 1;
+}
+
+class Server {
+ public:
+  Server(const models::GpuSpec& gpu, const models::KernelCost& cost,
+         const models::memory::UvmParams& uvm, const models::memory::EvictionPolicy& eviction,
+         const models::memory::Prefetcher& prefetcher, const SharingPolicy& policy,
+         const workloads::TaskSet& tasks, const ServeOptions& options, ModelLibrary& library)
+      : gpu_spec_(gpu),
+        uvm_(uvm),
+        policy_(policy),
+        tasks_(tasks),
+        options_(options),
+        link_(sim_),
+        gpu_(sim_, gpu, cost) {
+    if (options.oversubscription <= 0) throw std::invalid_argument("oversubscription must be > 0");
+    const double link_bw = gpu.host_link_bandwidth > 0 ? gpu.host_link_bandwidth : 16e9;
+    h2d_ = link_.add_resource("host_link.h2d", link_bw);
+    // An integrated GPU's "link" is the one DRAM pool both directions share.
+    d2h_ = gpu.host_link_kind == "shared-memory" ? h2d_ : link_.add_resource("host_link.d2h", link_bw);
+    const int group = std::max(1, policy.max_group());
+    std::uint64_t working_set = 0;
+    for (const auto& t : tasks.tasks) {
+      const auto& g = library.graph(t.model, t.batch);
+      std::uint64_t w = 0, a = 0;
+      for (const auto& tensor : g.tensors())
+        (tensor.parameter ? w : a) += static_cast<std::uint64_t>(tensor.bytes());
+      working_set += w + a;
+    }
+    const auto frame_bytes = static_cast<std::uint64_t>(
+        static_cast<double>(working_set) / options.oversubscription);
+    memory_ = std::make_unique<UnifiedMemory>(sim_, link_, h2d_, d2h_, uvm, frame_bytes,
+                                              options.chunk_bytes, eviction, prefetcher);
+    gpu_.attach_paging(memory_.get());
+    for (std::size_t i = 0; i < tasks.tasks.size(); ++i)
+      apps_.push_back(build_app(tasks.tasks[i], static_cast<int>(i), group, library));
+    result_.frames = memory_->frame_chunks();
+    result_.tasks.resize(tasks.tasks.size());
+    result_.working_set_chunks = (working_set + options.chunk_bytes - 1) / options.chunk_bytes;
+
+    std::vector<AppDemand> demand;
+    for (const App& a : apps_)
+      // Models in flight: the jobs a group may hold (each has its own activations).
+      demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes), group});
+    plan_ = policy.plan(demand, gpu.sm_count, memory_->frame_chunks());
+    for (std::size_t i = 0; i < apps_.size(); ++i)
+      if (i < plan_.quotas.size() && plan_.quotas[i] > 0)
+        memory_->set_quota(static_cast<int>(i), plan_.quotas[i]);
+  }
+
+  ServeResult run() {
+    for (App& a : apps_)
+      if (options_.read_mostly_weights) memory_->space().allocation(a.weights).read_mostly = true;
+    // Loading: each app prefetches its weights (cudaMemPrefetchAsync) before serving; the task
+    // set's clock starts when the last load is done, so cold loading is not counted as waiting.
+    int loading = 0;
+    auto serve_from = [this](sim::Time t0) {
+      for (const auto& r : workloads::releases(tasks_)) {
+        const Job job{t0 + r.release, t0 + r.deadline, r.task};
+        sim_.schedule(job.release, [this, r, job] {
+          apps_[static_cast<std::size_t>(r.task)].queue.push_back(job);
+          ++result_.jobs;
+          try_start();
+        });
+      }
+    };
+    if (options_.prefetch_weights) {
+      loading = static_cast<int>(apps_.size());
+      for (App& a : apps_)
+        memory_->prefetch(a.weights, 0, a.weight_bytes, [this, &loading, serve_from] {
+          if (--loading == 0) serve_from(sim_.now());
+        });
+    } else {
+      serve_from(sim::Time::zero());
+    }
+    sim_.run();
+    for (App& a : apps_)  // jobs never started count as dropped at their deadline
+      for (const Job& j : a.queue) record(j, true);
+    if (!memory_->idle()) throw std::logic_error("unified memory: faults left unserviced");
+    auto& rt = result_.response_ms;
+    if (!rt.empty()) {
+      double sum = 0;
+      for (double v : rt) sum += v;
+      result_.mean_ms = sum / static_cast<double>(rt.size());
+      std::vector<double> sorted = rt;
+      std::sort(sorted.begin(), sorted.end());
+      const auto k = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(sorted.size())));
+      result_.p99_ms = sorted[std::min(sorted.size() - 1, k > 0 ? k - 1 : 0)];
+    }
+    result_.miss_rate = result_.jobs ? static_cast<double>(result_.dropped + result_.late) /
+                                           static_cast<double>(result_.jobs)
+                                     : 0.0;
+    result_.memory = memory_->stats();
+    result_.end = sim_.now();
+    result_.events = sim_.events_executed();
+    result_.fingerprint = sim_.fingerprint();
+    return std::move(result_);
+  }
+
+ private:
+  std::uint64_t chunks(std::uint64_t bytes) const {
+    return (bytes + options_.chunk_bytes - 1) / options_.chunk_bytes;
+  }
+
+  App build_app(const workloads::InferenceTask& t, int index, int group, ModelLibrary& lib) {
+    App a;
+    a.task = &t;
+    a.index = index;
+    const auto& g1 = lib.graph(t.model, t.batch);
+    a.offset.assign(g1.tensor_count(), 0);
+    a.per_job.assign(g1.tensor_count(), 0);
+    for (std::size_t i = 0; i < g1.tensor_count(); ++i) {
+      const auto& tensor = g1.tensors()[i];
+      const auto bytes = static_cast<std::uint64_t>(tensor.bytes());
+      if (tensor.parameter) {
+        a.offset[i] = a.weight_bytes;
+        a.weight_bytes += bytes;
+      } else {
+        a.per_job[i] = bytes;
+        a.job_bytes += bytes;
+      }
+    }
+    // Lay activations out tensor by tensor, each with room for `group` jobs.
+    std::uint64_t at = 0;
+    for (std::size_t i = 0; i < g1.tensor_count(); ++i)
+      if (!g1.tensors()[i].parameter) {
+        a.offset[i] = at;
+        at += a.per_job[i] * static_cast<std::uint64_t>(group);
+      }
+    const std::string name = t.name;
+    a.weights = memory_->space().allocate(name + ".weights", index, a.weight_bytes, true);
+    a.activations = memory_->space().allocate(name + ".activations", index, at, false);
+    for (int j = 1; j <= group; ++j) {
+      a.graphs.push_back(&lib.graph(t.model, j * t.batch));
+      a.lowered.push_back(lib.lowered(t.model, j * t.batch));
+    }
+    for (int j = 1; j <= group; ++j) {
+      const workloads::OpGraph& g = *a.graphs[static_cast<std::size_t>(j - 1)];
+      workloads::TaskGraph& tg = a.lowered[static_cast<std::size_t>(j - 1)];
+      if (g.tensor_count() != g1.tensor_count())
+        throw std::logic_error("model graphs differ across batch sizes");
+      std::vector<std::vector<int>> by_op(g.op_count());
+      for (std::size_t k = 0; k < tg.kernels.size(); ++k) {
+        const workloads::KernelDesc& kd = tg.kernels[k];
+        if (kd.op < 0) continue;
+        by_op[static_cast<std::size_t>(kd.op)].push_back(static_cast<int>(k));
+        if (j == 1 && (a.layers.empty() || a.layers.back() != kd.op)) a.layers.push_back(kd.op);
+        memory_->register_kernel(kd, index, touches(a, g, g.op(kd.op)));
+      }
+      a.kernels.push_back(std::move(by_op));
+    }
+    return a;
+  }
+
+  std::vector<UnifiedMemory::Touch> touches(const App& a, const workloads::OpGraph& g,
+                                            const workloads::Op& op) const {
+    std::vector<UnifiedMemory::Touch> out;
+    const bool split_weights = fc_like(g, op);
+    auto add = [&](workloads::TensorId t, bool write) {
+      const auto i = static_cast<std::size_t>(t);
+      if (g.tensor(t).parameter)
+        out.push_back({a.weights, a.offset[i], static_cast<std::uint64_t>(g.tensor(t).bytes()), 0,
+                       split_weights, false});
+      else
+        out.push_back({a.activations, a.offset[i],
+                       static_cast<std::uint64_t>(g.tensor(t).bytes()), a.per_job[i], true,
+                       write});
+    };
+    for (auto t : op.inputs) add(t, false);
+    for (auto t : op.outputs) add(t, true);
+    return out;
+  }
+
+  void try_start() {
+    for (App& a : apps_)
+      while (!a.running && !a.queue.empty() && a.queue.front().deadline <= sim_.now()) {
+        // Its deadline passed before it could start: dropped; it waited until the deadline.
+        record(a.queue.front(), true);
+        a.queue.pop_front();
+      }
+    if (policy_.exclusive()) {
+      if (running_ > 0) return;
+      App* pick = nullptr;
+      for (App& a : apps_)
+        if (!a.queue.empty() && (!pick || a.queue.front().release < pick->queue.front().release))
+          pick = &a;
+      if (pick) start_group(*pick);
+      return;
+    }
+    for (App& a : apps_)
+      if (!a.running && !a.queue.empty()) start_group(a);
+  }
+
+  void start_group(App& a) {
+    const auto n = std::min<std::size_t>(a.queue.size(),
+                                         static_cast<std::size_t>(std::max(1, policy_.max_group())));
+    a.group.assign(a.queue.begin(), a.queue.begin() + static_cast<std::ptrdiff_t>(n));
+    a.queue.erase(a.queue.begin(), a.queue.begin() + static_cast<std::ptrdiff_t>(n));
+    a.running = true;
+    ++running_;
+    a.layer = 0;
+    start_layer(a);
+  }
+
+  void start_layer(App& a) {
+    if (a.layer == a.layers.size()) {
+      finish_group(a);
+      return;
+    }
+    const int jobs = static_cast<int>(a.group.size());
+    a.sub_batch = jobs > 1 ? std::clamp(policy_.layer_batch(layer_cost(a), jobs), 1, jobs) : 1;
+    if (jobs > 1) result_.layer_batches.push_back(a.sub_batch);
+    a.first_job = 0;
+    start_sub(a);
+  }
+
+  void start_sub(App& a) {
+    const int jobs = static_cast<int>(a.group.size());
+    if (a.first_job >= jobs) {
+      ++a.layer;
+      start_layer(a);
+      return;
+    }
+    a.jobs_in_sub = std::min(a.sub_batch, jobs - a.first_job);
+    a.next_kernel = 0;
+    launch_next(a);
+  }
+
+  void launch_next(App& a) {
+    const OpId op = a.layers[a.layer];
+    const auto& list = a.kernels[static_cast<std::size_t>(a.jobs_in_sub - 1)]
+                                [static_cast<std::size_t>(op)];
+    if (a.next_kernel == list.size()) {
+      a.first_job += a.jobs_in_sub;
+      start_sub(a);
+      return;
+    }
+    const auto& kd = a.lowered[static_cast<std::size_t>(a.jobs_in_sub - 1)]
+                         .kernels[static_cast<std::size_t>(list[a.next_kernel++])];
+    // The app's kernels run one at a time, so its sample window is the launching one's.
+    memory_->set_sample_offset(a.index, static_cast<std::uint64_t>(a.first_job));
+    const models::SmMask* mask = nullptr;
+    const bool alone = running_ == 1;
+    if (!(policy_.borrow_idle_sms() && alone) && !plan_.masks[static_cast<std::size_t>(a.index)].empty())
+      mask = &plan_.masks[static_cast<std::size_t>(a.index)];
+    App* app = &a;
+    gpu_.launch(kd, [this, app] {
+      sim_.schedule_in(gpu_spec_.kernel_gap, [this, app] { launch_next(*app); });
+    }, mask);
+  }
+
+  void record(const Job& j, bool dropped) {
+    const double ms = ((dropped ? j.deadline : sim_.now()) - j.release).ms();
+    result_.response_ms.push_back(ms);
+    auto& t = result_.tasks[static_cast<std::size_t>(j.task)];
+    ++t.jobs;
+    t.sum_ms += ms;
+    if (dropped) {
+      ++result_.dropped;
+      ++t.dropped;
+    } else {
+      ++result_.completed;
+      if (sim_.now() > j.deadline) {
+        ++result_.late;
+        ++t.late;
+      }
+    }
+  }
+
+  void finish_group(App& a) {
+    for (const Job& j : a.group) record(j, false);
+    a.group.clear();
+    a.running = false;
+    --running_;
+    try_start();
+  }
+
+  // The per-layer scheduler's view of layer `a.layer` for the group now running.
+  LayerCost layer_cost(const App& a) const {
+    LayerCost c;
+    const OpId op = a.layers[a.layer];
+    const workloads::OpGraph& g1 = *a.graphs[0];
+    const auto& o = g1.op(op);
+    const auto& space = memory_->space();
+    for (auto t : o.inputs) {
+      const auto& tensor = g1.tensor(t);
+      const auto bytes = static_cast<std::uint64_t>(tensor.bytes());
+      if (tensor.parameter) {
+        c.weight_bytes += bytes;
+        const auto r = space.chunks(a.weights, a.offset[static_cast<std::size_t>(t)],
+                                    a.offset[static_cast<std::size_t>(t)] + bytes);
+        c.missing_weight_bytes += (r.size() - std::min(r.size(), space.covered(r))) *
+                                  space.chunk_bytes();
+      } else {
+        c.activation_bytes_per_job += bytes;
+      }
+    }
+    for (auto t : o.outputs) c.activation_bytes_per_job += static_cast<std::uint64_t>(g1.tensor(t).bytes());
+    const std::uint64_t quota = plan_.quotas.size() > static_cast<std::size_t>(a.index)
+                                    ? plan_.quotas[static_cast<std::size_t>(a.index)]
+                                    : 0;
+    c.budget_bytes = (quota > 0 ? quota : memory_->frame_chunks()) * space.chunk_bytes();
+    c.fault_seconds_per_byte =
+        uvm_.per_fault.seconds() / models::memory::kPageBytes +
+        uvm_.batch_overhead.seconds() /
+            (static_cast<double>(uvm_.fault_batch) * models::memory::kPageBytes) +
+        1.0 / uvm_.migration_bandwidth;
+    const auto& mask = plan_.masks[static_cast<std::size_t>(a.index)];
+    const double share =
+        mask.empty() ? 1.0
+                     : static_cast<double>(std::count(mask.begin(), mask.end(), true)) /
+                           gpu_spec_.sm_count;
+    const App* app = &a;
+    const models::GpuSpec* spec = &gpu_spec_;
+    c.compute_seconds = [app, op, share, spec](int jobs) {
+      // Roofline of the layer's kernels at this sub-batch on the app's SMs.
+      const auto& tg = app->lowered[static_cast<std::size_t>(jobs - 1)];
+      double t = 0;
+      for (int k : app->kernels[static_cast<std::size_t>(jobs - 1)][static_cast<std::size_t>(op)]) {
+        const auto& kd = tg.kernels[static_cast<std::size_t>(k)];
+        const double compute = kd.flops / (spec->achievable(kd.unit, kd.dtype) * share);
+        const double dram = kd.dram_bytes / (spec->dram_bandwidth * spec->efficiency.dram);
+        t += std::max(compute, dram) + spec->kernel_gap.seconds();
+      }
+      return t;
+    };
+    return c;
+  }
+
+  const models::GpuSpec& gpu_spec_;
+  const models::memory::UvmParams& uvm_;
+  const SharingPolicy& policy_;
+  const workloads::TaskSet& tasks_;
+  ServeOptions options_;
+  sim::Simulator sim_;
+  sim::FlowNetwork link_;
+  sim::FlowNetwork::ResourceId h2d_ = 0, d2h_ = 0;
+  models::Gpu gpu_;
+  std::unique_ptr<UnifiedMemory> memory_;
+  std::vector<App> apps_;
+  SharingPlan plan_;
+  int running_ = 0;
+  ServeResult result_;
+};
+
+}  // namespace
+
+ServeResult serve(const models::GpuSpec& gpu, const models::KernelCost& cost,
+                  const models::memory::UvmParams& uvm,
+                  const models::memory::EvictionPolicy& eviction,
+                  const models::memory::Prefetcher& prefetcher, const SharingPolicy& policy,
+                  const workloads::TaskSet& tasks, const ServeOptions& options,
+                  ModelLibrary& library) {
+  Server s(gpu, cost, uvm, eviction, prefetcher, policy, tasks, options, library);
+  return s.run();
+}
+
+}  // namespace schedulers::sharing

@@ -1,0 +1,73 @@
+#pragma once
+// Serves a task set of periodic inference jobs on one GPU with oversubscribed unified memory,
+// under a sharing policy: the applications' weights and activations are managed allocations,
+// every kernel's CTAs touch their operands' ranges (so demand paging, eviction and thrashing
+// happen in models/memory as the GPU runs), and each application runs its jobs layer by layer
+// on its SM mask, in groups when the policy batches.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/gpu_spec.hpp"
+#include "models/kernel_cost.hpp"
+#include "models/memory/unified_memory.hpp"
+#include "schedulers/sharing/sharing_policy.hpp"
+#include "workloads/kernel.hpp"
+#include "workloads/op_graph.hpp"
+#include "workloads/task_set.hpp"
+
+namespace schedulers::sharing {
+
+// Models built and lowered once per (model, samples), shared by every run of an experiment.
+class ModelLibrary {
+ public:
+  explicit ModelLibrary(workloads::LoweringOptions lowering) : lowering_(lowering) {}
+  const workloads::OpGraph& graph(const std::string& model, int samples);
+  const workloads::TaskGraph& lowered(const std::string& model, int samples);
+
+ private:
+  struct Entry {
+    workloads::OpGraph graph;
+    workloads::TaskGraph lowered;
+  };
+  Entry& get(const std::string& model, int samples);
+  workloads::LoweringOptions lowering_;
+  std::map<std::pair<std::string, int>, std::unique_ptr<Entry>> cache_;
+};
+
+struct ServeOptions {
+  double oversubscription = 1.0;       // working set / device frames
+  std::uint64_t chunk_bytes = 2 << 20;  // eviction granularity: 64 KiB or 2 MiB
+  bool prefetch_weights = false;        // cudaMemPrefetchAsync of each app's weights at start
+  bool read_mostly_weights = false;     // cudaMemAdviseSetReadMostly on the weights
+};
+
+struct ServeResult {
+  // Every job: completion - release, or for a dropped job the time it waited until it was
+  // dropped (its relative deadline, a lower bound of what it would have taken).
+  std::vector<double> response_ms;
+  std::uint64_t jobs = 0, completed = 0, dropped = 0, late = 0;
+  double mean_ms = 0, p99_ms = 0, miss_rate = 0;
+  models::memory::MemoryStats memory;
+  std::uint64_t frames = 0, working_set_chunks = 0;
+  struct PerTask {
+    std::uint64_t jobs = 0, dropped = 0, late = 0;
+    double sum_ms = 0;  // of its response times (dropped: until dropped)
+  };
+  std::vector<PerTask> tasks;
+  std::vector<int> layer_batches;  // sub-batch sizes the policy chose, for inspection
+  sim::Time end;
+  std::uint64_t events = 0, fingerprint = 0;
+};
+
+ServeResult serve(const models::GpuSpec& gpu, const models::KernelCost& cost,
+                  const models::memory::UvmParams& uvm,
+                  const models::memory::EvictionPolicy& eviction,
+                  const models::memory::Prefetcher& prefetcher, const SharingPolicy& policy,
+                  const workloads::TaskSet& tasks, const ServeOptions& options,
+                  ModelLibrary& library);
+
+}  // namespace schedulers::sharing

@@ -1,0 +1,168 @@
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "schedulers/sharing/sharing_policy.hpp"
+
+namespace schedulers::sharing {
+
+SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_count,
+                                     std::uint64_t frames) {
+  SharingPlan p;
+  const std::size_t n = apps.size();
+  p.masks.assign(n, models::SmMask(static_cast<std::size_t>(sm_count), false));
+  p.quotas.assign(n, 0);
+  if (n == 0) return p;
+  // SMs: one each (every app must run), the rest in proportion to demand, rounded down; the
+  // leftovers go to the first app in descending demand. With more apps than SMs, apps wrap
+  // around the SMs one each.
+  if (static_cast<int>(n) >= sm_count) {
+    for (std::size_t i = 0; i < n; ++i) p.masks[i][i % static_cast<std::size_t>(sm_count)] = true;
+  } else {
+    double total = 0;
+    for (const auto& a : apps) total += static_cast<double>(a.demand());
+    const int rest = sm_count - static_cast<int>(n);
+    std::vector<int> sms(n, 1);
+    int given = static_cast<int>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double share = total > 0 ? static_cast<double>(apps[i].demand()) / total : 1.0 / n;
+      const int extra = static_cast<int>(std::floor(share * rest));
+      sms[i] += extra;
+      given += extra;
+    }
+    std::size_t first = 0;
+    for (std::size_t i = 1; i < n; ++i)
+      if (apps[i].demand() > apps[first].demand()) first = i;
+    sms[first] += sm_count - given;
+    int next = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (int k = 0; k < sms[i]; ++k) p.masks[i][static_cast<std::size_t>(next++)] = true;
+  }
+  // Quotas: ascending demand.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return apps[a].demand() < apps[b].demand();
+  });
+  std::uint64_t left = frames;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = order[k];
+    const std::uint64_t fair = left / (n - k);
+    p.quotas[i] = std::max<std::uint64_t>(1, std::min(apps[i].demand(), fair));
+    left -= std::min(left, p.quotas[i]);
+  }
+  return p;
+}
+
+namespace {
+
+SharingPlan unrestricted(std::size_t apps) {
+  SharingPlan p;
+  p.masks.assign(apps, {});
+  p.quotas.assign(apps, 0);
+  return p;
+}
+
+// One job at a time, in release order, on the whole GPU.
+class Fifo final : public SharingPolicy {
+ public:
+  bool exclusive() const override { return true; }
+  SharingPlan plan(const std::vector<AppDemand>& a, int, std::uint64_t) const override {
+    return unrestricted(a.size());
+  }
+};
+
+// Every job as soon as it is released, all SMs, no limits.
+class Greedy final : public SharingPolicy {
+ public:
+  bool exclusive() const override { return false; }
+  SharingPlan plan(const std::vector<AppDemand>& a, int, std::uint64_t) const override {
+    return unrestricted(a.size());
+  }
+};
+
+class Barm final : public SharingPolicy {
+ public:
+  bool exclusive() const override { return false; }
+  SharingPlan plan(const std::vector<AppDemand>& a, int sms, std::uint64_t frames) const override {
+    return demand_proportional_plan(a, sms, frames);
+  }
+};
+
+// Lazy batching: time sharing like FIFO, but the application picked runs all its pending jobs
+// as one batch (up to max_group).
+class LazyBatching final : public SharingPolicy {
+ public:
+  explicit LazyBatching(int max_group) : max_group_(max_group) {}
+  bool exclusive() const override { return true; }
+  int max_group() const override { return max_group_; }
+  SharingPlan plan(const std::vector<AppDemand>& a, int, std::uint64_t) const override {
+    return unrestricted(a.size());
+  }
+
+ private:
+  int max_group_;
+};
+
+// Liu (2023): BARM's partition, pending jobs batched, and per layer the sub-batch minimising the
+// layer's estimated time including the fault penalty, on every SM while the others are idle.
+class LayerBatch final : public SharingPolicy {
+ public:
+  explicit LayerBatch(int max_group) : max_group_(max_group) {}
+  bool exclusive() const override { return false; }
+  int max_group() const override { return max_group_; }
+  SharingPlan plan(const std::vector<AppDemand>& a, int sms, std::uint64_t frames) const override {
+    return demand_proportional_plan(a, sms, frames);
+  }
+  bool borrow_idle_sms() const override { return true; }
+  int layer_batch(const LayerCost& c, int jobs) const override {
+    int best = jobs;
+    double best_t = 0;
+    for (int b = jobs; b >= 1; --b) {
+      const int subs = (jobs + b - 1) / b;
+      const double footprint = static_cast<double>(c.weight_bytes) +
+                               static_cast<double>(c.activation_bytes_per_job) * b;
+      const bool fits = footprint <= static_cast<double>(c.budget_bytes);
+      // Weights fault in once if the sub-batch fits beside them, else again every sub-batch,
+      // with the activations that spill.
+      double fault_bytes = static_cast<double>(c.missing_weight_bytes);
+      if (!fits)
+        fault_bytes += static_cast<double>(subs - 1) * static_cast<double>(c.weight_bytes) +
+                       static_cast<double>(c.activation_bytes_per_job) * jobs;
+      const double t = subs * c.compute_seconds(b) + fault_bytes * c.fault_seconds_per_byte;
+      if (b == jobs || t < best_t) {
+        best = b;
+        best_t = t;
+      }
+    }
+    return best;
+  }
+
+ private:
+  int max_group_;
+};
+
+int read_group(const sim::Config& c) {
+  return static_cast<int>(c.get_int_in("max_group", 1, 64, 8));
+}
+
+}  // namespace
+
+void register_sharing_policies(sim::PluginCatalog& c) {
+  auto& r = sharing_policies(c);
+  r.add("fifo", "one job at a time in release order, whole GPU", {},
+        [](const sim::Config&) { return std::make_unique<Fifo>(); });
+  r.add("greedy", "every job at once, all SMs, no page limits", {},
+        [](const sim::Config&) { return std::make_unique<Greedy>(); });
+  r.add("barm", "SMs split by page demand, per-app page quotas in ascending demand", {},
+        [](const sim::Config&) { return std::make_unique<Barm>(); });
+  r.add("lazy-batching", "time sharing; the chosen app runs its pending jobs as one batch",
+        {{"max_group", "int", "8", "most jobs merged into one batch"}},
+        [](const sim::Config& cfg) { return std::make_unique<LazyBatching>(read_group(cfg)); });
+  r.add("layer-batch",
+        "BARM partition + per-layer batch size and SMs chosen with the fault penalty (Liu 2023)",
+        {{"max_group", "int", "8", "most pending jobs of one app batched"}},
+        [](const sim::Config& cfg) { return std::make_unique<LayerBatch>(read_group(cfg)); });
+}
+
+}  // namespace schedulers::sharing
