@@ -30,8 +30,12 @@ std::string read_text(const fs::path& file) {
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';  // a quote is written twice
+    q += c;
+  }
+  q += '"';
+  return q;
 }
 
 std::string one_line(std::string s) {
@@ -108,22 +112,28 @@ std::size_t SweepPlan::write_results_csv() const {
   }
 
   std::string csv = "point,status";
+  auto field = [&csv](const std::string& s) {  // appended, not "," + s: no temporaries per cell
+    csv += ',';
+    csv += csv_field(s);
+  };
   if (spec_.has_seeds) csv += ",seed";
-  for (const auto& c : spec_.columns) csv += "," + csv_field(c);
-  for (const auto& k : keys) csv += "," + csv_field(k);
+  for (const auto& c : spec_.columns) field(c);
+  for (const auto& k : keys) field(k);
   csv += ",error\n";
   for (const PlannedPoint& p : points_) {
     const bool ok = complete(p);
     const auto err = ok ? std::nullopt : error(p);
-    csv += p.hash + (ok ? ",ok" : err ? ",failed" : ",missing");
+    csv += p.hash;
+    csv += ok ? ",ok" : err ? ",failed" : ",missing";
     if (spec_.has_seeds) csv += fmt::format(",{}", p.point->seed.value_or(0));
-    for (const auto& [k, v] : p.point->values) csv += "," + csv_field(v);
+    for (const auto& [k, v] : p.point->values) field(v);
     for (const auto& k : keys) {
       auto it = metrics[p.index].find(k);
-      csv += ",";
+      csv += ',';
       if (it != metrics[p.index].end()) csv += fmt::format("{}", it->second);
     }
-    csv += "," + csv_field(err.value_or("")) + "\n";
+    field(err.value_or(""));
+    csv += '\n';
   }
   sim::write_file_atomic(out_ / "results.csv", csv);
   return incomplete;

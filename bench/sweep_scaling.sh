@@ -31,12 +31,13 @@ time_loop() {
   calc "$(now) - $t0"
 }
 
+# Prints "wall cpu" seconds: cpu (user + sys of the sweep and its workers) shows whether more
+# jobs cost more work, which wall time alone cannot show on a machine whose cores are busy.
 time_sweep() {
   rm -rf "$tmp/sweep"
-  local t0
-  t0=$(now)
-  "$warpsim" sweep "$sweep" --jobs "$1" --out "$tmp/sweep" > /dev/null 2>&1
-  calc "$(now) - $t0"
+  local TIMEFORMAT='%R %U %S' t
+  t=$( { time "$warpsim" sweep "$sweep" --jobs "$1" --out "$tmp/sweep" > /dev/null 2>&1; } 2>&1 )
+  echo "$t" | awk '{ print $1, $2 + $3 }'
 }
 
 time_collect() {
@@ -47,10 +48,15 @@ time_collect() {
 }
 
 loop=$(for _ in $(seq "$repeats"); do time_loop; done | best)
-j1=$(for _ in $(seq "$repeats"); do time_sweep 1; done | best)
-j2=$(for _ in $(seq "$repeats"); do time_sweep 2; done | best)
+j1=$(for _ in $(seq "$repeats"); do time_sweep 1; done | sort -g | head -1)
+j2=$(for _ in $(seq "$repeats"); do time_sweep 2; done | sort -g | head -1)
 collect=$(for _ in $(seq "$repeats"); do time_collect; done | best)
-printf 'loop of 200 runs   %6.2f s\n' "$loop"
-printf 'sweep --jobs 1     %6.2f s   (%.1f%% of the loop)\n' "$j1" "$(calc "100 * $j1 / $loop")"
-printf 'sweep --jobs 2     %6.2f s   (speedup %.2fx over --jobs 1)\n' "$j2" "$(calc "$j1 / $j2")"
-printf 'bookkeeping        %6.2f s   (%.1f%% of sweep --jobs 1)\n' "$collect" "$(calc "100 * $collect / $j1")"
+j1_wall=${j1% *} j1_cpu=${j1#* } j2_wall=${j2% *} j2_cpu=${j2#* }
+printf 'loop of 200 runs   %6.2f s wall\n' "$loop"
+printf 'sweep --jobs 1     %6.2f s wall, %6.2f s cpu   (wall %.1f%% of the loop)\n' \
+  "$j1_wall" "$j1_cpu" "$(calc "100 * $j1_wall / $loop")"
+printf 'sweep --jobs 2     %6.2f s wall, %6.2f s cpu   (speedup %.2fx over --jobs 1)\n' \
+  "$j2_wall" "$j2_cpu" "$(calc "$j1_wall / $j2_wall")"
+printf 'bookkeeping        %6.2f s wall             (%.1f%% of sweep --jobs 1)\n' \
+  "$collect" "$(calc "100 * $collect / $j1_wall")"
+printf 'load average now   %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

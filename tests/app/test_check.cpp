@@ -7,12 +7,9 @@
 #include "../support/temp_dir.hpp"
 
 using testing::TempDir;
+using testing::warpsim;
 
 namespace {
-
-testing::ProgramResult warpsim(const std::string& args) {
-  return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
-}
 
 const std::string kBaseline = R"({
   "serve.latency_ms": 10.0,

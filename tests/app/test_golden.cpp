@@ -30,11 +30,11 @@ TEST_CASE("the shipped experiments at reduced sizes match their golden metrics")
     while (words >> w) args += " '" + w + "'";
     SUBCASE(name.c_str()) {
       const std::string out = (d.path() / name).string();
-      const auto run = testing::run_program(std::string(WARPSIM_EXE) + " run " + root + "/" +
+      const auto run = testing::warpsim("run " + root + "/" +
                                              scenario + args + " --quiet --out " + out);
       CAPTURE(run.output);
       REQUIRE(run.code == 0);
-      const auto check = testing::run_program(std::string(WARPSIM_EXE) + " check " + root +
+      const auto check = testing::warpsim("check " + root +
                                               "/tests/golden/" + name + ".json " + out +
                                               " --tolerance " + tolerance);
       INFO("regenerate with scripts/update_goldens.sh if the change is intended");

@@ -13,12 +13,9 @@
 namespace fs = std::filesystem;
 using testing::read;
 using testing::TempDir;
+using testing::warpsim;
 
 namespace {
-
-testing::ProgramResult warpsim(const std::string& args) {
-  return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
-}
 
 const std::string kSweeps = std::string(WARPSIM_SOURCE) + "/configs/sweeps/";
 const std::string kTransfers = std::string(WARPSIM_SOURCE) + "/configs/experiments/transfers.yaml";

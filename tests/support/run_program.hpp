@@ -27,4 +27,11 @@ inline ProgramResult run_program(const std::string& command_line) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+#ifdef WARPSIM_EXE
+// The program under test (tests/app): `warpsim <args>`.
+inline ProgramResult warpsim(const std::string& args) {
+  return run_program(std::string(WARPSIM_EXE) + " " + args);
+}
+#endif
+
 }  // namespace testing
