@@ -23,6 +23,7 @@ struct ValidateOptions {
   std::string trace, gpu, cost = "trace", max_mape, out, timeline;
   std::string baseline_gpu;  // e.g. the preset before calibration
   std::vector<std::string> overrides;
+  std::vector<std::string> cost_params;  // --cost-param k=v
   bool quiet = false;
 };
 
@@ -46,7 +47,7 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
   const models::GpuSpec gpu = load_gpu_spec(o.gpu, o.overrides);
   std::optional<models::GpuSpec> baseline;
   if (!o.baseline_gpu.empty()) baseline = load_gpu_spec(o.baseline_gpu, o.overrides);
-  const auto cost = make_replay_cost(catalog, mode);
+  const auto cost = make_replay_cost(catalog, mode, o.cost_params);
   const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.trace);
   const workloads::ReplayWorkload w = workloads::build_replay(trace);
 
@@ -116,6 +117,8 @@ Command add_validate_command(CLI::App& cli) {
       ->capture_default_str();
   sub->add_option("--max-mape", o->max_mape, "exit 3 when the kernel MAPE exceeds this (percent)");
   sub->add_option("--set", o->overrides, "override a GPU key: gpu.sm_count=100");
+  sub->add_option("--cost-param", o->cost_params,
+                  "a kernel-cost 'trace' parameter: cta_fixed=\"2 us\" (warpsim list kernel-cost)");
   sub->add_option("--baseline-gpu", o->baseline_gpu,
                   "also replay on this GPU and report before/after (e.g. the preset before "
                   "`warpsim calibrate`)");
