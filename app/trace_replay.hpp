@@ -44,10 +44,6 @@ std::vector<IterationSpan> iteration_spans(const workloads::ReplayWorkload& w,
 
 }  // namespace app
 
-namespace workloads::kineto {
-struct Trace;
-}
-
 namespace app {
 
 // A few lines on what was replayed: the trace, its GPU and the simulated one, what it holds,
