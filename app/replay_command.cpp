@@ -38,7 +38,7 @@ int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ost
     out << fmt::format("{:<24} {:>9.3f} ms {:>9.3f} ms {:>+7.1f}%\n", s.name.substr(0, 24),
                        s.measured * 1e3, s.simulated * 1e3,
                        100 * (s.simulated / s.measured - 1));
-  out << fmt::format("simulated end to end {:.3f} ms (host busy {:.3f} ms){}\n", r.end_time * 1e3,
+  out << fmt::format("simulated end to end {:.3f} ms (measured host gaps replayed: {:.3f} ms){}\n", r.end_time * 1e3,
                      r.host_busy * 1e3, o.timeline.empty() ? "" : "; timeline: " + o.timeline);
   return kExitOk;
 }
