@@ -15,13 +15,14 @@ namespace {
 struct ReplayOptions {
   std::string trace, gpu, cost = "trace";
   std::vector<std::string> overrides;
+  std::vector<std::string> cost_params;  // --cost-param k=v
   std::string timeline;
 };
 
 int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ostream& out) {
   const ReplayCost mode = parse_replay_cost(o.cost);
   const models::GpuSpec gpu = load_gpu_spec(o.gpu, o.overrides);
-  const auto cost = make_replay_cost(catalog, mode);
+  const auto cost = make_replay_cost(catalog, mode, o.cost_params);
   const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.trace);
   const workloads::ReplayWorkload w = workloads::build_replay(trace);
 
@@ -37,7 +38,7 @@ int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ost
     out << fmt::format("{:<24} {:>9.3f} ms {:>9.3f} ms {:>+7.1f}%\n", s.name.substr(0, 24),
                        s.measured * 1e3, s.simulated * 1e3,
                        100 * (s.simulated / s.measured - 1));
-  out << fmt::format("simulated end to end {:.3f} ms (host busy {:.3f} ms){}\n", r.end_time * 1e3,
+  out << fmt::format("simulated end to end {:.3f} ms (measured host gaps replayed: {:.3f} ms){}\n", r.end_time * 1e3,
                      r.host_busy * 1e3, o.timeline.empty() ? "" : "; timeline: " + o.timeline);
   return kExitOk;
 }
@@ -55,6 +56,8 @@ Command add_replay_command(CLI::App& cli) {
                   "gives the work")
       ->capture_default_str();
   sub->add_option("--set", o->overrides, "override a GPU key: gpu.sm_count=100");
+  sub->add_option("--cost-param", o->cost_params,
+                  "a kernel-cost 'trace' parameter: cta_fixed=\"2 us\" (warpsim list kernel-cost)");
   sub->add_option("--timeline", o->timeline,
                   "write the simulated run, with the measured one beside it (Perfetto JSON)");
   return {sub, [o](sim::PluginCatalog& catalog, std::ostream& out) {

@@ -19,12 +19,20 @@ ReplayCost parse_replay_cost(const std::string& name) {
   throw sim::InputError(fmt::format("--cost must be 'trace' or 'roofline', got '{}'", name));
 }
 
-std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog, ReplayCost cost) {
+std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog, ReplayCost cost,
+                                                     const std::vector<std::string>& params) {
   // trace: every op keeps its measured duration. roofline: ops whose work the trace tells are
   // predicted; the rest keep their measurement (and are counted as not predicted).
   auto node = sim::parse_yaml(cost == ReplayCost::trace ? "{prefer: measured}" : "{prefer: model}",
                               "--cost");
-  return models::kernel_costs(catalog).create("trace", sim::Config(node, "kernel_cost"));
+  for (const std::string& p : params) {
+    if (p.find('=') == std::string::npos || p.starts_with("prefer="))
+      throw sim::InputError(fmt::format("--cost-param: expected key=value (not prefer), got '{}'", p));
+    sim::apply_override(node, p);
+  }
+  auto created = models::kernel_costs(catalog).create("trace", sim::Config(node, "kernel_cost"));
+  sim::check_unused(node);
+  return created;
 }
 
 ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::GpuSpec& gpu,

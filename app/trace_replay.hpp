@@ -16,7 +16,9 @@ namespace app {
 // --cost trace | roofline, as a kernel-cost plugin configuration.
 enum class ReplayCost { trace, roofline };
 ReplayCost parse_replay_cost(const std::string& name);
-std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog, ReplayCost cost);
+// `params`: extra kernel-cost parameters, "key=value" (--cost-param cta_fixed="2 us").
+std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog, ReplayCost cost,
+                                                     const std::vector<std::string>& params = {});
 
 struct ReplayResult {
   std::vector<double> start, end;  // per op, seconds from the replay's origin
@@ -41,10 +43,6 @@ std::vector<IterationSpan> iteration_spans(const workloads::ReplayWorkload& w,
                                            const ReplayResult& r);
 
 }  // namespace app
-
-namespace workloads::kineto {
-struct Trace;
-}
 
 namespace app {
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "app/gpu_loader.hpp"
 #include "app/run_command.hpp"
@@ -20,7 +21,9 @@ namespace fs = std::filesystem;
 
 struct ValidateOptions {
   std::string trace, gpu, cost = "trace", max_mape, out, timeline;
+  std::string baseline_gpu;  // e.g. the preset before calibration
   std::vector<std::string> overrides;
+  std::vector<std::string> cost_params;  // --cost-param k=v
   bool quiet = false;
 };
 
@@ -42,7 +45,9 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
   const ReplayCost mode = parse_replay_cost(o.cost);
   const double limit = o.max_mape.empty() ? -1 : parse_percent(o.max_mape);  // -1: no gate
   const models::GpuSpec gpu = load_gpu_spec(o.gpu, o.overrides);
-  const auto cost = make_replay_cost(catalog, mode);
+  std::optional<models::GpuSpec> baseline;
+  if (!o.baseline_gpu.empty()) baseline = load_gpu_spec(o.baseline_gpu, o.overrides);
+  const auto cost = make_replay_cost(catalog, mode, o.cost_params);
   const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.trace);
   const workloads::ReplayWorkload w = workloads::build_replay(trace);
 
@@ -59,8 +64,24 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
     const ReplayResult r = simulate_replay(w, gpu, *cost, timeline.get(), true);
     const Validation v = compare(w, r, mode);
     const std::string header = describe_replay(trace, w, gpu, o.cost);
-    const std::string report = validation_report(v);
-    sim::write_file_atomic(tmp / "metrics.json", sim::metrics_to_json(validation_metrics(v)));
+    std::string report = validation_report(v);
+    auto metrics = validation_metrics(v);
+    if (baseline) {
+      // The same trace on the baseline GPU (say, before calibration), for a before/after line.
+      const Validation b = compare(w, simulate_replay(w, *baseline, *cost, nullptr, false), mode);
+      for (const auto& [key, value] : validation_metrics(b))
+        if (!key.starts_with("validate.iteration."))
+          metrics["validate.baseline." + key.substr(std::string_view("validate.").size())] = value;
+      auto row = [](const std::string& name, const Validation& x) {
+        return fmt::format("| {} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", name,
+                           100 * x.kernel_mape, 100 * x.median_abs_error, x.pearson_r,
+                           100 * x.iteration_error);
+      };
+      report += "\nbefore / after:\n\n| GPU | kernel MAPE | median abs error | Pearson r | "
+                "iteration error |\n|---|---:|---:|---:|---:|\n" +
+                row(baseline->name + " (--baseline-gpu)", b) + row(gpu.name, v);
+    }
+    sim::write_file_atomic(tmp / "metrics.json", sim::metrics_to_json(metrics));
     sim::write_file_atomic(tmp / "kernel_classes.csv", classes_csv(v));
     sim::write_file_atomic(tmp / "ops.csv", ops_csv(w, r, mode));
     sim::write_file_atomic(tmp / "report.md",
@@ -96,6 +117,11 @@ Command add_validate_command(CLI::App& cli) {
       ->capture_default_str();
   sub->add_option("--max-mape", o->max_mape, "exit 3 when the kernel MAPE exceeds this (percent)");
   sub->add_option("--set", o->overrides, "override a GPU key: gpu.sm_count=100");
+  sub->add_option("--cost-param", o->cost_params,
+                  "a kernel-cost 'trace' parameter: cta_fixed=\"2 us\" (warpsim list kernel-cost)");
+  sub->add_option("--baseline-gpu", o->baseline_gpu,
+                  "also replay on this GPU and report before/after (e.g. the preset before "
+                  "`warpsim calibrate`)");
   sub->add_option("--out", o->out, "results folder (default results/validate-<trace>)");
   sub->add_option("--timeline", o->timeline,
                   "write measured and simulated runs side by side (Perfetto JSON)");

@@ -113,8 +113,13 @@ TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable pres
   CAPTURE(k.output);
   CHECK(k.code == 0);
   const auto v = warpsim("validate " + data("kineto/a100_simple_add.json.gz") + " --gpu " +
-                         out.string() + " --out " + (tmp.path() / "v").string());
+                         out.string() + " --baseline-gpu h100-sxm --out " +
+                         (tmp.path() / "v").string());
+  CAPTURE(v.output);
   CHECK(v.code == 0);
+  CHECK(v.output.find("before / after") != std::string::npos);
+  const auto m = sim::metrics_from_json(slurp(tmp.path() / "v" / "metrics.json"), "metrics.json");
+  CHECK(m.count("validate.baseline.kernel_mape") == 1);
 
   const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") + " --gpu h100-sxm --out " +
                            (tmp.path() / "x.yaml").string());
