@@ -348,6 +348,16 @@ Phase node_ring(const Topology& t, std::string name, bool reduce) {
 class InNetwork final : public Collective {
  public:
   Plan plan(CollectiveOp op, const Topology& t) const override {
+    Plan p = plan_switches(op, t);
+    bool fallback = false;
+    for (const Phase& ph : p.phases)
+      for (const ReductionEngine* e : ph.hold) fallback = fallback || e->spec().fallback_to_ring;
+    if (fallback) p.fallback = std::make_shared<const Plan>(Ring().plan(op, t));
+    return p;
+  }
+
+ private:
+  Plan plan_switches(CollectiveOp op, const Topology& t) const {
     require_ranks(t);
     if (op == CollectiveOp::send_recv) return send_recv_plan(t, "in-network");
     const SystemSpec& s = t.spec();

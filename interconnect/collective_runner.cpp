@@ -39,6 +39,17 @@ CollectiveRunner::~CollectiveRunner() = default;
 void CollectiveRunner::run(const Plan& plan, double bytes, Done done, CollectiveData* data) {
   if (!(bytes >= 0)) throw std::invalid_argument("collective: bytes must be >= 0");
   if (plan.phases.empty()) throw std::logic_error("collective plan without phases");
+  if (plan.fallback && !data) {
+    const bool busy = std::any_of(plan.phases.begin(), plan.phases.end(), [](const Phase& ph) {
+      return std::any_of(ph.hold.begin(), ph.hold.end(),
+                         [](const ReductionEngine* e) { return e->free_slots() == 0; });
+    });
+    if (busy) {
+      ++fallbacks_;
+      run(*plan.fallback, bytes, std::move(done));
+      return;
+    }
+  }
   auto in = std::make_unique<Instance>();
   in->plan = plan;
   in->bytes = bytes;

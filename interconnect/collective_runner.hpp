@@ -49,6 +49,8 @@ class CollectiveRunner {
   std::uint64_t slot_waits() const { return slot_waits_; }
   // Pieces started over all phases (events grow with this, not with the GPU count).
   std::uint64_t pieces() const { return pieces_; }
+  // In-network collectives that found an engine without a free slot and ran their fallback.
+  std::uint64_t fallbacks() const { return fallbacks_; }
 
  private:
   struct Instance;
@@ -63,7 +65,7 @@ class CollectiveRunner {
   models::Gpu* gpu_;
   std::vector<std::unique_ptr<Instance>> active_;
   double dram_bytes_ = 0;
-  std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0;
+  std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0, fallbacks_ = 0;
 };
 
 }  // namespace interconnect
