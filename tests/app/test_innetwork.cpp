@@ -23,10 +23,15 @@ std::map<std::string, double> run_reduced() {
       " --set 'training.models=[{name: vgg16, batch: 8}]'"
       " --set 'training.buckets=[\"25 MiB\"]'"
       " --set 'allreduce.algorithms=[ring, in-network]'"
-      " --set 'allreduce.min=64 KiB' --set 'allreduce.max=64 MiB' --set allreduce.factor=32";
+      " --set 'allreduce.min=64 KiB' --set 'allreduce.max=64 MiB' --set allreduce.factor=32"
+      " --timeline " + (d.path() / "t.json").string();
   const auto r = testing::run_program(cmd);
   CAPTURE(r.output);
   REQUIRE(r.code == 0);
+  // The timeline shows the overlapped ring run: rank 0's kernels and the collectives' pieces.
+  const std::string trace = testing::read(d.path() / "t.json");
+  CHECK(trace.find("\"collectives\"") != std::string::npos);
+  CHECK(trace.find("nccl_ring_all_reduce") != std::string::npos);
   return sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
 }
 
