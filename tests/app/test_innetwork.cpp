@@ -71,3 +71,27 @@ TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") 
   CHECK(r.code == 2);
   CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
 }
+
+TEST_CASE("innetwork_allreduce full: the shipped experiment, both systems, three models") {
+  testing::TempDir d;
+  const auto r = testing::run_program(std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                                      "/configs/experiments/innetwork_allreduce.yaml --quiet "
+                                      "--out " + (d.path() / "n").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m =
+      sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
+  for (const char* sys : {"dgx-h100", "pcie-4gpu"})
+    for (const char* model : {"vgg16", "bert_large"}) {
+      CAPTURE(sys);
+      CAPTURE(model);
+      const std::string k = std::string("innet.") + sys + "." + model + ".";
+      CHECK(m.at(k + "ring.backward_slowdown") > 1.0);
+      CHECK(m.at(k + "in-network.backward_slowdown") < m.at(k + "ring.backward_slowdown"));
+      CHECK(m.at(k + "ring.iteration_ms") < m.at(k + "ring.iteration_ms_no_overlap"));
+    }
+  for (const char* sys : {"dgx-h100", "pcie-4gpu"}) {
+    const std::string k = std::string("allreduce.") + sys + ".in-network.";
+    CHECK(m.at(k + "4096.speedup_vs_ring") > m.at(k + "1073741824.speedup_vs_ring"));
+  }
+}
