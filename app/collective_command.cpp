@@ -16,6 +16,7 @@
 #include "models/gpu.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/error.hpp"
+#include "sim/timeline.hpp"
 #include "sim/units.hpp"
 
 namespace app {
@@ -80,7 +81,10 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     out << fmt::format("#{:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)",
                        "", "", "(us)", "(GB/s)", "(GB/s)");
   }
+  std::unique_ptr<sim::TimelineWriter> timeline;
+  if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
   for (std::uint64_t size : sizes) {
+    const bool traced = timeline && size == sizes.back();
     // A fresh system per size: nothing carries over between measurements.
     sim::Simulator sim;
     sim::FlowNetwork net(sim);
@@ -88,6 +92,10 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     std::unique_ptr<models::Gpu> gpu;
     if (cost) gpu = std::make_unique<models::Gpu>(sim, spec.gpu, *cost);
     interconnect::CollectiveRunner runner(sim, topo, gpu.get());
+    if (traced) {
+      if (gpu) gpu->attach_timeline(timeline.get());
+      runner.attach_timeline(timeline.get());
+    }
     const interconnect::Plan plan = algo->plan(op, topo);
     sim::Time end;
     runner.run(plan, static_cast<double>(size), [&] { end = sim.now(); });
@@ -109,6 +117,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
                          size / kTypeSize, "float", reduces ? "sum" : "none", us, algbw, busbw);
     }
   }
+  if (timeline) timeline->close();
   if (o.json)
     out << boost::json::serialize(boost::json::object{{"system", spec.name},
                                                       {"gpus", spec.gpus()},
@@ -139,6 +148,8 @@ Command add_collective_command(CLI::App& cli) {
   sub->add_flag("--network-only", o.network_only,
                 "links only: no GPU model, collective kernels take no time");
   sub->add_flag("--json", o.json, "print one JSON object");
+  sub->add_option("--timeline", o.timeline,
+                  "write a Chrome/Perfetto trace of the last size (pieces per phase, kernels)");
   return {sub, [opts](sim::PluginCatalog& catalog, std::ostream& out) {
             return collective_command(*opts, catalog, out);
           }};

@@ -24,6 +24,7 @@ struct CollectiveOptions {
   std::vector<std::string> overrides;  // --set node.link.bandwidth=...
   bool network_only = false;           // no GPU model: kernels do not run
   bool json = false;
+  std::string timeline;                // Chrome/Perfetto trace of the last size, if given
 };
 
 int collective_command(const CollectiveOptions& opts, sim::PluginCatalog& catalog,

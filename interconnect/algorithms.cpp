@@ -79,6 +79,16 @@ sim::Time lockstep(const Topology& t, const std::vector<Edge>& edges, double coe
   return lat;
 }
 
+// Every GPU's link up to its node switch, and down from it.
+std::pair<std::vector<Topology::Res>, std::vector<Topology::Res>> switch_ports(const Topology& t) {
+  std::vector<Topology::Res> up, down;
+  for (int i = 0; i < t.gpus(); ++i) {
+    up.push_back(t.gpu_up(i));
+    down.push_back(t.gpu_down(i));
+  }
+  return {std::move(up), std::move(down)};
+}
+
 // A flow over given resources (in-network: ports and engines).
 FlowSpec flow(std::vector<Topology::Res> path, double coef) { return FlowSpec{std::move(path), coef}; }
 
@@ -348,6 +358,16 @@ Phase node_ring(const Topology& t, std::string name, bool reduce) {
 class InNetwork final : public Collective {
  public:
   Plan plan(CollectiveOp op, const Topology& t) const override {
+    Plan p = plan_switches(op, t);
+    bool fallback = false;
+    for (const Phase& ph : p.phases)
+      for (const ReductionEngine* e : ph.hold) fallback = fallback || e->spec().fallback_to_ring;
+    if (fallback) p.fallback = std::make_shared<const Plan>(Ring().plan(op, t));
+    return p;
+  }
+
+ private:
+  Plan plan_switches(CollectiveOp op, const Topology& t) const {
     require_ranks(t);
     if (op == CollectiveOp::send_recv) return send_recv_plan(t, "in-network");
     const SystemSpec& s = t.spec();
@@ -362,11 +382,7 @@ class InNetwork final : public Collective {
             "algorithm 'in-network' needs a switch with a reduction engine; system '{}' has "
             "none (add node.reduction)", s.name));
       p.chunk = s.node_reduction.chunk;
-      std::vector<Topology::Res> up, down;
-      for (int i = 0; i < n; ++i) {
-        up.push_back(t.gpu_up(i));
-        down.push_back(t.gpu_down(i));
-      }
+      auto [up, down] = switch_ports(t);
       Phase push = base_phase(t, "push to switch"), cast = base_phase(t, "multicast");
       push.alpha = step_alpha(t, s.gpu_link.latency + s.node_reduction.latency);
       cast.alpha = s.gpu_link.latency;
@@ -416,11 +432,7 @@ class InNetwork final : public Collective {
     if (node_engine) {
       p.chunk = std::min<std::uint64_t>(p.chunk, s.node_reduction.chunk);
       Phase ph = base_phase(t, "node switch reduce");
-      std::vector<Topology::Res> up, down;
-      for (int i = 0; i < n; ++i) {
-        up.push_back(t.gpu_up(i));
-        down.push_back(t.gpu_down(i));
-      }
+      auto [up, down] = switch_ports(t);
       for (int node = 0; node < t.nodes(); ++node) {
         up.push_back(t.node_engine(node)->resource());
         ph.hold.push_back(t.node_engine(node));
@@ -473,11 +485,7 @@ class InNetwork final : public Collective {
     // 4. Inside each node: all-gather, by multicast or by a ring.
     if (node_engine) {
       Phase ph = base_phase(t, "node switch multicast");
-      std::vector<Topology::Res> up, down;
-      for (int i = 0; i < n; ++i) {
-        up.push_back(t.gpu_up(i));
-        down.push_back(t.gpu_down(i));
-      }
+      auto [up, down] = switch_ports(t);
       ph.flows.push_back(flow(up, share));
       ph.flows.push_back(flow(down, 1.0));
       ph.alpha = step_alpha(t, s.gpu_link.latency * 2);

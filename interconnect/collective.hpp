@@ -59,6 +59,8 @@ struct Plan {
   int window = 2;                    // pieces in flight per phase (host algorithms)
   int ctas = 16;                     // CTAs of the collective kernel
   bool in_network = false;
+  // In-network: what runs instead when an engine has no free slot at the start (null: wait).
+  std::shared_ptr<const Plan> fallback;
 };
 
 class Collective {

@@ -19,6 +19,7 @@ struct CollectiveRunner::Instance {
   std::vector<int> stage;               // per piece: phases completed
   std::vector<int> outstanding;         // per piece: parts left in its current phase
   std::vector<char> waited;             // per piece: counted a slot wait already
+  std::vector<sim::Time> entered;       // per piece: when it entered its current phase
   std::vector<std::vector<float>> sums; // functional: per piece, the reduced slice
   std::vector<double> seconds_per_byte;  // per phase: the piece's transfer time, uncontended
   int slots = 1;  // in-network: slot chunks a piece holds at each engine
@@ -36,9 +37,28 @@ CollectiveRunner::CollectiveRunner(sim::Simulator& sim, Topology& topo, models::
 
 CollectiveRunner::~CollectiveRunner() = default;
 
+void CollectiveRunner::attach_timeline(sim::TimelineWriter* timeline) {
+  timeline_ = timeline;
+  if (!timeline_) return;
+  pid_ = timeline_->process("collectives");
+  if (gpu_ && gpu_->timeline_pid() >= 0)
+    kernel_track_ = timeline_->thread(gpu_->timeline_pid(), "collective kernels");
+}
+
 void CollectiveRunner::run(const Plan& plan, double bytes, Done done, CollectiveData* data) {
   if (!(bytes >= 0)) throw std::invalid_argument("collective: bytes must be >= 0");
   if (plan.phases.empty()) throw std::logic_error("collective plan without phases");
+  if (plan.fallback && !data) {
+    const bool busy = std::any_of(plan.phases.begin(), plan.phases.end(), [](const Phase& ph) {
+      return std::any_of(ph.hold.begin(), ph.hold.end(),
+                         [](const ReductionEngine* e) { return e->free_slots() == 0; });
+    });
+    if (busy) {
+      ++fallbacks_;
+      run(*plan.fallback, bytes, std::move(done));
+      return;
+    }
+  }
   auto in = std::make_unique<Instance>();
   in->plan = plan;
   in->bytes = bytes;
@@ -72,6 +92,7 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
   in->stage.assign(static_cast<std::size_t>(in->pieces), 0);
   in->outstanding.assign(static_cast<std::size_t>(in->pieces), 0);
   in->waited.assign(static_cast<std::size_t>(in->pieces), 0);
+  in->entered.assign(static_cast<std::size_t>(in->pieces), sim::Time{});
   if (data) {
     const bool functional = std::any_of(plan.phases.begin(), plan.phases.end(),
                                         [](const Phase& p) { return p.reduce_point; });
@@ -88,6 +109,7 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
       in->stage.assign(static_cast<std::size_t>(in->pieces), 0);
       in->outstanding.assign(static_cast<std::size_t>(in->pieces), 0);
       in->waited.assign(static_cast<std::size_t>(in->pieces), 0);
+      in->entered.assign(static_cast<std::size_t>(in->pieces), sim::Time{});
     }
     in->sums.resize(static_cast<std::size_t>(in->pieces));
     data->out.assign(data->in.size(), std::vector<float>(len, 0.0f));
@@ -135,6 +157,7 @@ void CollectiveRunner::start(Instance& in, int p, int piece) {
   const Phase& ph = in.plan.phases[static_cast<std::size_t>(p)];
   ++in.in_flight[p];
   ++pieces_;
+  in.entered[piece] = sim_.now();
   const double c = in.size(piece);
   const bool kernel = gpu_ && in.plan.ctas > 0 && (ph.dram_coef > 0 || ph.flops_coef > 0 ||
                                (topo_.spec().kernels.persistent && !ph.flows.empty()));
@@ -169,7 +192,7 @@ void CollectiveRunner::start(Instance& in, int p, int piece) {
     }
     dram_bytes_ += k.dram_bytes;
     ++kernels_;
-    gpu_->launch(k, [this, ip, p, piece] { part_done(*ip, p, piece); });
+    gpu_->launch(k, [this, ip, p, piece] { part_done(*ip, p, piece); }, nullptr, kernel_track_);
   }
 }
 
@@ -188,6 +211,13 @@ void CollectiveRunner::part_done(Instance& in, int p, int piece) {
 void CollectiveRunner::arrive(Instance& in, int p, int piece) {
   const Phase& ph = in.plan.phases[static_cast<std::size_t>(p)];
   ++in.stage[piece];
+  if (timeline_) {
+    auto [it, fresh] = tids_.try_emplace(ph.name, 0);
+    if (fresh) it->second = timeline_->thread(pid_, ph.name);
+    timeline_->complete(pid_, it->second, fmt::format("{} piece {}", in.plan.algorithm, piece),
+                        "collective", in.entered[piece], sim_.now() - in.entered[piece],
+                        {{"bytes", in.size(piece)}});
+  }
   if (in.data && ph.reduce_point) {  // the engine sums the slice of every rank
     const std::size_t lo = static_cast<std::size_t>(std::llround(piece * in.piece_bytes / 4));
     const std::size_t hi = static_cast<std::size_t>(std::llround(

@@ -16,12 +16,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
 #include "interconnect/collective.hpp"
 #include "models/gpu.hpp"
 #include "sim/simulator.hpp"
+#include "sim/timeline.hpp"
 
 namespace interconnect {
 
@@ -43,12 +46,18 @@ class CollectiveRunner {
   // Several collectives may run at once (they share links, engines and the GPU).
   void run(const Plan& plan, double bytes, Done done, CollectiveData* data = nullptr);
 
+  // Optional: one span per piece and phase, on a thread per phase of a "collectives" process,
+  // and the collective kernels on a track of the GPU's process (attach the GPU's timeline first).
+  void attach_timeline(sim::TimelineWriter* timeline);
+
   // The kernels' DRAM bytes on the modelled GPU, their count, and pieces that found no slot.
   double gpu_dram_bytes() const { return dram_bytes_; }
   std::uint64_t kernels() const { return kernels_; }
   std::uint64_t slot_waits() const { return slot_waits_; }
   // Pieces started over all phases (events grow with this, not with the GPU count).
   std::uint64_t pieces() const { return pieces_; }
+  // In-network collectives that found an engine without a free slot and ran their fallback.
+  std::uint64_t fallbacks() const { return fallbacks_; }
 
  private:
   struct Instance;
@@ -62,8 +71,11 @@ class CollectiveRunner {
   Topology& topo_;
   models::Gpu* gpu_;
   std::vector<std::unique_ptr<Instance>> active_;
+  sim::TimelineWriter* timeline_ = nullptr;
+  int pid_ = -1, kernel_track_ = -1;
+  std::map<std::string, int> tids_;  // phase name -> timeline thread
   double dram_bytes_ = 0;
-  std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0;
+  std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0, fallbacks_ = 0;
 };
 
 }  // namespace interconnect

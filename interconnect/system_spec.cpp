@@ -29,6 +29,9 @@ ReductionSpec read_reduction(const sim::Config& c) {
   r.chunk = c.get_size("chunk");
   if (r.chunk == 0) c.at("chunk").fail("the slot chunk must be > 0 bytes");
   r.latency = c.get_duration("latency", "0 ns");
+  const std::string f = c.get_string("fallback", "wait");
+  if (f != "wait" && f != "ring") c.at("fallback").fail("fallback is 'wait' or 'ring'");
+  r.fallback_to_ring = f == "ring";
   return r;
 }
 

@@ -27,6 +27,9 @@ struct ReductionSpec {
   int slots = 0;                 // aggregation buffers: chunks in flight through the switch
   std::uint64_t chunk = 0;       // bytes one slot holds (the unit a collective is cut into)
   sim::Time latency;             // per chunk, from last contribution to result ready
+  // When a collective starts and the engine has no free slot: wait for one (chunks queue), or
+  // run the collective with the host ring instead (`fallback: ring`).
+  bool fallback_to_ring = false;
 };
 
 enum class NodeFabric { nvswitch, mesh, pcie };

@@ -54,6 +54,12 @@ DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost&
   interconnect::Topology topo(system, net);
   models::Gpu gpu(sim, system.gpu, cost);
   interconnect::CollectiveRunner runner(sim, topo, &gpu);
+  int compute_track = -1;
+  if (opt.timeline) {
+    gpu.attach_timeline(opt.timeline);
+    compute_track = opt.timeline->thread(gpu.timeline_pid(), "compute stream");
+    runner.attach_timeline(opt.timeline);
+  }
   const interconnect::Plan plan =
       opt.communicate ? algorithm.plan(interconnect::CollectiveOp::all_reduce, topo)
                       : interconnect::Plan{};
@@ -140,7 +146,7 @@ DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost&
         for (std::size_t b : buckets_of[static_cast<std::size_t>(op)])
           if (--waiting[b] == 0) bucket_ready(b);
       sim.schedule_in(system.gpu.kernel_gap, [&, i] { run_compute(i + 1); });
-    });
+    }, nullptr, compute_track);
   };
   run_optimizer = [&](std::size_t i) {
     if (i == optimizer.size()) {
@@ -150,7 +156,7 @@ DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost&
     gpu.launch(graph.kernels[static_cast<std::size_t>(optimizer[i])], [&, i] {
       opt_end = sim.now();
       sim.schedule_in(system.gpu.kernel_gap, [&, i] { run_optimizer(i + 1); });
-    });
+    }, nullptr, compute_track);
   };
   run_compute(0);
   sim.run();

@@ -16,6 +16,7 @@
 #include "interconnect/system_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/time.hpp"
+#include "sim/timeline.hpp"
 #include "workloads/gradient_buckets.hpp"
 #include "workloads/kernel.hpp"
 
@@ -24,6 +25,7 @@ namespace app {
 struct DdpOptions {
   bool communicate = true;  // false: the GPU alone (no all-reduce), the reference backward
   bool overlap = true;      // all-reduce buckets during backward, or after it
+  sim::TimelineWriter* timeline = nullptr;  // rank 0's kernels and the collectives' pieces
 };
 
 struct DdpRun {

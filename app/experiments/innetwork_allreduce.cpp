@@ -68,6 +68,7 @@ class InNetworkAllReduce final : public Experiment {
       for (double s = static_cast<double>(lo); s <= static_cast<double>(hi) * (1 + 1e-12); s *= f)
         sizes_.push_back(static_cast<std::uint64_t>(s));
     }
+    timeline_run_ = cfg.get_string("timeline_run", "");
     if (auto pub = cfg.find("published"))
       for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
   }
@@ -124,7 +125,10 @@ class InNetworkAllReduce final : public Experiment {
         for (const auto& a : train_algos_) {
           auto algo = interconnect::collectives(catalog_).create(
               a, sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
-          const DdpRun over = run_ddp(sys, *cost_, *algo, tg, phases, buckets, {});
+          const bool traced =
+              ctx.timeline && timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a);
+          const DdpRun over = run_ddp(sys, *cost_, *algo, tg, phases, buckets,
+                                      {.timeline = traced ? ctx.timeline : nullptr});
           const DdpRun seq =
               run_ddp(sys, *cost_, *algo, tg, phases, buckets, {.overlap = false});
           const std::string k = fmt::format("{}.{}", base, a);
@@ -195,6 +199,7 @@ class InNetworkAllReduce final : public Experiment {
   std::vector<std::uint64_t> sizes_;
   std::map<std::string, double> published_;
   std::string console_;
+  std::string timeline_run_;  // <system>.<model>.<algorithm>: the overlapped run --timeline shows
 };
 
 }  // namespace
@@ -209,7 +214,8 @@ void register_innetwork_allreduce_experiment(sim::PluginCatalog& catalog) {
        {"training", "map", "", "models (names or {name, batch}), batch (32), buckets (sizes; "
                                "the first gives the plain keys), algorithms"},
        {"allreduce", "map", "", "algorithms, min, max, factor (4): the all-reduce size sweep"},
-       {"published", "map", "", "published values by metric key, for report.md"}},
+       {"published", "map", "", "published values by metric key, for report.md"},
+       {"timeline_run", "string", "", "which run --timeline shows: <system>.<model>.<algorithm>"}},
       [&catalog](const sim::Config& cfg) {
         return std::make_unique<InNetworkAllReduce>(cfg, catalog);
       });

@@ -23,10 +23,15 @@ std::map<std::string, double> run_reduced() {
       " --set 'training.models=[{name: vgg16, batch: 8}]'"
       " --set 'training.buckets=[\"25 MiB\"]'"
       " --set 'allreduce.algorithms=[ring, in-network]'"
-      " --set 'allreduce.min=64 KiB' --set 'allreduce.max=64 MiB' --set allreduce.factor=32";
+      " --set 'allreduce.min=64 KiB' --set 'allreduce.max=64 MiB' --set allreduce.factor=32"
+      " --timeline " + (d.path() / "t.json").string();
   const auto r = testing::run_program(cmd);
   CAPTURE(r.output);
   REQUIRE(r.code == 0);
+  // The timeline shows the overlapped ring run: rank 0's kernels and the collectives' pieces.
+  const std::string trace = testing::read(d.path() / "t.json");
+  CHECK(trace.find("\"collectives\"") != std::string::npos);
+  CHECK(trace.find("nccl_ring_all_reduce") != std::string::npos);
   return sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
 }
 
@@ -65,4 +70,28 @@ TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") 
   r = testing::run_program(base + " --set 'allreduce.min=0 B'");
   CHECK(r.code == 2);
   CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
+}
+
+TEST_CASE("innetwork_allreduce full: the shipped experiment, both systems, three models") {
+  testing::TempDir d;
+  const auto r = testing::run_program(std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                                      "/configs/experiments/innetwork_allreduce.yaml --quiet "
+                                      "--out " + (d.path() / "n").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m =
+      sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
+  for (const char* sys : {"dgx-h100", "pcie-4gpu"})
+    for (const char* model : {"vgg16", "bert_large"}) {
+      CAPTURE(sys);
+      CAPTURE(model);
+      const std::string k = std::string("innet.") + sys + "." + model + ".";
+      CHECK(m.at(k + "ring.backward_slowdown") > 1.0);
+      CHECK(m.at(k + "in-network.backward_slowdown") < m.at(k + "ring.backward_slowdown"));
+      CHECK(m.at(k + "ring.iteration_ms") < m.at(k + "ring.iteration_ms_no_overlap"));
+    }
+  for (const char* sys : {"dgx-h100", "pcie-4gpu"}) {
+    const std::string k = std::string("allreduce.") + sys + ".in-network.";
+    CHECK(m.at(k + "4096.speedup_vs_ring") > m.at(k + "1073741824.speedup_vs_ring"));
+  }
 }

@@ -169,3 +169,21 @@ TEST_CASE("the same collective twice: the same schedule") {
   };
   CHECK(once() == once());
 }
+
+TEST_CASE("no free slot: wait by default, or fall back to the ring") {
+  for (const char* policy : {"wait", "ring"}) {
+    CAPTURE(policy);
+    Cluster c(preset("dgx-h100", {"node.reduction.slots=1",
+                                  std::string("node.reduction.fallback=") + policy}));
+    const auto plan = c.plan("in-network", CollectiveOp::all_reduce);
+    int done = 0;
+    c.runner->run(plan, 8 * kMiB, [&] { ++done; });
+    c.runner->run(plan, 8 * kMiB, [&] { ++done; });  // the only slot is taken
+    c.sim.run();
+    CHECK(done == 2);
+    CHECK(c.runner->fallbacks() == (std::string(policy) == "ring" ? 1u : 0u));
+    if (std::string(policy) == "ring")  // the fallback's ring bytes on top of in-network's S
+      CHECK(carried(c, c.topo.gpu_up(0)) == doctest::Approx(8 * kMiB * (1 + 2.0 * 7 / 8)));
+  }
+  CHECK_THROWS_AS(preset("dgx-h100", {"node.reduction.fallback=host"}), sim::InputError);
+}
