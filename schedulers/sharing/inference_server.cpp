@@ -45,6 +45,10 @@ struct Job {
 
 // One application: a task's model at every group size, its managed memory, its queue.
 struct App {
+  App() = default;
+  App(App&&) = default;  // never copied: its kernels' addresses are registered footprints
+  App& operator=(App&&) = default;
+  App(const App&) = delete;
   const workloads::InferenceTask* task = nullptr;
   int index = 0;
   std::uint32_t weights = 0, activations = 0;   // allocations
@@ -105,15 +109,20 @@ class Server {
     memory_ = std::make_unique<UnifiedMemory>(sim_, link_, h2d_, d2h_, uvm, frame_bytes,
                                               options.chunk_bytes, eviction, prefetcher);
     gpu_.attach_paging(memory_.get());
+    // Footprints key on the kernels' addresses: the apps take their final place first.
+    apps_.reserve(tasks.tasks.size());
     for (std::size_t i = 0; i < tasks.tasks.size(); ++i)
       apps_.push_back(build_app(tasks.tasks[i], static_cast<int>(i), group, library));
+    for (App& a : apps_) register_footprints(a);
     result_.frames = memory_->frame_chunks();
     result_.tasks.resize(tasks.tasks.size());
     result_.working_set_chunks = (working_set + options.chunk_bytes - 1) / options.chunk_bytes;
 
     std::vector<AppDemand> demand;
     for (const App& a : apps_)
-      // Models in flight: the jobs a group may hold (each has its own activations).
+      // Models in flight: the jobs a group may hold, each with its own activations (with one
+      // job's worth, a batched group's extra windows thrash inside the quota even when memory
+      // is not oversubscribed).
       demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes), group});
     plan_ = policy.plan(demand, gpu.sm_count, memory_->frame_chunks());
     for (std::size_t i = 0; i < apps_.size(); ++i)
@@ -209,7 +218,7 @@ class Server {
     }
     for (int j = 1; j <= group; ++j) {
       const workloads::OpGraph& g = *a.graphs[static_cast<std::size_t>(j - 1)];
-      workloads::TaskGraph& tg = a.lowered[static_cast<std::size_t>(j - 1)];
+      const workloads::TaskGraph& tg = a.lowered[static_cast<std::size_t>(j - 1)];
       if (g.tensor_count() != g1.tensor_count())
         throw std::logic_error("model graphs differ across batch sizes");
       std::vector<std::vector<int>> by_op(g.op_count());
@@ -218,11 +227,18 @@ class Server {
         if (kd.op < 0) continue;
         by_op[static_cast<std::size_t>(kd.op)].push_back(static_cast<int>(k));
         if (j == 1 && (a.layers.empty() || a.layers.back() != kd.op)) a.layers.push_back(kd.op);
-        memory_->register_kernel(kd, index, touches(a, g, g.op(kd.op)));
       }
       a.kernels.push_back(std::move(by_op));
     }
     return a;
+  }
+
+  void register_footprints(const App& a) {
+    for (std::size_t j = 0; j < a.lowered.size(); ++j) {
+      const workloads::OpGraph& g = *a.graphs[j];
+      for (const workloads::KernelDesc& kd : a.lowered[j].kernels)
+        if (kd.op >= 0) memory_->register_kernel(kd, a.index, touches(a, g, g.op(kd.op)));
+    }
   }
 
   std::vector<UnifiedMemory::Touch> touches(const App& a, const workloads::OpGraph& g,

@@ -22,9 +22,6 @@ TensorId conv_relu(GraphBuilder& b, TensorId x, std::int64_t out, Hw kernel, Hw 
   return b.activation(b.conv(x, out, kernel, stride, padding, groups, /*bias=*/true), "relu");
 }
 
-TensorId fc_relu(GraphBuilder& b, TensorId x, std::int64_t out) {
-  return b.activation(b.linear(x, out), "relu");
-}
 
 // A fully connected layer over a feature map: Caffe's InnerProduct reads the map flattened,
 // which is a convolution whose window is the whole map (same weights, same FLOPs); the op set
@@ -33,6 +30,14 @@ TensorId fc_over_map(GraphBuilder& b, TensorId x, std::int64_t out) {
   const auto& s = b.shape(x);
   const Hw window{static_cast<int>(s.at(2)), static_cast<int>(s.at(3))};
   return b.global_avg_pool(b.conv(x, out, window, 1, Hw{0}, 1, /*bias=*/true));
+}
+
+// AlexNet's and VGG's head: fc6 over the last feature map, fc7, fc8 (dropout is the identity at
+// inference).
+TensorId classifier_4096(GraphBuilder& b, TensorId x, std::int64_t num_classes) {
+  x = b.activation(fc_over_map(b, x, 4096), "relu");
+  x = b.activation(b.linear(x, 4096), "relu");
+  return b.linear(x, num_classes);
 }
 
 TensorId inception(GraphBuilder& b, TensorId x, std::int64_t c1, std::int64_t r3, std::int64_t c3,
@@ -51,13 +56,7 @@ TensorId fire(GraphBuilder& b, TensorId x, std::int64_t squeeze, std::int64_t ex
 
 TensorId basic_block(GraphBuilder& b, TensorId x, std::int64_t width, int stride) {
   TensorId y = b.conv_bn_act(x, width, 3, stride, "relu");
-  y = b.conv_bn(y, width, 3);
-  TensorId shortcut = x;
-  if (stride != 1 || b.channels(x) != width) {
-    auto s = b.scope("downsample");
-    shortcut = b.conv_bn(x, width, 1, stride);
-  }
-  return b.activation(b.add(y, shortcut), "relu");
+  return residual_join(b, b.conv_bn(y, width, 3), x, stride);
 }
 
 }  // namespace
@@ -67,7 +66,7 @@ TensorId lenet(GraphBuilder& b, TensorId image, std::int64_t num_classes) {
   x = b.max_pool(x, 2, 2);
   x = b.conv(x, 50, 5, 1, Hw{0}, 1, true);
   x = b.max_pool(x, 2, 2);
-  x = b.activation(fc_over_map(b, x, 500), "relu");
+  x = b.activation(fc_over_map(b, x, 500), "relu");  // ip1
   return b.linear(x, num_classes);
 }
 
@@ -80,9 +79,7 @@ TensorId caffenet(GraphBuilder& b, TensorId image, std::int64_t num_classes) {
   x = conv_relu(b, x, 384, 3, 1, Hw{1}, 2);
   x = conv_relu(b, x, 256, 3, 1, Hw{1}, 2);
   x = b.max_pool(x, 3, 2);
-  x = b.activation(fc_over_map(b, x, 4096), "relu");
-  x = fc_relu(b, x, 4096);
-  return b.linear(x, num_classes);
+  return classifier_4096(b, x, num_classes);
 }
 
 TensorId googlenet(GraphBuilder& b, TensorId image, std::int64_t num_classes) {

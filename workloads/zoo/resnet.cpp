@@ -12,16 +12,19 @@ TensorId bottleneck(GraphBuilder& b, TensorId x, std::int64_t width, int stride)
   const std::int64_t out = 4 * width;
   TensorId y = b.conv_bn_act(x, width, 1, 1, "relu");
   y = b.conv_bn_act(y, width, 3, stride, "relu");
-  y = b.conv_bn(y, out, 1);
-  TensorId shortcut = x;
-  if (stride != 1 || b.channels(x) != out) {
-    auto s = b.scope("downsample");
-    shortcut = b.conv_bn(x, out, 1, stride);
-  }
-  return b.activation(b.add(y, shortcut), "relu");
+  return residual_join(b, b.conv_bn(y, out, 1), x, stride);
 }
 
 }  // namespace
+
+TensorId residual_join(GraphBuilder& b, TensorId y, TensorId x, int stride) {
+  TensorId shortcut = x;
+  if (stride != 1 || b.channels(x) != b.channels(y)) {
+    auto s = b.scope("downsample");
+    shortcut = b.conv_bn(x, b.channels(y), 1, stride);
+  }
+  return b.activation(b.add(y, shortcut), "relu");
+}
 
 TensorId resnet(GraphBuilder& b, TensorId image, const std::vector<int>& blocks,
                 std::int64_t num_classes) {

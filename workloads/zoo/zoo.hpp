@@ -16,6 +16,10 @@ namespace workloads::zoo {
 TensorId resnet(GraphBuilder& b, TensorId image, const std::vector<int>& blocks,
                 std::int64_t num_classes);
 
+// The end of a residual block: y + shortcut(x), then ReLU; the shortcut is a strided 1x1 conv +
+// batch norm ("downsample") where the shape changes. Shared by the bottleneck and basic blocks.
+TensorId residual_join(GraphBuilder& b, TensorId y, TensorId x, int stride);
+
 // Szegedy et al. 2016, as in torchvision, without the auxiliary classifier.
 TensorId inception_v3(GraphBuilder& b, TensorId image, std::int64_t num_classes);
 
