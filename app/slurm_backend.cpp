@@ -111,15 +111,26 @@ void wait_for_slurm_job(const SweepPlan& plan, const std::string& job_id,
                         const std::vector<const PlannedPoint*>& points) {
   const std::size_t total = plan.points().size();
   Progress progress(total, total - points.size());
-  std::size_t reported = 0;
+  std::vector<bool> reported(points.size(), false);
+  std::size_t squeue_errors = 0;
   for (;;) {
     const auto q = run_command("squeue --noheader --format=%i --jobs=" + shell_quote(job_id));
-    // Once the job has left the queue squeue prints nothing (or, later, "invalid job id").
-    const bool queued = q.code == 0 && !trim(q.output).empty();
-    std::size_t finished = 0;
-    for (const PlannedPoint* p : points)
-      if (plan.complete(*p) || fs::exists(plan.error_file(*p))) ++finished;
-    for (; reported < finished; ++reported) progress.point_done(false);
+    // Once the job has left the queue squeue prints nothing (or, later, "Invalid job id");
+    // any other failure (slurmctld busy or restarting) is waited out for a while.
+    const bool gone = q.code == 0 ? trim(q.output).empty()
+                                  : q.output.find("Invalid job id") != std::string::npos;
+    if (q.code != 0 && !gone && ++squeue_errors > 60)
+      throw std::runtime_error("squeue keeps failing: " + trim(q.output));
+    if (q.code == 0) squeue_errors = 0;
+    const bool queued = !gone;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      if (reported[i]) continue;
+      const bool failed = fs::exists(plan.error_file(*points[i]));
+      if (failed || plan.complete(*points[i])) {
+        reported[i] = true;
+        progress.point_done(failed);
+      }
+    }
     if (!queued) break;
     std::this_thread::sleep_for(std::chrono::seconds(2));
   }

@@ -1,11 +1,13 @@
 #include "app/sweep_command.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -25,7 +27,7 @@ namespace {
 struct SweepOptions {
   fs::path file;
   fs::path out;  // default results/sweeps/<name>
-  int jobs = 0;  // 0: one per core
+  int jobs = 0;  // 0: one per CPU available (default_jobs)
   std::string backend = "local";
   SlurmOptions slurm;
   bool no_wait = false;
@@ -67,6 +69,18 @@ void check_first_point(const SweepPlan& plan, sim::PluginCatalog& catalog) {
   }
 }
 
+// One worker per CPU this process may run on (its affinity mask: a container's or a cgroup's
+// share, not the machine's); inside a Slurm array task, the CPUs the task was given.
+int default_jobs(bool in_slurm_task) {
+  if (in_slurm_task) {
+    const char* cpus = ::getenv("SLURM_CPUS_PER_TASK");
+    return cpus && std::atoi(cpus) > 0 ? std::atoi(cpus) : 1;
+  }
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
 int summarize(const SweepPlan& plan, std::ostream& console) {
   const std::size_t incomplete = plan.write_results_csv();
   console << fmt::format("results: {} ({} points{})\n", (plan.out() / "results.csv").string(),
@@ -80,7 +94,7 @@ int run_sweep(const SweepOptions& o, sim::PluginCatalog& catalog, std::ostream& 
   const fs::path out = o.out.empty() ? fs::path("results") / "sweeps" / spec.name : o.out;
   const SweepPlan plan(spec, out);
   LocalRunOptions local;
-  local.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  local.jobs = o.jobs > 0 ? o.jobs : default_jobs(o.slurm_task.has_value());
 
   if (o.slurm_task) {  // inside one array task: its chunk, then the collector takes over
     const auto points = slurm_task_points(plan, *o.slurm_task);
@@ -120,7 +134,7 @@ Command add_sweep_command(CLI::App& cli) {
   auto* sub = cli.add_subcommand("sweep", "run every point of a sweep file; collect results.csv");
   sub->add_option("sweep", o->file, "sweep YAML file (docs/sweeps.md)")->required();
   sub->add_option("--out", o->out, "results folder (default results/sweeps/<name>)");
-  sub->add_option("--jobs,-j", o->jobs, "worker processes (default: one per core)")
+  sub->add_option("--jobs,-j", o->jobs, "worker processes (default: one per available CPU)")
       ->check(CLI::Range(1, 4096));
   sub->add_option("--backend", o->backend, "where points run: local or slurm")
       ->check(CLI::IsMember({"local", "slurm"}));

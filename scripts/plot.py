@@ -68,6 +68,12 @@ def bars(ax, groups, series, values, hatch_series=()):
     ax.set_xticklabels(groups, rotation=30 if len(groups) > 4 else 0, ha="right" if len(groups) > 4 else "center")
 
 
+def line(ax, pts, *style, **kw):
+    """One curve through (x, y) points, in x order."""
+    pts = sorted(pts)
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], *style, marker="o", **kw)
+
+
 # --- plotters over one run's flat metrics -------------------------------------------------------
 
 def plot_speedup(metrics, config, folder):
@@ -120,8 +126,7 @@ def plot_latency_throughput(metrics, folder):
         return []
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for (series, leaf), pts in sorted(curves.items()):
-        pts.sort()
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{series} ({leaf})")
+        line(ax, pts, label=f"{series} ({leaf})")
     ax.set_xlabel("throughput")
     ax.set_ylabel("latency (ms)")
     ax.set_yscale("log")
@@ -151,9 +156,7 @@ def plot_oversubscription(metrics, folder):
             for policy, ratio, v in lines.get((taskset, sm, leaf), []):
                 by_policy[policy].append((ratio, v))
             for policy, pts in sorted(by_policy.items()):
-                pts.sort()
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
-                        color=color[policy], label=f"{policy} {leaf.replace('_ms', '')}")
+                line(ax, pts, style, color=color[policy], label=f"{policy} {leaf.replace('_ms', '')}")
         ax.set_xlabel("oversubscription ratio")
         ax.set_ylabel("response time (ms)")
         ax.set_title(f"{taskset}, {sm} SMs")
@@ -174,10 +177,8 @@ def plot_busbw(metrics, folder):
     fig, axes = plt.subplots(1, len(systems), figsize=(4.5 * len(systems), 3.6), squeeze=False)
     for ax, system in zip(axes[0], systems):
         for (s, algo), pts in sorted(lines.items()):
-            if s != system:
-                continue
-            pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=algo)
+            if s == system:
+                line(ax, pts, label=algo)
         ax.set_xscale("log", base=2)
         ax.set_xlabel("message size (bytes)")
         ax.set_ylabel("bus bandwidth (GB/s)")

@@ -145,3 +145,37 @@ TEST_CASE("a bad sweep file exits 2 naming its position, and runs nothing") {
   CHECK(missing.code == 2);
   CHECK(missing.output.find("nope.yaml: no such sweep file") != std::string::npos);
 }
+
+TEST_CASE("the Slurm job script, and an array task running its chunk, without a cluster") {
+  TempDir d;
+  const auto out = d.path() / "out";
+  const std::string sweep = kSweeps + "transfers-mixed.yaml";
+  // No sbatch on PATH: the job is written, then submission fails as bad input.
+  const auto r = testing::run_program("PATH=" + d.path().string() + " " + WARPSIM_EXE +
+                                      " sweep " + sweep + " --backend slurm --chunk-size 3" +
+                                      " --partition short --time 10:00 --mem 2G --out " +
+                                      out.string());
+  CAPTURE(r.output);
+  CHECK(r.code == 2);
+  CHECK(r.output.find("sbatch is not on PATH") != std::string::npos);
+  const std::string script = read(out / "slurm" / "sweep.sbatch");
+  CHECK(script.find("#SBATCH --array=0-2\n") != std::string::npos);
+  CHECK(script.find("#SBATCH --partition=short\n") != std::string::npos);
+  CHECK(script.find("#SBATCH --time=10:00\n") != std::string::npos);
+  CHECK(script.find("#SBATCH --mem=2G\n") != std::string::npos);
+  CHECK(script.find("--slurm-task \"$SLURM_ARRAY_TASK_ID\"") != std::string::npos);
+  const auto chunks = lines(read(out / "slurm" / "chunks.txt"));
+  REQUIRE(chunks.size() == 3);
+  CHECK(chunks[2].size() == 2 * 16 + 1);  // the last chunk: 2 of the 8 points
+
+  // What array task 2 runs: exactly the points on its line.
+  const auto task = warpsim("sweep " + sweep + " --out " + out.string() + " --slurm-task 2");
+  CAPTURE(task.output);
+  CHECK(task.code == 0);
+  CHECK(count_dirs(out / "points") == 2);
+  CHECK(fs::exists(out / "points" / chunks[2].substr(0, 16) / "metrics.json"));
+  CHECK(warpsim("sweep " + sweep + " --out " + out.string() + " --slurm-task 3").code == 2);
+  // Collecting now: 2 points complete, 6 never ran.
+  CHECK(warpsim("sweep " + sweep + " --out " + out.string() + " --collect").code == 3);
+  CHECK(read(out / "results.csv").find(",missing,") != std::string::npos);
+}
