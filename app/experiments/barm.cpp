@@ -48,6 +48,7 @@ class BarmExperiment final : public Experiment {
       mem.at("granularity").fail("must be 64 KiB (basic block) or 2 MiB (VA block)");
     options_.prefetch_weights = mem.get_bool("prefetch_weights", false);
     options_.read_mostly_weights = mem.get_bool("read_mostly_weights", false);
+    options_.reuse_activations = mem.get_bool("reuse_activations", false);
     for (const sim::Config& r : cfg.seq("oversubscription")) {
       const double v = r.as_double();
       if (v <= 0 || v > 100) r.fail("oversubscription ratio must be in (0, 100]");

@@ -56,7 +56,7 @@ void register_memory_plugins(sim::PluginCatalog& c) {
   auto& ev = eviction_policies(c);
   ev.add("lru", "least recently used chunk first (the stamp moves at every use)", {},
          [](const sim::Config&) { return std::make_unique<Lru>(); });
-  ev.add("fifo", "oldest migrated chunk first (the NVIDIA driver's default order)", {},
+  ev.add("fifo", "oldest migrated chunk first (use does not re-rank)", {},
          [](const sim::Config&) { return std::make_unique<Fifo>(); });
   auto& pf = prefetchers(c);
   pf.add("none", "migrate only the faulted pages' chunks", {},

@@ -52,7 +52,8 @@ void UnifiedMemory::set_sample_offset(int app, std::uint64_t first_sample) {
 
 void UnifiedMemory::set_quota(int app, std::uint64_t chunks) { quota_[app] = chunks; }
 
-std::uint32_t UnifiedMemory::new_waiter(std::function<void()> resume, int app) {
+std::uint32_t UnifiedMemory::new_waiter(std::function<void()> resume, int app,
+                                        const workloads::KernelDesc* kernel) {
   std::uint32_t id;
   if (free_waiters_.empty()) {
     id = static_cast<std::uint32_t>(waiters_.size());
@@ -61,7 +62,7 @@ std::uint32_t UnifiedMemory::new_waiter(std::function<void()> resume, int app) {
     id = free_waiters_.back();
     free_waiters_.pop_back();
   }
-  waiters_[id] = Waiter{std::move(resume), 0, sim_.now(), app};
+  waiters_[id] = Waiter{std::move(resume), 0, sim_.now(), app, kernel};
   ++waiting_;
   return id;
 }
@@ -86,7 +87,7 @@ bool UnifiedMemory::touch(const workloads::KernelDesc& k, std::int64_t first, st
     const ChunkRange r = space_.chunks(t.alloc, lo, hi);
     space_.touch(r, eviction_.restamp_on_use() ? std::optional(stamp()) : std::nullopt, t.write);
     if (space_.next_gap(r).empty()) continue;
-    if (waiter == ~std::uint32_t{0}) waiter = new_waiter(std::move(resume), f.app);
+    if (waiter == ~std::uint32_t{0}) waiter = new_waiter(std::move(resume), f.app, &k);
     buffer_.push({t.alloc, lo / kPageBytes, (hi + kPageBytes - 1) / kPageBytes, t.write, false,
                   waiter});
     ++waiters_[waiter].requests;
@@ -200,6 +201,7 @@ void UnifiedMemory::make_room(const FaultBatch& b) {
 }
 
 void UnifiedMemory::complete(FaultBatch b) {
+  ++epoch_;
   for (const auto& r : b.runs) space_.end_migration(r.chunks, stamp(), r.write);
   for (std::uint32_t id : b.finished) {
     Waiter& w = waiters_[id];
@@ -207,6 +209,7 @@ void UnifiedMemory::complete(FaultBatch b) {
     const double stalled = (sim_.now() - w.since).seconds();
     stats_.stall_seconds += stalled;
     stats_.stall_by_app[w.app] += stalled;
+    if (w.kernel) stats_.stall_by_kernel[w.kernel->name] += stalled;
     sim_.schedule_in(sim::Time::zero(), std::move(w.resume));
     w.resume = nullptr;
     free_waiters_.push_back(id);

@@ -52,6 +52,7 @@ struct MemoryStats {
   std::uint64_t overcommits = 0;      // times resident + in flight exceeded the frames (bug)
   std::map<int, std::uint64_t> faults_by_app;
   std::map<int, double> stall_by_app;
+  std::map<std::string, double> stall_by_kernel;  // seconds, by kernel name
 };
 
 class UnifiedMemory final : public PagingGate {
@@ -101,12 +102,17 @@ class UnifiedMemory final : public PagingGate {
     std::uint32_t requests = 0;
     sim::Time since;
     int app = -1;
+    const workloads::KernelDesc* kernel = nullptr;  // null: an explicit prefetch
   };
-  std::uint32_t new_waiter(std::function<void()> resume, int app);
+  std::uint32_t new_waiter(std::function<void()> resume, int app,
+                           const workloads::KernelDesc* kernel = nullptr);
   void service();
   void make_room(const FaultBatch& b);
   void complete(FaultBatch b);
-  std::uint64_t stamp() { return next_stamp_++; }
+  // Recency in driver epochs: an epoch ends when a fault batch completes. Victims are only
+  // chosen when a batch forms, so ordering the uses within one epoch would change no choice
+  // worth its cost; touches within an epoch of a range already stamped in it cost nothing.
+  std::uint64_t stamp() const { return epoch_; }
 
   sim::Simulator& sim_;
   sim::FlowNetwork& link_;
@@ -124,7 +130,7 @@ class UnifiedMemory final : public PagingGate {
   std::vector<Waiter> waiters_;
   std::vector<std::uint32_t> free_waiters_;
   std::uint64_t waiting_ = 0;
-  std::uint64_t next_stamp_ = 1;
+  std::uint64_t epoch_ = 1;
   bool busy_ = false;
   double pending_writeback_ = 0;  // dirty bytes make_room evicted for the batch being formed
   MemoryStats stats_;

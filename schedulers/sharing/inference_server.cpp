@@ -202,13 +202,12 @@ class Server {
         a.job_bytes += bytes;
       }
     }
-    // Lay activations out tensor by tensor, each with room for `group` jobs.
-    std::uint64_t at = 0;
-    for (std::size_t i = 0; i < g1.tensor_count(); ++i)
-      if (!g1.tensors()[i].parameter) {
-        a.offset[i] = at;
-        at += a.per_job[i] * static_cast<std::uint64_t>(group);
-      }
+    // Activations: each tensor a region with room for `group` jobs; one region per tensor
+    // (Caffe: a buffer per blob), or regions shared by tensors whose lifetimes do not overlap.
+    const std::uint64_t at = options_.reuse_activations
+                                 ? layout_by_liveness(g1, a, static_cast<std::uint64_t>(group))
+                                 : layout_one_per_tensor(g1, a, static_cast<std::uint64_t>(group));
+    result_.activation_bytes += at;
     const std::string name = t.name;
     a.weights = memory_->space().allocate(name + ".weights", index, a.weight_bytes, true);
     a.activations = memory_->space().allocate(name + ".activations", index, at, false);
@@ -231,6 +230,60 @@ class Server {
       a.kernels.push_back(std::move(by_op));
     }
     return a;
+  }
+
+  static std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g, App& a,
+                                             std::uint64_t group) {
+    std::uint64_t at = 0;
+    for (std::size_t i = 0; i < g.tensor_count(); ++i)
+      if (!g.tensors()[i].parameter) {
+        a.offset[i] = at;
+        at += a.per_job[i] * group;
+      }
+    return at;
+  }
+
+  // A framework's activation arena (TensorRT-style): a tensor lives from the op producing it
+  // (graph inputs: from the start) to its last reader; largest first, each takes the lowest
+  // offset not overlapping a placed tensor whose lifetime overlaps its own.
+  static std::uint64_t layout_by_liveness(const workloads::OpGraph& g, App& a,
+                                          std::uint64_t group) {
+    struct Live {
+      std::size_t tensor;
+      std::int64_t first, last;
+      std::uint64_t bytes;
+    };
+    std::vector<Live> live;
+    const auto ops = static_cast<std::int64_t>(g.op_count());
+    for (std::size_t i = 0; i < g.tensor_count(); ++i) {
+      if (g.tensors()[i].parameter) continue;
+      const auto t = static_cast<workloads::TensorId>(i);
+      const std::int64_t first = g.producer(t) < 0 ? 0 : g.producer(t);
+      std::int64_t last = g.consumers(t).empty() ? ops : g.consumers(t).back();
+      last = std::max(last, first);
+      live.push_back({i, first, last, a.per_job[i] * group});
+    }
+    std::stable_sort(live.begin(), live.end(),
+                     [](const Live& x, const Live& y) { return x.bytes > y.bytes; });
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> taken;  // [lo, hi) of overlapping ones
+    std::vector<Live> placed;
+    std::uint64_t end = 0;
+    for (const Live& l : live) {
+      taken.clear();
+      for (const Live& p : placed)
+        if (p.first <= l.last && l.first <= p.last)
+          taken.push_back({a.offset[p.tensor], a.offset[p.tensor] + p.bytes});
+      std::sort(taken.begin(), taken.end());
+      std::uint64_t at = 0;
+      for (const auto& [lo, hi] : taken) {
+        if (at + l.bytes <= lo) break;
+        at = std::max(at, hi);
+      }
+      a.offset[l.tensor] = at;
+      end = std::max(end, at + l.bytes);
+      placed.push_back(l);
+    }
+    return end;
   }
 
   void register_footprints(const App& a) {

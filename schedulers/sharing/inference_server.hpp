@@ -43,6 +43,7 @@ struct ServeOptions {
   std::uint64_t chunk_bytes = 2 << 20;  // eviction granularity: 64 KiB or 2 MiB
   bool prefetch_weights = false;        // cudaMemPrefetchAsync of each app's weights at start
   bool read_mostly_weights = false;     // cudaMemAdviseSetReadMostly on the weights
+  bool reuse_activations = false;       // activation arena by liveness (else a buffer per blob)
 };
 
 struct ServeResult {
@@ -53,6 +54,7 @@ struct ServeResult {
   double mean_ms = 0, p99_ms = 0, miss_rate = 0;
   models::memory::MemoryStats memory;
   std::uint64_t frames = 0, working_set_chunks = 0;
+  std::uint64_t activation_bytes = 0;  // of every app's activation allocation
   struct PerTask {
     std::uint64_t jobs = 0, dropped = 0, late = 0;
     double sum_ms = 0;  // of its response times (dropped: until dropped)

@@ -7,21 +7,14 @@
 #include <map>
 #include <string>
 
-#include "../support/run_program.hpp"
+#include "../support/run_experiment.hpp"
 #include "../support/temp_dir.hpp"
 #include "sim/stats.hpp"
 
 namespace {
 
 std::map<std::string, double> run_nimble(const std::string& overrides) {
-  testing::TempDir d;
-  const std::string cmd = std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
-                          "/configs/experiments/nimble.yaml --quiet --out " +
-                          (d.path() / "n").string() + " " + overrides;
-  const auto r = testing::run_program(cmd);
-  CAPTURE(r.output);
-  REQUIRE(r.code == 0);
-  return sim::metrics_from_json(testing::read(d.path() / "n" / "metrics.json"), "metrics.json");
+  return testing::run_experiment("nimble", overrides);
 }
 
 std::map<std::string, double> run_reduced() {

@@ -100,6 +100,18 @@ TEST_CASE("inference server: jobs complete, faults appear only when memory is ov
   CHECK(r["greedy.fit"].memory.thrashed_bytes == 0);
   CHECK(r["fifo.over"].memory.faults > r["fifo.fit"].memory.faults);
   CHECK(r["fifo.fit"].memory.thrashed_bytes == 0);
+  // An activation arena by liveness needs far less than a buffer per blob, and serves the same
+  // jobs.
+  {
+    const auto policy = sharing_policies(catalog).create("fifo", params());
+    ServeOptions o;
+    o.chunk_bytes = 64 << 10;
+    const auto per_blob = serve(gpu, *cost, uvm, *lru, *none, *policy, set, o, lib);
+    o.reuse_activations = true;
+    const auto arena = serve(gpu, *cost, uvm, *lru, *none, *policy, set, o, lib);
+    CHECK(arena.activation_bytes < per_blob.activation_bytes / 2);
+    CHECK(arena.completed + arena.dropped == 9);
+  }
   // Deterministic: the same run twice gives the same schedule.
   const auto policy = sharing_policies(catalog).create("barm", params());
   ServeOptions o;
