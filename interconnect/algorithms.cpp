@@ -136,15 +136,21 @@ Plan send_recv_plan(const Topology& t, std::string algo) {
 
 std::vector<std::vector<int>> ring_orders(const Topology& t) {
   const int g = t.gpus_per_node();
-  std::vector<int> base(g);
-  for (int i = 0; i < g; ++i) base[i] = i;
+  std::vector<std::vector<int>> bases = t.spec().rings;  // the node's rings, or 0, 1, ..., g-1
+  if (bases.empty()) {
+    bases.emplace_back(g);
+    for (int i = 0; i < g; ++i) bases[0][static_cast<std::size_t>(i)] = i;
+  }
+  if (t.nodes() == 1) return bases;
+  // Across nodes ring r starts each node at its r-th GPU (a rotation keeps the node's ring
+  // edges), so different rings leave and enter nodes through different NICs.
+  const int rings = std::max<int>(g, static_cast<int>(bases.size()));
   std::vector<std::vector<int>> orders;
-  if (!t.spec().rings.empty()) return t.spec().rings;
-  const int rings = t.nodes() > 1 ? g : 1;
   for (int r = 0; r < rings; ++r) {
-    std::vector<int> o(g);
-    for (int j = 0; j < g; ++j) o[j] = base[(r + j) % g];
-    orders.push_back(o);
+    const auto& b = bases[static_cast<std::size_t>(r) % bases.size()];
+    std::vector<int> o(static_cast<std::size_t>(g));
+    for (int j = 0; j < g; ++j) o[static_cast<std::size_t>(j)] = b[static_cast<std::size_t>((r + j) % g)];
+    orders.push_back(std::move(o));
   }
   return orders;
 }
@@ -152,8 +158,15 @@ std::vector<std::vector<int>> ring_orders(const Topology& t) {
 std::vector<Edge> ring_edges(const Topology& t, const std::vector<int>& local, bool chain) {
   std::vector<int> order;
   order.reserve(static_cast<std::size_t>(t.gpus()));
-  for (int node = 0; node < t.nodes(); ++node)
-    for (int l : local) order.push_back(node * t.gpus_per_node() + l);
+  // Odd nodes walk the ring backwards, so a ring leaves a node and enters the next through
+  // GPUs of the same rail (the same leaf: no spine crossing), as NCCL's rail-aligned rings do.
+  for (int node = 0; node < t.nodes(); ++node) {
+    const int base = node * t.gpus_per_node();
+    if (node % 2 == 1)
+      for (auto it = local.rbegin(); it != local.rend(); ++it) order.push_back(base + *it);
+    else
+      for (int l : local) order.push_back(base + l);
+  }
   std::vector<Edge> edges;
   const std::size_t n = order.size();
   for (std::size_t i = 0; i + (chain ? 1 : 0) < n; ++i) edges.push_back({order[i], order[(i + 1) % n]});
