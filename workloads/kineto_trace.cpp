@@ -73,7 +73,7 @@ struct RawEvent {
   bool has_ph = false, has_cat = false, has_name = false, name_bad = false;
   Number ts, dur, tid;
   bool has_args = false, args_bad = false;
-  Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group;
+  Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group, flops, l2_bytes;
   std::string collective, dtype;
   std::vector<double> grid, block;
   bool grid_bad = false, block_bad = false;
@@ -88,7 +88,7 @@ struct RawEvent {
     ts = dur = tid = Number{};
     has_args = args_bad = false;
     stream = correlation = device = registers = shared = bytes = in_elems = out_elems = group =
-        Number{};
+        flops = l2_bytes = Number{};
     collective.clear();
     dtype.clear();
     grid.clear();
@@ -189,7 +189,13 @@ void read_device_op(const EventError& r, const RawEvent& e, DeviceOp::Kind kind,
     d.shared_memory = r.arg(e.shared, "shared memory", 0, false);
     if (d.registers_per_thread < 0 || d.shared_memory < 0)
       r.fail("negative registers or shared memory");
+    // Work, where the trace carries it (warpsim-probe writes flops, bytes and dtype).
+    d.flops = static_cast<double>(r.arg(e.flops, "flops", 0, false));
+    d.bytes = r.arg(e.bytes, "bytes", 0, false);
+    d.l2_bytes = r.arg(e.l2_bytes, "l2 bytes", 0, false);
+    if (d.flops < 0 || d.bytes < 0 || d.l2_bytes < 0) r.fail("negative flops or bytes");
     d.nccl = is_nccl(d.name);
+    if (!d.nccl) d.dtype = e.dtype;
     if (d.nccl) {
       Collective& c = d.collective;
       c.name = e.collective;
@@ -449,8 +455,9 @@ class TraceHandler {
   }
   Number* args_number() {
     switch (key_.size()) {  // a quick filter before comparing: most args are none of these
-      case 5: return key_ == "bytes" ? &event_.bytes : nullptr;
+      case 5: return key_ == "bytes" ? &event_.bytes : key_ == "flops" ? &event_.flops : nullptr;
       case 6: return key_ == "stream" ? &event_.stream : key_ == "device" ? &event_.device : nullptr;
+      case 8: return key_ == "l2 bytes" ? &event_.l2_bytes : nullptr;
       case 10: return key_ == "Group size" ? &event_.group : nullptr;
       case 11: return key_ == "correlation" ? &event_.correlation : nullptr;
       case 13:

@@ -38,7 +38,10 @@ struct DeviceOp {
   Dim3 grid, block;
   int registers_per_thread = 0;
   std::int64_t shared_memory = 0;
-  std::int64_t bytes = 0;  // memcpy/memset
+  std::int64_t bytes = 0;  // memcpy/memset; kernels: DRAM bytes when the trace gives them
+  double flops = 0;        // kernels: when the trace gives them (warpsim-probe traces do)
+  std::int64_t l2_bytes = 0;  // kernels: re-reads served by L2, when the trace gives them
+  std::string dtype;       // kernels: "fp16", "bf16", "tf32", "fp32" when the trace gives it
   bool nccl = false;
   Collective collective;
   std::int32_t launch = -1;  // index into Trace::runtime, -1 when the launch is not in the trace

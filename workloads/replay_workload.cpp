@@ -172,6 +172,7 @@ ReplayWorkload build_replay(const Trace& t) {
       op.work_known = true;
       kd.flops = work->flops;
       kd.dram_bytes = work->dram_bytes;
+      kd.l2_bytes = work->l2_bytes;
       kd.unit = work->unit;
       kd.dtype = work->dtype;
       ++w.notes["ops with work from the trace: " + work->source];

@@ -114,6 +114,18 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     w.source = "memcpy bytes";
     return w;
   }
+  if (!d.nccl && (d.flops > 0 || d.bytes > 0)) {  // the trace says it (warpsim-probe traces)
+    TracedWork w;
+    w.flops = d.flops;
+    w.dram_bytes = static_cast<double>(d.bytes);
+    w.l2_bytes = static_cast<double>(d.l2_bytes);
+    if (d.dtype == "fp16" || d.dtype == "bf16" || d.dtype == "tf32") {
+      w.unit = MathUnit::tensor_core;
+      w.dtype = d.dtype == "fp16" ? DType::fp16 : d.dtype == "bf16" ? DType::bf16 : DType::tf32;
+    }
+    w.source = "kernel args";
+    return w;
+  }
   if (d.nccl || !op || op->input_dims.empty() || kernels_of_op != 1) return std::nullopt;
   if (auto w = matmul(*op)) return w;
   return pointwise(*op);

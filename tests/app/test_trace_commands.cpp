@@ -77,6 +77,17 @@ TEST_CASE("validate: metrics, class table, iterations; --max-mape gates with exi
   CHECK(gate.output.find("exceeds --max-mape") != std::string::npos);
 }
 
+TEST_CASE("validate --cost roofline predicts the kernels of a probe-format trace") {
+  const testing::TempDir tmp;
+  const auto r = warpsim("validate " + data("probe/probe_trace_handmade.json") +
+                         " --gpu h100-sxm --cost roofline --out " + (tmp.path() / "v").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(slurp(tmp.path() / "v" / "metrics.json"), "metrics.json");
+  CHECK(m.at("validate.ops_compared") == 3);  // copy, add, L2 read; not the cuBLAS GEMM
+  CHECK(m.at("validate.kernel_mape") > 0);
+}
+
 TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing written") {
   const testing::TempDir tmp;
   const fs::path out = tmp.path() / "v";

@@ -189,3 +189,19 @@ TEST_CASE("kernel_class drops the return type and the argument list, keeps templ
   CHECK(kernel_class("ncclKernel_AllReduce_RING_LL_Sum_float(ncclDevComm*)") ==
         "ncclKernel_AllReduce_RING_LL_Sum_float");
 }
+
+TEST_CASE("kineto: a trace in warpsim-probe's format carries each kernel's work") {
+  const char* root = std::getenv("WARPSIM_SOURCE_ROOT");
+  const Trace t = read_trace(fs::path(root ? root : ".") / "tests/data/probe/probe_trace_handmade.json");
+  REQUIRE(t.kernels() == 4);
+  CHECK(t.device_ops[1].flops == 16777216);
+  CHECK(t.device_ops[1].bytes == 201326592);
+  CHECK(t.device_ops[2].l2_bytes == 1284505600);
+  const ReplayWorkload w = build_replay(t);
+  CHECK(w.ops[0].work_known);
+  CHECK(w.kernels[0].dram_bytes == 4294967296.0);
+  CHECK(w.kernels[2].l2_bytes == 1284505600.0);
+  // cuBLAS launch shapes are not visible to the probe: its GEMMs carry the problem only, and
+  // are not priced as a one-CTA kernel.
+  CHECK(!w.ops[3].work_known);
+}
