@@ -2,6 +2,7 @@
 
 #include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
+#include "app/experiments/trace_validation.hpp"
 #include "interconnect/plugins.hpp"
 #include "models/plugins.hpp"
 #include "schedulers/plugins.hpp"
@@ -16,6 +17,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   schedulers::register_schedulers_plugins(catalog);
   register_transfers_experiment(catalog);
   register_nimble_experiment(catalog);
+  register_trace_validation_experiment(catalog);
 }
 
 }  // namespace app

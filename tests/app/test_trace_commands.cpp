@@ -88,6 +88,28 @@ TEST_CASE("validate --cost roofline predicts the kernels of a probe-format trace
   CHECK(m.at("validate.kernel_mape") > 0);
 }
 
+TEST_CASE("the trace_validation experiment runs the shared traces in both modes") {
+  const testing::TempDir tmp;
+  const auto r = warpsim("run " + std::string(WARPSIM_SOURCE) +
+                         "/configs/experiments/trace_validation.yaml --quiet --out " +
+                         (tmp.path() / "r").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(slurp(tmp.path() / "r" / "metrics.json"), "metrics.json");
+  for (const char* t : {"a100_alexnet_train", "a100_simple_add", "a100_resnet_ddp2_rank0",
+                        "v100_dlrm_rank1"})
+    for (const char* c : {"trace", "roofline"}) {
+      CAPTURE(t);
+      CAPTURE(c);
+      CHECK(m.count(std::string(t) + "." + c + ".kernel_mape") == 1);
+      CHECK(m.count(std::string(t) + "." + c + ".iteration_error") == 1);
+    }
+  // Measured kernel times: every A100 iteration within 5% (the target of docs/validation.md).
+  CHECK(m.at("a100_resnet_ddp2_rank0.trace.iteration_error") < 0.05);
+  CHECK(slurp(tmp.path() / "r" / "report.md").find("| v100_dlrm_rank1 | v100-sxm2 | roofline |") !=
+        std::string::npos);
+}
+
 TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing written") {
   const testing::TempDir tmp;
   const fs::path out = tmp.path() / "v";
