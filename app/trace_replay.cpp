@@ -27,7 +27,8 @@ std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog
                               "--cost");
   for (const std::string& p : params) {
     if (p.find('=') == std::string::npos || p.starts_with("prefer="))
-      throw sim::InputError(fmt::format("--cost-param: expected key=value (not prefer), got '{}'", p));
+      throw sim::InputError(
+          fmt::format("--cost-param: expected key=value (not prefer), got '{}'", p));
     sim::apply_override(node, p);
   }
   auto created = models::kernel_costs(catalog).create("trace", sim::Config(node, "kernel_cost"));
@@ -92,7 +93,8 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
     if (with_measured) {
       const int pid = timeline->process("measured (trace)", 0);
       std::vector<int> tids;
-      for (std::int64_t id : w.stream_ids) tids.push_back(timeline->thread(pid, fmt::format("stream {}", id)));
+      for (std::int64_t id : w.stream_ids)
+        tids.push_back(timeline->thread(pid, fmt::format("stream {}", id)));
       for (std::size_t i = 0; i < w.ops.size(); ++i) {
         const workloads::ReplayOp& op = w.ops[i];
         timeline->complete(pid, tids[static_cast<std::size_t>(op.stream)], op.kernel_class,
@@ -148,12 +150,12 @@ std::string describe_replay(const workloads::kineto::Trace& t, const workloads::
                             const models::GpuSpec& gpu, const std::string& cost) {
   std::size_t known = 0;
   for (const auto& op : w.ops) known += op.work_known;
-  std::string s = fmt::format("trace {}: {} kernels ({} NCCL), {} device ops on {} stream{}, {} "
-                              "iteration{}, traced on {}\n",
-                              t.source, t.kernels(), t.nccl_kernels(), w.ops.size(),
-                              w.stream_ids.size(), w.stream_ids.size() == 1 ? "" : "s",
-                              w.iterations.size(), w.iterations.size() == 1 ? "" : "s",
-                              t.devices.empty() ? std::string("an unnamed GPU") : t.devices[0].name);
+  std::string s = fmt::format(
+      "trace {}: {} kernels ({} NCCL), {} device ops on {} stream{}, {} "
+      "iteration{}, traced on {}\n",
+      t.source, t.kernels(), t.nccl_kernels(), w.ops.size(), w.stream_ids.size(),
+      w.stream_ids.size() == 1 ? "" : "s", w.iterations.size(), w.iterations.size() == 1 ? "" : "s",
+      t.devices.empty() ? std::string("an unnamed GPU") : t.devices[0].name);
   s += fmt::format("simulated on {} ({} SMs), kernel cost '{}'", gpu.name, gpu.sm_count, cost);
   if (cost == "roofline")
     s += fmt::format(": {} of {} ops predicted from their work, the rest keep their measurement",

@@ -34,9 +34,9 @@ std::vector<std::int64_t> Trace::streams() const {
 
 int nccl_dtype_size(std::string_view t) {
   static const std::pair<std::string_view, int> sizes[] = {
-      {"Float", 4}, {"Float32", 4}, {"Half", 2},   {"Float16", 2}, {"BFloat16", 2},
-      {"Double", 8}, {"Int", 4},    {"Int32", 4},  {"Long", 8},    {"Int64", 8},
-      {"Byte", 1},  {"Char", 1},    {"Int8", 1},   {"Uint8", 1},   {"Bool", 1}};
+      {"Float", 4},  {"Float32", 4}, {"Half", 2},  {"Float16", 2}, {"BFloat16", 2},
+      {"Double", 8}, {"Int", 4},     {"Int32", 4}, {"Long", 8},    {"Int64", 8},
+      {"Byte", 1},   {"Char", 1},    {"Int8", 1},  {"Uint8", 1},   {"Bool", 1}};
   for (const auto& [name, size] : sizes)
     if (name == t) return size;
   return 0;
@@ -73,7 +73,8 @@ struct RawEvent {
   bool has_ph = false, has_cat = false, has_name = false, name_bad = false;
   Number ts, dur, tid;
   bool has_args = false, args_bad = false;
-  Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group, flops, l2_bytes;
+  Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group, flops,
+      l2_bytes;
   std::string collective, dtype;
   std::vector<double> grid, block;
   bool grid_bad = false, block_bad = false;
@@ -158,8 +159,8 @@ RuntimeKind runtime_kind(std::string_view n) {
   if (n == "cudaEventRecord" || n == "cudaEventRecordWithFlags" || n == "cuEventRecord")
     return RuntimeKind::event_record;
   if (n == "cudaStreamWaitEvent" || n == "cuStreamWaitEvent") return RuntimeKind::stream_wait_event;
-  if (n == "cudaStreamSynchronize" || n == "cudaDeviceSynchronize" ||
-      n == "cudaEventSynchronize" || n == "cuStreamSynchronize" || n == "cuCtxSynchronize")
+  if (n == "cudaStreamSynchronize" || n == "cudaDeviceSynchronize" || n == "cudaEventSynchronize" ||
+      n == "cuStreamSynchronize" || n == "cuCtxSynchronize")
     return RuntimeKind::synchronize;
   return RuntimeKind::other;
 }
@@ -292,7 +293,6 @@ void link(Trace& t) {
             [](const Iteration& a, const Iteration& b) { return a.ts < b.ts; });
 }
 
-
 // A streaming (SAX) reader: the trace is never held as a DOM. It keeps only the fields of
 // RawEvent, hands each finished traceEvents entry to process_event, and skips the rest (call
 // stacks, module hierarchies, flow events' extras) without allocating for it.
@@ -348,10 +348,14 @@ class TraceHandler {
     } else if (top == Ctx::top && key_ == "deviceProperties") {
       next = Ctx::devices;
     } else if (top == Ctx::args) {
-      if (key_ == "grid") next = Ctx::grid;
-      else if (key_ == "block") next = Ctx::block;
-      else if (key_ == "Input Dims") next = Ctx::dims;
-      else if (key_ == "Input type") next = Ctx::types;
+      if (key_ == "grid")
+        next = Ctx::grid;
+      else if (key_ == "block")
+        next = Ctx::block;
+      else if (key_ == "Input Dims")
+        next = Ctx::dims;
+      else if (key_ == "Input type")
+        next = Ctx::types;
     } else if (top == Ctx::dims) {
       event_.input_dims.emplace_back();
       next = Ctx::shape;
@@ -418,7 +422,21 @@ class TraceHandler {
   bool on_comment(std::string_view, boost::system::error_code&) { return true; }
 
  private:
-  enum class Ctx { none, top, skip, events, event, args, grid, block, dims, shape, types, devices, device };
+  enum class Ctx {
+    none,
+    top,
+    skip,
+    events,
+    event,
+    args,
+    grid,
+    block,
+    dims,
+    shape,
+    types,
+    devices,
+    device
+  };
 
   // A value of the wrong kind where the structure is fixed.
   void not_expected(Ctx top, std::string_view what) {
@@ -439,11 +457,16 @@ class TraceHandler {
   bool wants_string() const {
     if (stack_.empty()) return false;
     switch (stack_.back()) {
-      case Ctx::event: return key_ == "ph" || key_ == "cat" || key_ == "name";
-      case Ctx::args: return key_ == "Collective name" || key_ == "dtype";
-      case Ctx::types: return true;
-      case Ctx::device: return key_ == "name";
-      default: return false;
+      case Ctx::event:
+        return key_ == "ph" || key_ == "cat" || key_ == "name";
+      case Ctx::args:
+        return key_ == "Collective name" || key_ == "dtype";
+      case Ctx::types:
+        return true;
+      case Ctx::device:
+        return key_ == "name";
+      default:
+        return false;
     }
   }
 
@@ -455,18 +478,26 @@ class TraceHandler {
   }
   Number* args_number() {
     switch (key_.size()) {  // a quick filter before comparing: most args are none of these
-      case 5: return key_ == "bytes" ? &event_.bytes : key_ == "flops" ? &event_.flops : nullptr;
-      case 6: return key_ == "stream" ? &event_.stream : key_ == "device" ? &event_.device : nullptr;
-      case 8: return key_ == "l2 bytes" ? &event_.l2_bytes : nullptr;
-      case 10: return key_ == "Group size" ? &event_.group : nullptr;
-      case 11: return key_ == "correlation" ? &event_.correlation : nullptr;
+      case 5:
+        return key_ == "bytes" ? &event_.bytes : key_ == "flops" ? &event_.flops : nullptr;
+      case 6:
+        return key_ == "stream" ? &event_.stream : key_ == "device" ? &event_.device : nullptr;
+      case 8:
+        return key_ == "l2 bytes" ? &event_.l2_bytes : nullptr;
+      case 10:
+        return key_ == "Group size" ? &event_.group : nullptr;
+      case 11:
+        return key_ == "correlation" ? &event_.correlation : nullptr;
       case 13:
-        return key_ == "shared memory" ? &event_.shared
+        return key_ == "shared memory"   ? &event_.shared
                : key_ == "In msg nelems" ? &event_.in_elems
                                          : nullptr;
-      case 14: return key_ == "Out msg nelems" ? &event_.out_elems : nullptr;
-      case 20: return key_ == "registers per thread" ? &event_.registers : nullptr;
-      default: return nullptr;
+      case 14:
+        return key_ == "Out msg nelems" ? &event_.out_elems : nullptr;
+      case 20:
+        return key_ == "registers per thread" ? &event_.registers : nullptr;
+      default:
+        return nullptr;
     }
   }
 
@@ -496,17 +527,26 @@ class TraceHandler {
         }
         break;
       case Ctx::args:
-        if (key_ == "Collective name") event_.collective.assign(s);
-        else if (key_ == "dtype") event_.dtype.assign(s);
-        else if (Number* n = args_number()) n->bad = true;
-        else if (key_ == "grid") event_.grid_bad = true;
-        else if (key_ == "block") event_.block_bad = true;
+        if (key_ == "Collective name")
+          event_.collective.assign(s);
+        else if (key_ == "dtype")
+          event_.dtype.assign(s);
+        else if (Number* n = args_number())
+          n->bad = true;
+        else if (key_ == "grid")
+          event_.grid_bad = true;
+        else if (key_ == "block")
+          event_.block_bad = true;
         break;
       case Ctx::types:
         event_.input_types.emplace_back(s);
         break;
-      case Ctx::grid: event_.grid_bad = true; break;
-      case Ctx::block: event_.block_bad = true; break;
+      case Ctx::grid:
+        event_.grid_bad = true;
+        break;
+      case Ctx::block:
+        event_.block_bad = true;
+        break;
       case Ctx::device:
         if (key_ == "name") device_.name.assign(s);
         break;
@@ -525,25 +565,43 @@ class TraceHandler {
         not_expected(Ctx::events, "a number");
         break;
       case Ctx::event:
-        if (Number* n = event_number()) n->set(v);
-        else if (key_ == "args") event_.args_bad = true;
+        if (Number* n = event_number())
+          n->set(v);
+        else if (key_ == "args")
+          event_.args_bad = true;
         break;
       case Ctx::args:
-        if (Number* n = args_number()) n->set(v);
-        else if (key_ == "grid") event_.grid_bad = true;
-        else if (key_ == "block") event_.block_bad = true;
+        if (Number* n = args_number())
+          n->set(v);
+        else if (key_ == "grid")
+          event_.grid_bad = true;
+        else if (key_ == "block")
+          event_.block_bad = true;
         break;
-      case Ctx::grid: event_.grid.push_back(v); break;
-      case Ctx::block: event_.block.push_back(v); break;
-      case Ctx::shape: event_.input_dims.back().push_back(static_cast<std::int64_t>(v)); break;
-      case Ctx::types: event_.input_types.emplace_back(); break;
+      case Ctx::grid:
+        event_.grid.push_back(v);
+        break;
+      case Ctx::block:
+        event_.block.push_back(v);
+        break;
+      case Ctx::shape:
+        event_.input_dims.back().push_back(static_cast<std::int64_t>(v));
+        break;
+      case Ctx::types:
+        event_.input_types.emplace_back();
+        break;
       case Ctx::device: {
         const auto i = static_cast<std::int64_t>(v);
-        if (key_ == "id") device_.id = static_cast<int>(i);
-        else if (key_ == "numSms") device_.sm_count = static_cast<int>(i);
-        else if (key_ == "computeMajor") device_.compute_major = static_cast<int>(i);
-        else if (key_ == "computeMinor") device_.compute_minor = static_cast<int>(i);
-        else if (key_ == "totalGlobalMem") device_.total_memory = i;
+        if (key_ == "id")
+          device_.id = static_cast<int>(i);
+        else if (key_ == "numSms")
+          device_.sm_count = static_cast<int>(i);
+        else if (key_ == "computeMajor")
+          device_.compute_major = static_cast<int>(i);
+        else if (key_ == "computeMinor")
+          device_.compute_minor = static_cast<int>(i);
+        else if (key_ == "totalGlobalMem")
+          device_.total_memory = i;
         break;
       }
       default:
@@ -589,9 +647,10 @@ Trace parse_trace(std::string_view text, const std::string& source) {
   boost::system::error_code ec;
   const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
   if (ec)
-    throw sim::InputError(position_of(text, used, source),
-                          fmt::format("invalid JSON: {}{}", ec.message(),
-                                      used >= text.size() ? " (the text ends early: truncated?)" : ""));
+    throw sim::InputError(
+        position_of(text, used, source),
+        fmt::format("invalid JSON: {}{}", ec.message(),
+                    used >= text.size() ? " (the text ends early: truncated?)" : ""));
   if (!p.handler().saw_events())
     throw sim::InputError(source + ": missing 'traceEvents' (not a Kineto trace?)");
   link(t);

@@ -59,13 +59,32 @@ std::optional<TracedWork> matmul(const kineto::CpuOp& op) {
 // Ops that touch each operand once: inputs read, an output the size of the largest input
 // written (in place, `op_`, the first input is written back).
 std::optional<TracedWork> pointwise(const kineto::CpuOp& op) {
-  static const std::array<std::string_view, 26> names = {
-      "aten::add",   "aten::add_",    "aten::mul",     "aten::mul_",   "aten::sub",
-      "aten::sub_",  "aten::div",     "aten::div_",    "aten::relu",   "aten::relu_",
-      "aten::sigmoid", "aten::tanh",  "aten::threshold_backward", "aten::copy_", "aten::fill_",
-      "aten::zero_", "aten::clamp",   "aten::clamp_",  "aten::neg",    "aten::exp",
-      "aten::sigmoid_backward", "aten::tanh_backward", "aten::addcmul_", "aten::addcdiv_",
-      "aten::sqrt",  "aten::pow"};
+  static const std::array<std::string_view, 26> names = {"aten::add",
+                                                         "aten::add_",
+                                                         "aten::mul",
+                                                         "aten::mul_",
+                                                         "aten::sub",
+                                                         "aten::sub_",
+                                                         "aten::div",
+                                                         "aten::div_",
+                                                         "aten::relu",
+                                                         "aten::relu_",
+                                                         "aten::sigmoid",
+                                                         "aten::tanh",
+                                                         "aten::threshold_backward",
+                                                         "aten::copy_",
+                                                         "aten::fill_",
+                                                         "aten::zero_",
+                                                         "aten::clamp",
+                                                         "aten::clamp_",
+                                                         "aten::neg",
+                                                         "aten::exp",
+                                                         "aten::sigmoid_backward",
+                                                         "aten::tanh_backward",
+                                                         "aten::addcmul_",
+                                                         "aten::addcdiv_",
+                                                         "aten::sqrt",
+                                                         "aten::pow"};
   if (std::find(names.begin(), names.end(), op.name) == names.end()) return std::nullopt;
   TracedWork w;
   double read = 0, largest = 0;

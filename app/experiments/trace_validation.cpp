@@ -24,10 +24,12 @@ class TraceValidationExperiment final : public Experiment {
  public:
   TraceValidationExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog) {
     for (const sim::Config& t : cfg.seq("traces")) {
-      TraceCase c{t.get_string("name"), t.get_string("file"), models::GpuSpec::from_config(t.at("gpu"))};
+      TraceCase c{t.get_string("name"), t.get_string("file"),
+                  models::GpuSpec::from_config(t.at("gpu"))};
       // Relative paths are relative to the scenario file, so it runs from any folder.
       if (c.file.is_relative()) c.file = fs::path(t.at("file").pos().file).parent_path() / c.file;
-      if (!fs::is_regular_file(c.file)) t.at("file").fail("no such trace '" + c.file.string() + "'");
+      if (!fs::is_regular_file(c.file))
+        t.at("file").fail("no such trace '" + c.file.string() + "'");
       cases_.push_back(std::move(c));
     }
     if (cases_.empty()) cfg.at("traces").fail("at least one trace is needed");
@@ -43,11 +45,13 @@ class TraceValidationExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
-    ctx.report += "| trace | GPU | cost | ops compared | kernel MAPE | median abs error | "
-                  "Pearson r | iteration error |\n|---|---|---|---:|---:|---:|---:|---:|\n";
+    ctx.report +=
+        "| trace | GPU | cost | ops compared | kernel MAPE | median abs error | "
+        "Pearson r | iteration error |\n|---|---|---|---:|---:|---:|---:|---:|\n";
     double end = 0;
     for (const TraceCase& c : cases_) {
-      const workloads::ReplayWorkload w = workloads::build_replay(workloads::kineto::read_trace(c.file));
+      const workloads::ReplayWorkload w =
+          workloads::build_replay(workloads::kineto::read_trace(c.file));
       for (const auto& [cost_name, cost] : costs_) {
         const ReplayResult r = simulate_replay(w, c.gpu, *cost, nullptr, false);
         end = std::max(end, r.end_time);
@@ -56,10 +60,10 @@ class TraceValidationExperiment final : public Experiment {
         for (const auto& [k, value] : validation_metrics(v))
           if (!k.starts_with("validate.iteration."))
             ctx.stats.set(key + k.substr(std::string_view("validate").size()), value);
-        ctx.report += fmt::format("| {} | {} | {} | {}/{} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n",
-                                  c.name, c.gpu.name, cost_name, v.ops_compared, v.ops_total,
-                                  100 * v.kernel_mape, 100 * v.median_abs_error, v.pearson_r,
-                                  100 * v.iteration_error);
+        ctx.report +=
+            fmt::format("| {} | {} | {} | {}/{} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", c.name,
+                        c.gpu.name, cost_name, v.ops_compared, v.ops_total, 100 * v.kernel_mape,
+                        100 * v.median_abs_error, v.pearson_r, 100 * v.iteration_error);
         ctx.console << fmt::format("{:<28} {:<9} kernel MAPE {:6.1f}%  iteration error {:6.2f}%\n",
                                    c.name, cost_name, 100 * v.kernel_mape, 100 * v.iteration_error);
       }

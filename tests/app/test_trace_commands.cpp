@@ -19,7 +19,9 @@ testing::ProgramResult warpsim(const std::string& args) {
   return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
 }
 
-std::string data(const std::string& rel) { return std::string(WARPSIM_SOURCE) + "/tests/data/" + rel; }
+std::string data(const std::string& rel) {
+  return std::string(WARPSIM_SOURCE) + "/tests/data/" + rel;
+}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -96,8 +98,8 @@ TEST_CASE("the trace_validation experiment runs the shared traces in both modes"
   CAPTURE(r.output);
   REQUIRE(r.code == 0);
   const auto m = sim::metrics_from_json(slurp(tmp.path() / "r" / "metrics.json"), "metrics.json");
-  for (const char* t : {"a100_alexnet_train", "a100_simple_add", "a100_resnet_ddp2_rank0",
-                        "v100_dlrm_rank1"})
+  for (const char* t :
+       {"a100_alexnet_train", "a100_simple_add", "a100_resnet_ddp2_rank0", "v100_dlrm_rank1"})
     for (const char* c : {"trace", "roofline"}) {
       CAPTURE(t);
       CAPTURE(c);
@@ -113,8 +115,8 @@ TEST_CASE("the trace_validation experiment runs the shared traces in both modes"
 TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing written") {
   const testing::TempDir tmp;
   const fs::path out = tmp.path() / "v";
-  for (const char* f : {"broken_truncated.json.gz", "broken_invalid.json", "broken_negative_dur.json",
-                        "broken_missing_ts.json"}) {
+  for (const char* f : {"broken_truncated.json.gz", "broken_invalid.json",
+                        "broken_negative_dur.json", "broken_missing_ts.json"}) {
     const auto r = warpsim("validate " + data(std::string("kineto/") + f) +
                            " --gpu a100-sxm4-40gb --out " + out.string());
     CAPTURE(r.output);
@@ -122,8 +124,10 @@ TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing w
     CHECK(r.output.find(f) != std::string::npos);
     CHECK(!fs::exists(out));
   }
-  CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --cost magic").code == 2);
-  CHECK(warpsim("validate " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --max-mape lots").code == 2);
+  CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --cost magic").code ==
+        2);
+  CHECK(warpsim("validate " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --max-mape lots")
+            .code == 2);
   CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu no-such-gpu").code == 2);
 }
 
@@ -145,17 +149,17 @@ TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable pres
   const auto k = warpsim("kernel --gpu " + out.string() + " --op gemm --dtype fp16");
   CAPTURE(k.output);
   CHECK(k.code == 0);
-  const auto v = warpsim("validate " + data("kineto/a100_simple_add.json.gz") + " --gpu " +
-                         out.string() + " --baseline-gpu h100-sxm --out " +
-                         (tmp.path() / "v").string());
+  const auto v =
+      warpsim("validate " + data("kineto/a100_simple_add.json.gz") + " --gpu " + out.string() +
+              " --baseline-gpu h100-sxm --out " + (tmp.path() / "v").string());
   CAPTURE(v.output);
   CHECK(v.code == 0);
   CHECK(v.output.find("before / after") != std::string::npos);
   const auto m = sim::metrics_from_json(slurp(tmp.path() / "v" / "metrics.json"), "metrics.json");
   CHECK(m.count("validate.baseline.kernel_mape") == 1);
 
-  const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") + " --gpu h100-sxm --out " +
-                           (tmp.path() / "x.yaml").string());
+  const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") +
+                           " --gpu h100-sxm --out " + (tmp.path() / "x.yaml").string());
   CAPTURE(bad.output);
   CHECK(bad.code == 2);
   CHECK(bad.output.find("broken_probe.json:1:") != std::string::npos);

@@ -124,8 +124,8 @@ TEST_CASE("kineto: a small trace, every part read and replayed") {
   std::vector<K> kinds;
   for (const HostStep& s : w.host)
     if (s.kind != K::gap) kinds.push_back(s.kind);
-  CHECK(kinds == std::vector<K>{K::launch, K::record, K::wait, K::launch, K::launch,
-                                K::synchronize, K::launch});
+  CHECK(kinds == std::vector<K>{K::launch, K::record, K::wait, K::launch, K::launch, K::synchronize,
+                                K::launch});
   // The record is on the stream the thread launched on last (7 -> 0), the wait on the stream
   // it launched on next (20 -> 1).
   const HostStep* rec = nullptr;
@@ -181,8 +181,9 @@ TEST_CASE("kineto: broken traces are clear errors naming the file and the place"
 }
 
 TEST_CASE("kernel_class drops the return type and the argument list, keeps templates") {
-  CHECK(kernel_class("void at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
-                     "at::detail::Array<char*, 3> >(int, float)") ==
+  CHECK(kernel_class(
+            "void at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
+            "at::detail::Array<char*, 3> >(int, float)") ==
         "at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
         "at::detail::Array<char*, 3> >");
   CHECK(kernel_class("Memcpy HtoD (Pageable -> Device)") == "Memcpy HtoD (Pageable -> Device)");
@@ -192,7 +193,8 @@ TEST_CASE("kernel_class drops the return type and the argument list, keeps templ
 
 TEST_CASE("kineto: a trace in warpsim-probe's format carries each kernel's work") {
   const char* root = std::getenv("WARPSIM_SOURCE_ROOT");
-  const Trace t = read_trace(fs::path(root ? root : ".") / "tests/data/probe/probe_trace_handmade.json");
+  const Trace t =
+      read_trace(fs::path(root ? root : ".") / "tests/data/probe/probe_trace_handmade.json");
   REQUIRE(t.kernels() == 4);
   CHECK(t.device_ops[1].flops == 16777216);
   CHECK(t.device_ops[1].bytes == 201326592);
