@@ -8,6 +8,7 @@
 
 #include "models/gpu.hpp"
 #include "models/host_runtime.hpp"
+#include "models/occupancy.hpp"
 #include "sim/error.hpp"
 #include "sim/simulator.hpp"
 
@@ -76,6 +77,15 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
     program.commands.push_back(std::move(c));
   }
 
+  // A kernel tuned for the traced GPU may not fit the simulated one (a 124 KiB-shared-memory
+  // sm80 tile on a V100): that is a question the trace cannot answer, so it is bad input.
+  for (std::size_t i = 0; i < w.kernels.size(); ++i) {
+    const models::Occupancy occ = models::occupancy(gpu, w.kernels[i]);
+    if (occ.ctas_per_sm == 0)
+      throw sim::InputError(fmt::format(
+          "{}: device op {} ('{}') cannot run on {}: {}; replay on a GPU that can hold it", w.source,
+          i, w.ops[i].kernel_class.substr(0, 80), gpu.name, occ.cannot_run));
+  }
   sim::Simulator sim;
   models::Gpu device(sim, gpu, cost);
   // The host's own costs are in the measured gaps: the runtime adds none of its own.
