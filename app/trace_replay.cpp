@@ -83,8 +83,8 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
     const models::Occupancy occ = models::occupancy(gpu, w.kernels[i]);
     if (occ.ctas_per_sm == 0)
       throw sim::InputError(fmt::format(
-          "{}: device op {} ('{}') cannot run on {}: {}; replay on a GPU that can hold it", w.source,
-          i, w.ops[i].kernel_class.substr(0, 80), gpu.name, occ.cannot_run));
+          "{}: device op {} ('{}') cannot run on {}: {}; replay on a GPU that can hold it",
+          w.source, i, w.ops[i].kernel_class.substr(0, 80), gpu.name, occ.cannot_run));
   }
   sim::Simulator sim;
   models::Gpu device(sim, gpu, cost);

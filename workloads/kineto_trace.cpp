@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
+#include <cmath>
 #include <unordered_map>
 
 #include "sim/error.hpp"
@@ -100,6 +101,13 @@ struct RawEvent {
   }
 };
 
+// Thread ids only group calls: any number will do, as long as the conversion is defined.
+std::int64_t thread_id(double v) {
+  return std::abs(v) <= 9e18 ? static_cast<std::int64_t>(v) : -2;
+}
+
+constexpr double kMaxMicroseconds = 86400e6;  // one day: no profiled run is longer
+
 class EventError {
  public:
   EventError(const std::string& source, std::size_t index, const RawEvent& e)
@@ -117,6 +125,7 @@ class EventError {
   double duration(const Number& n) const {
     const double d = time(n, "dur");
     if (d < 0) fail(fmt::format("negative duration {}", d));
+    if (d > kMaxMicroseconds) fail(fmt::format("absurd duration {} us (more than a day)", d));
     return d;
   }
   std::int64_t arg(const Number& n, std::string_view key, std::int64_t fallback,
@@ -126,6 +135,8 @@ class EventError {
       if (required) fail(fmt::format("missing args.'{}'", key));
       return fallback;
     }
+    if (!(std::abs(n.value) <= 9e18))
+      fail(fmt::format("args.'{}' is out of range: {}", key, n.value));
     return static_cast<std::int64_t>(n.value);
   }
   Dim3 dim3(const std::vector<double>& v, bool bad, std::string_view key) const {
@@ -239,7 +250,7 @@ void process_event(const std::string& source, std::size_t index, RawEvent& e, Tr
     call.kind = runtime_kind(call.name);
     call.ts = r.time(e.ts, "ts");
     call.dur = r.duration(e.dur);
-    call.tid = static_cast<std::int64_t>(e.tid.value);
+    call.tid = thread_id(e.tid.value);
     call.correlation = r.arg(e.correlation, "correlation", -1, false);
     t.runtime.push_back(std::move(call));
   } else if (c == "cpu_op" || c == "Operator") {
@@ -248,7 +259,7 @@ void process_event(const std::string& source, std::size_t index, RawEvent& e, Tr
     op.name = e.name;
     op.ts = r.time(e.ts, "ts");
     op.dur = r.duration(e.dur);
-    op.tid = static_cast<std::int64_t>(e.tid.value);
+    op.tid = thread_id(e.tid.value);
     op.input_dims = std::move(e.input_dims);
     op.input_types = std::move(e.input_types);
     t.cpu_ops.push_back(std::move(op));
@@ -585,13 +596,14 @@ class TraceHandler {
         event_.block.push_back(v);
         break;
       case Ctx::shape:
-        event_.input_dims.back().push_back(static_cast<std::int64_t>(v));
+        // -1 marks a size no tensor has: no work is derived from that op's shapes.
+        event_.input_dims.back().push_back(v >= 0 && v <= 1e12 ? static_cast<std::int64_t>(v) : -1);
         break;
       case Ctx::types:
         event_.input_types.emplace_back();
         break;
       case Ctx::device: {
-        const auto i = static_cast<std::int64_t>(v);
+        const auto i = std::abs(v) <= 9e18 ? static_cast<std::int64_t>(v) : 0;
         if (key_ == "id")
           device_.id = static_cast<int>(i);
         else if (key_ == "numSms")

@@ -127,6 +127,16 @@ ReplayWorkload build_replay(const Trace& t) {
   w.origin_us = t.device_ops[static_cast<std::size_t>(chosen.front())].ts;
   if (!host.empty()) w.origin_us = std::min(w.origin_us, host.front().ts);
 
+  // Simulated time is integer picoseconds: a trace spanning more than a day is not a profile.
+  double last = w.origin_us;
+  for (std::int32_t i : chosen) last = std::max(last, t.device_ops[static_cast<std::size_t>(i)].ts);
+  for (const HostEvent& h : host) last = std::max(last, h.ts);
+  if (last - w.origin_us > 86400e6)
+    throw sim::InputError(
+        fmt::format("{}: the trace spans {:.3g} s (timestamps more than a day "
+                    "apart): not one profiled run",
+                    t.source, (last - w.origin_us) * 1e-6));
+
   // Ops, numbered in measured start order.
   const CpuOpIndex cpu(t);
   std::vector<std::int32_t> op_of_trace(t.device_ops.size(), -1);

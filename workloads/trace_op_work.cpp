@@ -117,6 +117,10 @@ std::optional<TracedWork> pointwise(const kineto::CpuOp& op) {
 
 std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::CpuOp* op,
                                       int kernels_of_op) {
+  if (op)
+    for (const auto& shape : op->input_dims)
+      for (std::int64_t dim : shape)
+        if (dim < 0) op = nullptr;  // a size the reader could not take: no work from shapes
   using Kind = kineto::DeviceOp::Kind;
   if (d.kind == Kind::memset) {
     TracedWork w;
@@ -146,8 +150,11 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     return w;
   }
   if (d.nccl || !op || op->input_dims.empty() || kernels_of_op != 1) return std::nullopt;
-  if (auto w = matmul(*op)) return w;
-  return pointwise(*op);
+  auto w = matmul(*op);
+  if (!w) w = pointwise(*op);
+  // Shapes no GPU could hold (a corrupt trace) predict nothing: at most 10^18 FLOPs, 1 PB.
+  if (w && (w->flops > 1e18 || w->dram_bytes > 1e15)) return std::nullopt;
+  return w;
 }
 
 }  // namespace workloads

@@ -130,8 +130,8 @@ TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing w
             .code == 2);
   CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu no-such-gpu").code == 2);
   // An sm80 kernel with 124 KiB of shared memory per CTA does not fit a V100 SM.
-  const auto v100 = warpsim("replay " + data("kineto/a100_resnet_ddp2_rank0.json.gz") +
-                            " --gpu v100-sxm2");
+  const auto v100 =
+      warpsim("replay " + data("kineto/a100_resnet_ddp2_rank0.json.gz") + " --gpu v100-sxm2");
   CAPTURE(v100.output);
   CHECK(v100.code == 2);
   CHECK(v100.output.find("cannot run on v100-sxm2") != std::string::npos);

@@ -172,6 +172,18 @@ TEST_CASE("kineto: broken traces are clear errors naming the file and the place"
                               "[0, 1, 1]}}]}",
                               "x.json"),
                   sim::InputError);
+  // Absurd times: a duration over a day, timestamps a lifetime apart.
+  CHECK_THROWS_AS(parse_trace("{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": "
+                              "\"k\", \"ts\": 1, \"dur\": 1e300, \"args\": {\"stream\": 7}}]}",
+                              "x.json"),
+                  sim::InputError);
+  CHECK_THROWS_AS(build_replay(parse_trace(
+                      "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\", "
+                      "\"ts\": -1e300, \"dur\": 1, \"args\": {\"stream\": 7}}, {\"ph\": \"X\", "
+                      "\"cat\": \"kernel\", \"name\": \"k\", \"ts\": 1e300, \"dur\": 1, \"args\": "
+                      "{\"stream\": 7}}]}",
+                      "x.json")),
+                  sim::InputError);
   // A trace without device work cannot be replayed.
   CHECK_THROWS_AS(build_replay(parse_trace("{\"traceEvents\": []}", "empty.json")),
                   sim::InputError);
