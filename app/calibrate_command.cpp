@@ -45,8 +45,8 @@ int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
   const std::string measured_on = probe.get_string("gpu", "an unnamed GPU");
 
   std::vector<Fit> fits;
-  const std::string src = fmt::format("warpsim-probe on {} ({})", measured_on,
-                                      fs::path(o.probe).filename().string());
+  const std::string src =
+      fmt::format("warpsim-probe on {} ({})", measured_on, fs::path(o.probe).filename().string());
   if (auto launch = probe.find("launch")) {
     const double latency = launch->get_double("launch_latency_us");
     const double gap = launch->get_double("kernel_gap_us");
@@ -83,7 +83,8 @@ int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
       }
     }
     if (best_fp32 > 0)
-      fits.push_back({"efficiency.fp32", fmt::format("{:.3f}", fraction(best_fp32 * 1e12, spec.fp32)),
+      fits.push_back({"efficiency.fp32",
+                      fmt::format("{:.3f}", fraction(best_fp32 * 1e12, spec.fp32)),
                       fmt::format("measured: {}, best cuBLAS SGEMM {:.1f} of {:.1f} TFLOP/s", src,
                                   best_fp32, spec.fp32 / 1e12)});
     const double tensor_peak = tensor_dtype == "bf16" ? spec.bf16_tensor : spec.fp16_tensor;
@@ -136,7 +137,8 @@ int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
 Command add_calibrate_command(CLI::App& cli) {
   auto o = std::make_shared<CalibrateOptions>();
   auto* sub = cli.add_subcommand(
-      "calibrate", "fit a GPU preset's efficiencies to warpsim-probe results (NAME.calibrated.yaml)");
+      "calibrate",
+      "fit a GPU preset's efficiencies to warpsim-probe results (NAME.calibrated.yaml)");
   sub->add_option("probe", o->probe, "probe.json written by warpsim-probe")->required();
   sub->add_option("--gpu", o->gpu, "the preset to calibrate: a name in configs/gpus, or a yaml")
       ->required();

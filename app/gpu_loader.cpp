@@ -20,7 +20,8 @@ models::GpuSpec load_gpu_spec(const std::string& gpu, const std::vector<std::str
       gpu.find('/') != std::string::npos || gpu.ends_with(".yaml") || gpu.ends_with(".yml");
   fs::path file;
   if (is_path) {
-    if (!fs::is_regular_file(gpu)) throw sim::InputError(fmt::format("--gpu: no such file '{}'", gpu));
+    if (!fs::is_regular_file(gpu))
+      throw sim::InputError(fmt::format("--gpu: no such file '{}'", gpu));
     file = gpu;
   } else if (auto found = loader.find("gpus", gpu)) {
     file = *found;

@@ -1,9 +1,10 @@
 #include "app/plugins.hpp"
 
-#include "app/experiments/innetwork_allreduce.hpp"
 #include "app/experiments/barm.hpp"
+#include "app/experiments/innetwork_allreduce.hpp"
 #include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
+#include "app/experiments/trace_validation.hpp"
 #include "interconnect/plugins.hpp"
 #include "models/plugins.hpp"
 #include "schedulers/plugins.hpp"
@@ -20,6 +21,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   register_nimble_experiment(catalog);
   register_innetwork_allreduce_experiment(catalog);
   register_barm_experiment(catalog);
+  register_trace_validation_experiment(catalog);
 }
 
 }  // namespace app

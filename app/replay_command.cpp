@@ -32,14 +32,13 @@ int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ost
   if (timeline) timeline->close();
 
   out << describe_replay(trace, w, gpu, o.cost);
-  out << fmt::format("{:<24} {:>12} {:>12} {:>8}\n", "iteration", "measured", "simulated",
-                     "error");
+  out << fmt::format("{:<24} {:>12} {:>12} {:>8}\n", "iteration", "measured", "simulated", "error");
   for (const IterationSpan& s : iteration_spans(w, r))
     out << fmt::format("{:<24} {:>9.3f} ms {:>9.3f} ms {:>+7.1f}%\n", s.name.substr(0, 24),
-                       s.measured * 1e3, s.simulated * 1e3,
-                       100 * (s.simulated / s.measured - 1));
-  out << fmt::format("simulated end to end {:.3f} ms (measured host gaps replayed: {:.3f} ms){}\n", r.end_time * 1e3,
-                     r.host_busy * 1e3, o.timeline.empty() ? "" : "; timeline: " + o.timeline);
+                       s.measured * 1e3, s.simulated * 1e3, 100 * (s.simulated / s.measured - 1));
+  out << fmt::format("simulated end to end {:.3f} ms (measured host gaps replayed: {:.3f} ms){}\n",
+                     r.end_time * 1e3, r.host_busy * 1e3,
+                     o.timeline.empty() ? "" : "; timeline: " + o.timeline);
   return kExitOk;
 }
 

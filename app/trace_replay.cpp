@@ -8,6 +8,7 @@
 
 #include "models/gpu.hpp"
 #include "models/host_runtime.hpp"
+#include "models/occupancy.hpp"
 #include "sim/error.hpp"
 #include "sim/simulator.hpp"
 
@@ -27,7 +28,8 @@ std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog
                               "--cost");
   for (const std::string& p : params) {
     if (p.find('=') == std::string::npos || p.starts_with("prefer="))
-      throw sim::InputError(fmt::format("--cost-param: expected key=value (not prefer), got '{}'", p));
+      throw sim::InputError(
+          fmt::format("--cost-param: expected key=value (not prefer), got '{}'", p));
     sim::apply_override(node, p);
   }
   auto created = models::kernel_costs(catalog).create("trace", sim::Config(node, "kernel_cost"));
@@ -75,6 +77,15 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
     program.commands.push_back(std::move(c));
   }
 
+  // A kernel tuned for the traced GPU may not fit the simulated one (a 124 KiB-shared-memory
+  // sm80 tile on a V100): that is a question the trace cannot answer, so it is bad input.
+  for (std::size_t i = 0; i < w.kernels.size(); ++i) {
+    const models::Occupancy occ = models::occupancy(gpu, w.kernels[i]);
+    if (occ.ctas_per_sm == 0)
+      throw sim::InputError(fmt::format(
+          "{}: device op {} ('{}') cannot run on {}: {}; replay on a GPU that can hold it",
+          w.source, i, w.ops[i].kernel_class.substr(0, 80), gpu.name, occ.cannot_run));
+  }
   sim::Simulator sim;
   models::Gpu device(sim, gpu, cost);
   // The host's own costs are in the measured gaps: the runtime adds none of its own.
@@ -92,7 +103,8 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
     if (with_measured) {
       const int pid = timeline->process("measured (trace)", 0);
       std::vector<int> tids;
-      for (std::int64_t id : w.stream_ids) tids.push_back(timeline->thread(pid, fmt::format("stream {}", id)));
+      for (std::int64_t id : w.stream_ids)
+        tids.push_back(timeline->thread(pid, fmt::format("stream {}", id)));
       for (std::size_t i = 0; i < w.ops.size(); ++i) {
         const workloads::ReplayOp& op = w.ops[i];
         timeline->complete(pid, tids[static_cast<std::size_t>(op.stream)], op.kernel_class,
@@ -148,12 +160,12 @@ std::string describe_replay(const workloads::kineto::Trace& t, const workloads::
                             const models::GpuSpec& gpu, const std::string& cost) {
   std::size_t known = 0;
   for (const auto& op : w.ops) known += op.work_known;
-  std::string s = fmt::format("trace {}: {} kernels ({} NCCL), {} device ops on {} stream{}, {} "
-                              "iteration{}, traced on {}\n",
-                              t.source, t.kernels(), t.nccl_kernels(), w.ops.size(),
-                              w.stream_ids.size(), w.stream_ids.size() == 1 ? "" : "s",
-                              w.iterations.size(), w.iterations.size() == 1 ? "" : "s",
-                              t.devices.empty() ? std::string("an unnamed GPU") : t.devices[0].name);
+  std::string s = fmt::format(
+      "trace {}: {} kernels ({} NCCL), {} device ops on {} stream{}, {} "
+      "iteration{}, traced on {}\n",
+      t.source, t.kernels(), t.nccl_kernels(), w.ops.size(), w.stream_ids.size(),
+      w.stream_ids.size() == 1 ? "" : "s", w.iterations.size(), w.iterations.size() == 1 ? "" : "s",
+      t.devices.empty() ? std::string("an unnamed GPU") : t.devices[0].name);
   s += fmt::format("simulated on {} ({} SMs), kernel cost '{}'", gpu.name, gpu.sm_count, cost);
   if (cost == "roofline")
     s += fmt::format(": {} of {} ops predicted from their work, the rest keep their measurement",

@@ -65,7 +65,8 @@ Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, Re
     for (double e : abs_err) sum += e;
     v.kernel_mape = sum / static_cast<double>(abs_err.size());
     std::vector<double> sorted = abs_err;
-    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+    std::nth_element(sorted.begin(),
+                     sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
     v.median_abs_error = sorted[sorted.size() / 2];
     v.pearson_r = pearson(meas, sim);
   }
@@ -114,8 +115,9 @@ std::string classes_csv(const Validation& v) {
 }
 
 std::string ops_csv(const workloads::ReplayWorkload& w, const ReplayResult& r, ReplayCost cost) {
-  std::string s = "op,kernel_class,stream,iteration,predicted,flops,dram_bytes,measured_start_s,"
-                  "measured_s,simulated_start_s,simulated_s\n";
+  std::string s =
+      "op,kernel_class,stream,iteration,predicted,flops,dram_bytes,measured_start_s,"
+      "measured_s,simulated_start_s,simulated_s\n";
   for (std::size_t i = 0; i < w.ops.size(); ++i) {
     const workloads::ReplayOp& op = w.ops[i];
     const bool predicted = cost == ReplayCost::trace || op.work_known;
@@ -130,19 +132,21 @@ std::string ops_csv(const workloads::ReplayWorkload& w, const ReplayResult& r, R
 std::string validation_report(const Validation& v, std::size_t worst) {
   auto shorten = [](const std::string& s) { return s.size() > 70 ? s.substr(0, 67) + "..." : s; };
   std::string s;
-  s += fmt::format("ops compared {} of {}: kernel MAPE {:.1f}%, median |error| {:.1f}%, "
-                   "Pearson r {:.3f}\n",
-                   v.ops_compared, v.ops_total, 100 * v.kernel_mape, 100 * v.median_abs_error,
-                   v.pearson_r);
+  s += fmt::format(
+      "ops compared {} of {}: kernel MAPE {:.1f}%, median |error| {:.1f}%, "
+      "Pearson r {:.3f}\n",
+      v.ops_compared, v.ops_total, 100 * v.kernel_mape, 100 * v.median_abs_error, v.pearson_r);
   s += fmt::format("end to end (device): measured {:.3f} ms, simulated {:.3f} ms ({:+.1f}%)\n",
                    v.end_to_end_measured * 1e3, v.end_to_end_simulated * 1e3,
                    100 * (v.end_to_end_simulated / v.end_to_end_measured - 1));
-  s += fmt::format("\n| iteration | ops | measured ms | simulated ms | error |\n|---|---:|---:|---:|---:|\n");
+  s += fmt::format(
+      "\n| iteration | ops | measured ms | simulated ms | error |\n|---|---:|---:|---:|---:|\n");
   for (const IterationSpan& it : v.iterations)
-    s += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n", it.name, it.ops, it.measured * 1e3,
-                     it.simulated * 1e3, 100 * (it.simulated / it.measured - 1));
+    s += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n", it.name, it.ops,
+                     it.measured * 1e3, it.simulated * 1e3, 100 * (it.simulated / it.measured - 1));
   s += fmt::format("\nmean |iteration error| {:.2f}%\n", 100 * v.iteration_error);
-  s += "\n| kernel class | count | measured ms | simulated ms | error |\n|---|---:|---:|---:|---:|\n";
+  s += "\n| kernel class | count | measured ms | simulated ms | error "
+       "|\n|---|---:|---:|---:|---:|\n";
   for (std::size_t i = 0; i < v.classes.size() && i < 15; ++i) {
     const KernelClassError& c = v.classes[i];
     s += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:+.1f}% |\n", shorten(c.name), c.count,

@@ -19,14 +19,14 @@ struct KernelClassError {
 };
 
 struct Validation {
-  std::size_t ops_compared = 0;   // ops predicted by the cost (and measured > 0)
+  std::size_t ops_compared = 0;  // ops predicted by the cost (and measured > 0)
   std::size_t ops_total = 0;
-  double kernel_mape = 0;         // mean |sim - meas| / meas over compared ops
+  double kernel_mape = 0;  // mean |sim - meas| / meas over compared ops
   double median_abs_error = 0;
-  double pearson_r = 0;           // of per-op durations
+  double pearson_r = 0;                   // of per-op durations
   std::vector<KernelClassError> classes;  // by measured total, largest first
   std::vector<IterationSpan> iterations;
-  double iteration_error = 0;     // mean |sim / meas - 1| over iterations
+  double iteration_error = 0;  // mean |sim / meas - 1| over iterations
   double end_to_end_measured = 0, end_to_end_simulated = 0;  // first op start to last op end
 };
 

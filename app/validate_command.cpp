@@ -37,8 +37,8 @@ double parse_percent(const std::string& text) {
     if (used == t.size() && v >= 0 && std::isfinite(v)) return v / 100;
   } catch (const std::exception&) {
   }
-  throw sim::InputError(fmt::format("--max-mape: expected a percentage such as 25 or 25%, got '{}'",
-                                    text));
+  throw sim::InputError(
+      fmt::format("--max-mape: expected a percentage such as 25 or 25%, got '{}'", text));
 }
 
 int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std::ostream& out) {
@@ -77,9 +77,10 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
                            100 * x.kernel_mape, 100 * x.median_abs_error, x.pearson_r,
                            100 * x.iteration_error);
       };
-      report += "\nbefore / after:\n\n| GPU | kernel MAPE | median abs error | Pearson r | "
-                "iteration error |\n|---|---:|---:|---:|---:|\n" +
-                row(baseline->name + " (--baseline-gpu)", b) + row(gpu.name, v);
+      report +=
+          "\nbefore / after:\n\n| GPU | kernel MAPE | median abs error | Pearson r | "
+          "iteration error |\n|---|---:|---:|---:|---:|\n" +
+          row(baseline->name + " (--baseline-gpu)", b) + row(gpu.name, v);
     }
     sim::write_file_atomic(tmp / "metrics.json", sim::metrics_to_json(metrics));
     sim::write_file_atomic(tmp / "kernel_classes.csv", classes_csv(v));
@@ -107,7 +108,8 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
 Command add_validate_command(CLI::App& cli) {
   auto o = std::make_shared<ValidateOptions>();
   auto* sub = cli.add_subcommand(
-      "validate", "replay a Kineto trace and report simulated vs measured (exit 3 over --max-mape)");
+      "validate",
+      "replay a Kineto trace and report simulated vs measured (exit 3 over --max-mape)");
   sub->add_option("trace", o->trace, "a Kineto trace: .json or .json.gz")->required();
   sub->add_option("--gpu", o->gpu, "the GPU to simulate: a name in configs/gpus, or a yaml")
       ->required();

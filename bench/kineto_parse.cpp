@@ -25,7 +25,8 @@ double seconds_of(auto&& f, int repeat) {
   for (int i = 0; i < repeat; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return best;
 }
@@ -48,8 +49,8 @@ int main(int argc, char** argv) {
                           "v100_dlrm_rank1.json.gz"})
       files.push_back(dir / f);
   }
-  fmt::print("{:<34} {:>9} {:>12} {:>12} {:>12}\n", "trace", "JSON MB", "parse MB/s",
-             "gunzip MB/s", "replay ms");
+  fmt::print("{:<34} {:>9} {:>12} {:>12} {:>12}\n", "trace", "JSON MB", "parse MB/s", "gunzip MB/s",
+             "replay ms");
   double total_bytes = 0, total_parse = 0;
   for (const auto& path : files) {
     std::ifstream in(path, std::ios::binary);
@@ -58,14 +59,15 @@ int main(int argc, char** argv) {
     const std::string raw = std::move(ss).str();
     const bool gz = raw.size() > 2 && static_cast<unsigned char>(raw[0]) == 0x1f;
     std::string text;
-    const double unzip = gz ? seconds_of([&] { text = workloads::gunzip(raw, path.string()); }, repeat)
-                            : 0;
+    const double unzip =
+        gz ? seconds_of([&] { text = workloads::gunzip(raw, path.string()); }, repeat) : 0;
     if (!gz) text = raw;
     workloads::kineto::Trace trace;
     const double parse =
         seconds_of([&] { trace = workloads::kineto::parse_trace(text, path.string()); }, repeat);
     std::size_t ops = 0;
-    const double build = seconds_of([&] { ops = workloads::build_replay(trace).ops.size(); }, repeat);
+    const double build =
+        seconds_of([&] { ops = workloads::build_replay(trace).ops.size(); }, repeat);
     const double mb = static_cast<double>(text.size()) / 1e6;
     total_bytes += mb;
     total_parse += parse;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
+#include <cmath>
 #include <unordered_map>
 
 #include "sim/error.hpp"
@@ -34,9 +35,9 @@ std::vector<std::int64_t> Trace::streams() const {
 
 int nccl_dtype_size(std::string_view t) {
   static const std::pair<std::string_view, int> sizes[] = {
-      {"Float", 4}, {"Float32", 4}, {"Half", 2},   {"Float16", 2}, {"BFloat16", 2},
-      {"Double", 8}, {"Int", 4},    {"Int32", 4},  {"Long", 8},    {"Int64", 8},
-      {"Byte", 1},  {"Char", 1},    {"Int8", 1},   {"Uint8", 1},   {"Bool", 1}};
+      {"Float", 4},  {"Float32", 4}, {"Half", 2},  {"Float16", 2}, {"BFloat16", 2},
+      {"Double", 8}, {"Int", 4},     {"Int32", 4}, {"Long", 8},    {"Int64", 8},
+      {"Byte", 1},   {"Char", 1},    {"Int8", 1},  {"Uint8", 1},   {"Bool", 1}};
   for (const auto& [name, size] : sizes)
     if (name == t) return size;
   return 0;
@@ -73,7 +74,8 @@ struct RawEvent {
   bool has_ph = false, has_cat = false, has_name = false, name_bad = false;
   Number ts, dur, tid;
   bool has_args = false, args_bad = false;
-  Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group;
+  Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group, flops,
+      l2_bytes;
   std::string collective, dtype;
   std::vector<double> grid, block;
   bool grid_bad = false, block_bad = false;
@@ -88,7 +90,7 @@ struct RawEvent {
     ts = dur = tid = Number{};
     has_args = args_bad = false;
     stream = correlation = device = registers = shared = bytes = in_elems = out_elems = group =
-        Number{};
+        flops = l2_bytes = Number{};
     collective.clear();
     dtype.clear();
     grid.clear();
@@ -98,6 +100,13 @@ struct RawEvent {
     input_types.clear();
   }
 };
+
+// Thread ids only group calls: any number will do, as long as the conversion is defined.
+std::int64_t thread_id(double v) {
+  return std::abs(v) <= 9e18 ? static_cast<std::int64_t>(v) : -2;
+}
+
+constexpr double kMaxMicroseconds = 86400e6;  // one day: no profiled run is longer
 
 class EventError {
  public:
@@ -116,6 +125,7 @@ class EventError {
   double duration(const Number& n) const {
     const double d = time(n, "dur");
     if (d < 0) fail(fmt::format("negative duration {}", d));
+    if (d > kMaxMicroseconds) fail(fmt::format("absurd duration {} us (more than a day)", d));
     return d;
   }
   std::int64_t arg(const Number& n, std::string_view key, std::int64_t fallback,
@@ -125,6 +135,8 @@ class EventError {
       if (required) fail(fmt::format("missing args.'{}'", key));
       return fallback;
     }
+    if (!(std::abs(n.value) <= 9e18))
+      fail(fmt::format("args.'{}' is out of range: {}", key, n.value));
     return static_cast<std::int64_t>(n.value);
   }
   Dim3 dim3(const std::vector<double>& v, bool bad, std::string_view key) const {
@@ -158,8 +170,8 @@ RuntimeKind runtime_kind(std::string_view n) {
   if (n == "cudaEventRecord" || n == "cudaEventRecordWithFlags" || n == "cuEventRecord")
     return RuntimeKind::event_record;
   if (n == "cudaStreamWaitEvent" || n == "cuStreamWaitEvent") return RuntimeKind::stream_wait_event;
-  if (n == "cudaStreamSynchronize" || n == "cudaDeviceSynchronize" ||
-      n == "cudaEventSynchronize" || n == "cuStreamSynchronize" || n == "cuCtxSynchronize")
+  if (n == "cudaStreamSynchronize" || n == "cudaDeviceSynchronize" || n == "cudaEventSynchronize" ||
+      n == "cuStreamSynchronize" || n == "cuCtxSynchronize")
     return RuntimeKind::synchronize;
   return RuntimeKind::other;
 }
@@ -189,7 +201,13 @@ void read_device_op(const EventError& r, const RawEvent& e, DeviceOp::Kind kind,
     d.shared_memory = r.arg(e.shared, "shared memory", 0, false);
     if (d.registers_per_thread < 0 || d.shared_memory < 0)
       r.fail("negative registers or shared memory");
+    // Work, where the trace carries it (warpsim-probe writes flops, bytes and dtype).
+    d.flops = static_cast<double>(r.arg(e.flops, "flops", 0, false));
+    d.bytes = r.arg(e.bytes, "bytes", 0, false);
+    d.l2_bytes = r.arg(e.l2_bytes, "l2 bytes", 0, false);
+    if (d.flops < 0 || d.bytes < 0 || d.l2_bytes < 0) r.fail("negative flops or bytes");
     d.nccl = is_nccl(d.name);
+    if (!d.nccl) d.dtype = e.dtype;
     if (d.nccl) {
       Collective& c = d.collective;
       c.name = e.collective;
@@ -232,7 +250,7 @@ void process_event(const std::string& source, std::size_t index, RawEvent& e, Tr
     call.kind = runtime_kind(call.name);
     call.ts = r.time(e.ts, "ts");
     call.dur = r.duration(e.dur);
-    call.tid = static_cast<std::int64_t>(e.tid.value);
+    call.tid = thread_id(e.tid.value);
     call.correlation = r.arg(e.correlation, "correlation", -1, false);
     t.runtime.push_back(std::move(call));
   } else if (c == "cpu_op" || c == "Operator") {
@@ -241,7 +259,7 @@ void process_event(const std::string& source, std::size_t index, RawEvent& e, Tr
     op.name = e.name;
     op.ts = r.time(e.ts, "ts");
     op.dur = r.duration(e.dur);
-    op.tid = static_cast<std::int64_t>(e.tid.value);
+    op.tid = thread_id(e.tid.value);
     op.input_dims = std::move(e.input_dims);
     op.input_types = std::move(e.input_types);
     t.cpu_ops.push_back(std::move(op));
@@ -285,7 +303,6 @@ void link(Trace& t) {
   std::sort(t.iterations.begin(), t.iterations.end(),
             [](const Iteration& a, const Iteration& b) { return a.ts < b.ts; });
 }
-
 
 // A streaming (SAX) reader: the trace is never held as a DOM. It keeps only the fields of
 // RawEvent, hands each finished traceEvents entry to process_event, and skips the rest (call
@@ -342,10 +359,14 @@ class TraceHandler {
     } else if (top == Ctx::top && key_ == "deviceProperties") {
       next = Ctx::devices;
     } else if (top == Ctx::args) {
-      if (key_ == "grid") next = Ctx::grid;
-      else if (key_ == "block") next = Ctx::block;
-      else if (key_ == "Input Dims") next = Ctx::dims;
-      else if (key_ == "Input type") next = Ctx::types;
+      if (key_ == "grid")
+        next = Ctx::grid;
+      else if (key_ == "block")
+        next = Ctx::block;
+      else if (key_ == "Input Dims")
+        next = Ctx::dims;
+      else if (key_ == "Input type")
+        next = Ctx::types;
     } else if (top == Ctx::dims) {
       event_.input_dims.emplace_back();
       next = Ctx::shape;
@@ -412,7 +433,21 @@ class TraceHandler {
   bool on_comment(std::string_view, boost::system::error_code&) { return true; }
 
  private:
-  enum class Ctx { none, top, skip, events, event, args, grid, block, dims, shape, types, devices, device };
+  enum class Ctx {
+    none,
+    top,
+    skip,
+    events,
+    event,
+    args,
+    grid,
+    block,
+    dims,
+    shape,
+    types,
+    devices,
+    device
+  };
 
   // A value of the wrong kind where the structure is fixed.
   void not_expected(Ctx top, std::string_view what) {
@@ -433,11 +468,16 @@ class TraceHandler {
   bool wants_string() const {
     if (stack_.empty()) return false;
     switch (stack_.back()) {
-      case Ctx::event: return key_ == "ph" || key_ == "cat" || key_ == "name";
-      case Ctx::args: return key_ == "Collective name" || key_ == "dtype";
-      case Ctx::types: return true;
-      case Ctx::device: return key_ == "name";
-      default: return false;
+      case Ctx::event:
+        return key_ == "ph" || key_ == "cat" || key_ == "name";
+      case Ctx::args:
+        return key_ == "Collective name" || key_ == "dtype";
+      case Ctx::types:
+        return true;
+      case Ctx::device:
+        return key_ == "name";
+      default:
+        return false;
     }
   }
 
@@ -449,17 +489,26 @@ class TraceHandler {
   }
   Number* args_number() {
     switch (key_.size()) {  // a quick filter before comparing: most args are none of these
-      case 5: return key_ == "bytes" ? &event_.bytes : nullptr;
-      case 6: return key_ == "stream" ? &event_.stream : key_ == "device" ? &event_.device : nullptr;
-      case 10: return key_ == "Group size" ? &event_.group : nullptr;
-      case 11: return key_ == "correlation" ? &event_.correlation : nullptr;
+      case 5:
+        return key_ == "bytes" ? &event_.bytes : key_ == "flops" ? &event_.flops : nullptr;
+      case 6:
+        return key_ == "stream" ? &event_.stream : key_ == "device" ? &event_.device : nullptr;
+      case 8:
+        return key_ == "l2 bytes" ? &event_.l2_bytes : nullptr;
+      case 10:
+        return key_ == "Group size" ? &event_.group : nullptr;
+      case 11:
+        return key_ == "correlation" ? &event_.correlation : nullptr;
       case 13:
-        return key_ == "shared memory" ? &event_.shared
+        return key_ == "shared memory"   ? &event_.shared
                : key_ == "In msg nelems" ? &event_.in_elems
                                          : nullptr;
-      case 14: return key_ == "Out msg nelems" ? &event_.out_elems : nullptr;
-      case 20: return key_ == "registers per thread" ? &event_.registers : nullptr;
-      default: return nullptr;
+      case 14:
+        return key_ == "Out msg nelems" ? &event_.out_elems : nullptr;
+      case 20:
+        return key_ == "registers per thread" ? &event_.registers : nullptr;
+      default:
+        return nullptr;
     }
   }
 
@@ -489,17 +538,26 @@ class TraceHandler {
         }
         break;
       case Ctx::args:
-        if (key_ == "Collective name") event_.collective.assign(s);
-        else if (key_ == "dtype") event_.dtype.assign(s);
-        else if (Number* n = args_number()) n->bad = true;
-        else if (key_ == "grid") event_.grid_bad = true;
-        else if (key_ == "block") event_.block_bad = true;
+        if (key_ == "Collective name")
+          event_.collective.assign(s);
+        else if (key_ == "dtype")
+          event_.dtype.assign(s);
+        else if (Number* n = args_number())
+          n->bad = true;
+        else if (key_ == "grid")
+          event_.grid_bad = true;
+        else if (key_ == "block")
+          event_.block_bad = true;
         break;
       case Ctx::types:
         event_.input_types.emplace_back(s);
         break;
-      case Ctx::grid: event_.grid_bad = true; break;
-      case Ctx::block: event_.block_bad = true; break;
+      case Ctx::grid:
+        event_.grid_bad = true;
+        break;
+      case Ctx::block:
+        event_.block_bad = true;
+        break;
       case Ctx::device:
         if (key_ == "name") device_.name.assign(s);
         break;
@@ -518,25 +576,44 @@ class TraceHandler {
         not_expected(Ctx::events, "a number");
         break;
       case Ctx::event:
-        if (Number* n = event_number()) n->set(v);
-        else if (key_ == "args") event_.args_bad = true;
+        if (Number* n = event_number())
+          n->set(v);
+        else if (key_ == "args")
+          event_.args_bad = true;
         break;
       case Ctx::args:
-        if (Number* n = args_number()) n->set(v);
-        else if (key_ == "grid") event_.grid_bad = true;
-        else if (key_ == "block") event_.block_bad = true;
+        if (Number* n = args_number())
+          n->set(v);
+        else if (key_ == "grid")
+          event_.grid_bad = true;
+        else if (key_ == "block")
+          event_.block_bad = true;
         break;
-      case Ctx::grid: event_.grid.push_back(v); break;
-      case Ctx::block: event_.block.push_back(v); break;
-      case Ctx::shape: event_.input_dims.back().push_back(static_cast<std::int64_t>(v)); break;
-      case Ctx::types: event_.input_types.emplace_back(); break;
+      case Ctx::grid:
+        event_.grid.push_back(v);
+        break;
+      case Ctx::block:
+        event_.block.push_back(v);
+        break;
+      case Ctx::shape:
+        // -1 marks a size no tensor has: no work is derived from that op's shapes.
+        event_.input_dims.back().push_back(v >= 0 && v <= 1e12 ? static_cast<std::int64_t>(v) : -1);
+        break;
+      case Ctx::types:
+        event_.input_types.emplace_back();
+        break;
       case Ctx::device: {
-        const auto i = static_cast<std::int64_t>(v);
-        if (key_ == "id") device_.id = static_cast<int>(i);
-        else if (key_ == "numSms") device_.sm_count = static_cast<int>(i);
-        else if (key_ == "computeMajor") device_.compute_major = static_cast<int>(i);
-        else if (key_ == "computeMinor") device_.compute_minor = static_cast<int>(i);
-        else if (key_ == "totalGlobalMem") device_.total_memory = i;
+        const auto i = std::abs(v) <= 9e18 ? static_cast<std::int64_t>(v) : 0;
+        if (key_ == "id")
+          device_.id = static_cast<int>(i);
+        else if (key_ == "numSms")
+          device_.sm_count = static_cast<int>(i);
+        else if (key_ == "computeMajor")
+          device_.compute_major = static_cast<int>(i);
+        else if (key_ == "computeMinor")
+          device_.compute_minor = static_cast<int>(i);
+        else if (key_ == "totalGlobalMem")
+          device_.total_memory = i;
         break;
       }
       default:
@@ -582,9 +659,10 @@ Trace parse_trace(std::string_view text, const std::string& source) {
   boost::system::error_code ec;
   const std::size_t used = p.write_some(false, text.data(), text.size(), ec);
   if (ec)
-    throw sim::InputError(position_of(text, used, source),
-                          fmt::format("invalid JSON: {}{}", ec.message(),
-                                      used >= text.size() ? " (the text ends early: truncated?)" : ""));
+    throw sim::InputError(
+        position_of(text, used, source),
+        fmt::format("invalid JSON: {}{}", ec.message(),
+                    used >= text.size() ? " (the text ends early: truncated?)" : ""));
   if (!p.handler().saw_events())
     throw sim::InputError(source + ": missing 'traceEvents' (not a Kineto trace?)");
   link(t);

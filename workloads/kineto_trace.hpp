@@ -19,10 +19,10 @@
 
 namespace workloads::kineto {
 
-struct Collective {    // an NCCL kernel's arguments
-  std::string name;    // "allreduce", "broadcast", ... ("" when the trace has no args for it)
+struct Collective {  // an NCCL kernel's arguments
+  std::string name;  // "allreduce", "broadcast", ... ("" when the trace has no args for it)
   std::int64_t in_elements = 0, out_elements = 0;
-  std::string dtype;   // "Float", "Half", ...
+  std::string dtype;  // "Float", "Half", ...
   int group_size = 0;
   std::int64_t bytes = 0;  // in_elements x dtype size
 };
@@ -38,7 +38,10 @@ struct DeviceOp {
   Dim3 grid, block;
   int registers_per_thread = 0;
   std::int64_t shared_memory = 0;
-  std::int64_t bytes = 0;  // memcpy/memset
+  std::int64_t bytes = 0;     // memcpy/memset; kernels: DRAM bytes when the trace gives them
+  double flops = 0;           // kernels: when the trace gives them (warpsim-probe traces do)
+  std::int64_t l2_bytes = 0;  // kernels: re-reads served by L2, when the trace gives them
+  std::string dtype;          // kernels: "fp16", "bf16", "tf32", "fp32" when the trace gives it
   bool nccl = false;
   Collective collective;
   std::int32_t launch = -1;  // index into Trace::runtime, -1 when the launch is not in the trace
@@ -51,8 +54,8 @@ enum class RuntimeKind {
   memset,
   event_record,
   stream_wait_event,
-  synchronize,   // cudaStream/Device/EventSynchronize, blocking cudaMemcpy
-  other,         // queries, attribute calls, allocation: host time only
+  synchronize,  // cudaStream/Device/EventSynchronize, blocking cudaMemcpy
+  other,        // queries, attribute calls, allocation: host time only
 };
 
 struct RuntimeCall {
@@ -87,10 +90,10 @@ struct DeviceProperties {
 
 struct Trace {
   std::string source;
-  std::vector<DeviceOp> device_ops;     // in file order
-  std::vector<RuntimeCall> runtime;     // in file order
+  std::vector<DeviceOp> device_ops;  // in file order
+  std::vector<RuntimeCall> runtime;  // in file order
   std::vector<CpuOp> cpu_ops;
-  std::vector<Iteration> iterations;    // by start time
+  std::vector<Iteration> iterations;  // by start time
   std::vector<DeviceProperties> devices;
   std::map<std::string, std::int64_t> warnings;  // what was skipped, and how often
 

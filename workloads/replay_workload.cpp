@@ -25,7 +25,8 @@ class CpuOpIndex {
       by_tid_[t.cpu_ops[i].tid].push_back(static_cast<std::int32_t>(i));
     for (auto& [tid, ops] : by_tid_)
       std::stable_sort(ops.begin(), ops.end(), [&](std::int32_t a, std::int32_t b) {
-        return t.cpu_ops[static_cast<std::size_t>(a)].ts < t.cpu_ops[static_cast<std::size_t>(b)].ts;
+        return t.cpu_ops[static_cast<std::size_t>(a)].ts <
+               t.cpu_ops[static_cast<std::size_t>(b)].ts;
       });
   }
   std::int32_t around(std::int64_t tid, double ts) const {
@@ -65,7 +66,8 @@ std::string kernel_class(std::string_view name) {
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (name[i] == '<') ++depth;
     if (name[i] == '>') --depth;
-    if (name[i] == '(' && depth == 0 && i > 0 && name[i - 1] != ' ') return std::string(name.substr(0, i));
+    if (name[i] == '(' && depth == 0 && i > 0 && name[i - 1] != ' ')
+      return std::string(name.substr(0, i));
   }
   return std::string(name);
 }
@@ -90,11 +92,13 @@ ReplayWorkload build_replay(const Trace& t) {
       ++w.notes["device ops of other devices left out"];
   }
   std::stable_sort(chosen.begin(), chosen.end(), [&](std::int32_t a, std::int32_t b) {
-    return t.device_ops[static_cast<std::size_t>(a)].ts < t.device_ops[static_cast<std::size_t>(b)].ts;
+    return t.device_ops[static_cast<std::size_t>(a)].ts <
+           t.device_ops[static_cast<std::size_t>(b)].ts;
   });
 
   // Streams, compact and sorted by Kineto id.
-  for (std::int32_t i : chosen) w.stream_ids.push_back(t.device_ops[static_cast<std::size_t>(i)].stream);
+  for (std::int32_t i : chosen)
+    w.stream_ids.push_back(t.device_ops[static_cast<std::size_t>(i)].stream);
   std::sort(w.stream_ids.begin(), w.stream_ids.end());
   w.stream_ids.erase(std::unique(w.stream_ids.begin(), w.stream_ids.end()), w.stream_ids.end());
   auto stream_index = [&](std::int64_t id) {
@@ -122,6 +126,16 @@ ReplayWorkload build_replay(const Trace& t) {
 
   w.origin_us = t.device_ops[static_cast<std::size_t>(chosen.front())].ts;
   if (!host.empty()) w.origin_us = std::min(w.origin_us, host.front().ts);
+
+  // Simulated time is integer picoseconds: a trace spanning more than a day is not a profile.
+  double last = w.origin_us;
+  for (std::int32_t i : chosen) last = std::max(last, t.device_ops[static_cast<std::size_t>(i)].ts);
+  for (const HostEvent& h : host) last = std::max(last, h.ts);
+  if (last - w.origin_us > 86400e6)
+    throw sim::InputError(
+        fmt::format("{}: the trace spans {:.3g} s (timestamps more than a day "
+                    "apart): not one profiled run",
+                    t.source, (last - w.origin_us) * 1e-6));
 
   // Ops, numbered in measured start order.
   const CpuOpIndex cpu(t);
@@ -159,9 +173,13 @@ ReplayWorkload build_replay(const Trace& t) {
       // bandwidth when the roofline prices them.
       // Host copies cross PCIe on a copy engine: one warp stands for them.
       constexpr std::int64_t kBytesPerCta = 16384;
-      const bool host_copy = d.kind == DeviceOp::Kind::memcpy && d.name.find("DtoD") == std::string::npos;
+      const bool host_copy =
+          d.kind == DeviceOp::Kind::memcpy && d.name.find("DtoD") == std::string::npos;
       kd.block = Dim3{32, 1, 1};
-      kd.grid = Dim3{host_copy ? 1 : std::clamp<std::int64_t>((d.bytes + kBytesPerCta - 1) / kBytesPerCta, 1, 65535), 1, 1};
+      kd.grid = Dim3{host_copy ? 1
+                               : std::clamp<std::int64_t>(
+                                     (d.bytes + kBytesPerCta - 1) / kBytesPerCta, 1, 65535),
+                     1, 1};
       kd.registers_per_thread = 16;
     }
     kd.measured_seconds = op.measured;
@@ -172,6 +190,7 @@ ReplayWorkload build_replay(const Trace& t) {
       op.work_known = true;
       kd.flops = work->flops;
       kd.dram_bytes = work->dram_bytes;
+      kd.l2_bytes = work->l2_bytes;
       kd.unit = work->unit;
       kd.dtype = work->dtype;
       ++w.notes["ops with work from the trace: " + work->source];
@@ -184,20 +203,22 @@ ReplayWorkload build_replay(const Trace& t) {
   for (const auto& it : t.iterations) w.iterations.push_back(it.name);
   auto iteration_at = [&](double ts) -> std::int32_t {
     for (std::size_t i = t.iterations.size(); i-- > 0;)
-      if (t.iterations[i].ts <= ts) return ts <= t.iterations[i].ts + t.iterations[i].dur ? static_cast<std::int32_t>(i) : -1;
+      if (t.iterations[i].ts <= ts)
+        return ts <= t.iterations[i].ts + t.iterations[i].dur ? static_cast<std::int32_t>(i) : -1;
     return -1;
   };
   for (ReplayOp& op : w.ops) {
     const DeviceOp& d = t.device_ops[static_cast<std::size_t>(op.trace_op)];
-    op.iteration = iteration_at(d.launch >= 0 ? t.runtime[static_cast<std::size_t>(d.launch)].ts : d.ts);
+    op.iteration =
+        iteration_at(d.launch >= 0 ? t.runtime[static_cast<std::size_t>(d.launch)].ts : d.ts);
   }
 
   // The issue sequence. Gaps are start-to-start, except after a synchronization, whose wait the
   // model decides: the host resumes from its measured end.
   double prev = w.origin_us;
-  std::unordered_map<std::int64_t, std::int32_t> last_stream;   // per host thread
-  std::unordered_map<std::int64_t, std::int32_t> last_event;    // per host thread
-  std::vector<std::int32_t> event_stream;                        // stream of each recorded event
+  std::unordered_map<std::int64_t, std::int32_t> last_stream;  // per host thread
+  std::unordered_map<std::int64_t, std::int32_t> last_event;   // per host thread
+  std::vector<std::int32_t> event_stream;                      // stream of each recorded event
   std::unordered_map<std::int64_t, std::vector<std::int32_t>> pending_waits;  // per thread
   auto gap_to = [&](double ts) {
     if (ts > prev) w.host.push_back({HostStep::Kind::gap, (ts - prev) * 1e-6, 0, -1, -1});

@@ -35,10 +35,10 @@ struct ReplayOp {
 struct HostStep {
   enum class Kind { gap, launch, record, wait, synchronize };
   Kind kind = Kind::gap;
-  double seconds = 0;        // gap
-  std::int32_t stream = 0;   // launch, record, wait, synchronize (-1: the whole device)
-  std::int32_t op = -1;      // launch
-  std::int32_t event = -1;   // record, wait
+  double seconds = 0;       // gap
+  std::int32_t stream = 0;  // launch, record, wait, synchronize (-1: the whole device)
+  std::int32_t op = -1;     // launch
+  std::int32_t event = -1;  // record, wait
 };
 
 struct ReplayWorkload {
@@ -49,7 +49,7 @@ struct ReplayWorkload {
   std::vector<std::int64_t> stream_ids;  // Kineto stream id of each compact stream
   std::int32_t events = 0;
   std::vector<std::string> iterations;
-  double origin_us = 0;                  // trace time of the replay's time zero
+  double origin_us = 0;                       // trace time of the replay's time zero
   std::map<std::string, std::int64_t> notes;  // counted approximations
 };
 

@@ -44,9 +44,9 @@ std::string gunzip(std::string_view data, const std::string& source) {
     }
     if (rc == Z_OK) continue;
     if (rc == Z_BUF_ERROR && (z.avail_in > 0 || z.avail_out == 0)) continue;  // grow, go on
-    const std::string why = rc == Z_BUF_ERROR ? "truncated gzip data (the file ends early)"
-                                              : fmt::format("corrupt gzip data ({})",
-                                                            z.msg ? z.msg : "zlib error");
+    const std::string why =
+        rc == Z_BUF_ERROR ? "truncated gzip data (the file ends early)"
+                          : fmt::format("corrupt gzip data ({})", z.msg ? z.msg : "zlib error");
     const std::size_t at = data.size() - z.avail_in;
     inflateEnd(&z);
     throw sim::InputError(fmt::format("{}: {} at compressed byte {}", source, why, at));

@@ -59,13 +59,32 @@ std::optional<TracedWork> matmul(const kineto::CpuOp& op) {
 // Ops that touch each operand once: inputs read, an output the size of the largest input
 // written (in place, `op_`, the first input is written back).
 std::optional<TracedWork> pointwise(const kineto::CpuOp& op) {
-  static const std::array<std::string_view, 26> names = {
-      "aten::add",   "aten::add_",    "aten::mul",     "aten::mul_",   "aten::sub",
-      "aten::sub_",  "aten::div",     "aten::div_",    "aten::relu",   "aten::relu_",
-      "aten::sigmoid", "aten::tanh",  "aten::threshold_backward", "aten::copy_", "aten::fill_",
-      "aten::zero_", "aten::clamp",   "aten::clamp_",  "aten::neg",    "aten::exp",
-      "aten::sigmoid_backward", "aten::tanh_backward", "aten::addcmul_", "aten::addcdiv_",
-      "aten::sqrt",  "aten::pow"};
+  static const std::array<std::string_view, 26> names = {"aten::add",
+                                                         "aten::add_",
+                                                         "aten::mul",
+                                                         "aten::mul_",
+                                                         "aten::sub",
+                                                         "aten::sub_",
+                                                         "aten::div",
+                                                         "aten::div_",
+                                                         "aten::relu",
+                                                         "aten::relu_",
+                                                         "aten::sigmoid",
+                                                         "aten::tanh",
+                                                         "aten::threshold_backward",
+                                                         "aten::copy_",
+                                                         "aten::fill_",
+                                                         "aten::zero_",
+                                                         "aten::clamp",
+                                                         "aten::clamp_",
+                                                         "aten::neg",
+                                                         "aten::exp",
+                                                         "aten::sigmoid_backward",
+                                                         "aten::tanh_backward",
+                                                         "aten::addcmul_",
+                                                         "aten::addcdiv_",
+                                                         "aten::sqrt",
+                                                         "aten::pow"};
   if (std::find(names.begin(), names.end(), op.name) == names.end()) return std::nullopt;
   TracedWork w;
   double read = 0, largest = 0;
@@ -98,6 +117,10 @@ std::optional<TracedWork> pointwise(const kineto::CpuOp& op) {
 
 std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::CpuOp* op,
                                       int kernels_of_op) {
+  if (op)
+    for (const auto& shape : op->input_dims)
+      for (std::int64_t dim : shape)
+        if (dim < 0) op = nullptr;  // a size the reader could not take: no work from shapes
   using Kind = kineto::DeviceOp::Kind;
   if (d.kind == Kind::memset) {
     TracedWork w;
@@ -114,9 +137,24 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     w.source = "memcpy bytes";
     return w;
   }
+  if (!d.nccl && (d.flops > 0 || d.bytes > 0)) {  // the trace says it (warpsim-probe traces)
+    TracedWork w;
+    w.flops = d.flops;
+    w.dram_bytes = static_cast<double>(d.bytes);
+    w.l2_bytes = static_cast<double>(d.l2_bytes);
+    if (d.dtype == "fp16" || d.dtype == "bf16" || d.dtype == "tf32") {
+      w.unit = MathUnit::tensor_core;
+      w.dtype = d.dtype == "fp16" ? DType::fp16 : d.dtype == "bf16" ? DType::bf16 : DType::tf32;
+    }
+    w.source = "kernel args";
+    return w;
+  }
   if (d.nccl || !op || op->input_dims.empty() || kernels_of_op != 1) return std::nullopt;
-  if (auto w = matmul(*op)) return w;
-  return pointwise(*op);
+  auto w = matmul(*op);
+  if (!w) w = pointwise(*op);
+  // Shapes no GPU could hold (a corrupt trace) predict nothing: at most 10^18 FLOPs, 1 PB.
+  if (w && (w->flops > 1e18 || w->dram_bytes > 1e15)) return std::nullopt;
+  return w;
 }
 
 }  // namespace workloads

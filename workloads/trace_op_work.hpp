@@ -15,6 +15,7 @@ namespace workloads {
 struct TracedWork {
   double flops = 0;
   double dram_bytes = 0;
+  double l2_bytes = 0;
   MathUnit unit = MathUnit::fp32_core;
   DType dtype = DType::fp32;
   std::string source;  // "aten::addmm shapes", "memset bytes", ...

@@ -19,7 +19,9 @@ testing::ProgramResult warpsim(const std::string& args) {
   return testing::run_program(std::string(WARPSIM_EXE) + " " + args);
 }
 
-std::string data(const std::string& rel) { return std::string(WARPSIM_SOURCE) + "/tests/data/" + rel; }
+std::string data(const std::string& rel) {
+  return std::string(WARPSIM_SOURCE) + "/tests/data/" + rel;
+}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -77,11 +79,44 @@ TEST_CASE("validate: metrics, class table, iterations; --max-mape gates with exi
   CHECK(gate.output.find("exceeds --max-mape") != std::string::npos);
 }
 
+TEST_CASE("validate --cost roofline predicts the kernels of a probe-format trace") {
+  const testing::TempDir tmp;
+  const auto r = warpsim("validate " + data("probe/probe_trace_handmade.json") +
+                         " --gpu h100-sxm --cost roofline --out " + (tmp.path() / "v").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(slurp(tmp.path() / "v" / "metrics.json"), "metrics.json");
+  CHECK(m.at("validate.ops_compared") == 3);  // copy, add, L2 read; not the cuBLAS GEMM
+  CHECK(m.at("validate.kernel_mape") > 0);
+}
+
+TEST_CASE("the trace_validation experiment runs the shared traces in both modes") {
+  const testing::TempDir tmp;
+  const auto r = warpsim("run " + std::string(WARPSIM_SOURCE) +
+                         "/configs/experiments/trace_validation.yaml --quiet --out " +
+                         (tmp.path() / "r").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(slurp(tmp.path() / "r" / "metrics.json"), "metrics.json");
+  for (const char* t :
+       {"a100_alexnet_train", "a100_simple_add", "a100_resnet_ddp2_rank0", "v100_dlrm_rank1"})
+    for (const char* c : {"trace", "roofline"}) {
+      CAPTURE(t);
+      CAPTURE(c);
+      CHECK(m.count(std::string(t) + "." + c + ".kernel_mape") == 1);
+      CHECK(m.count(std::string(t) + "." + c + ".iteration_error") == 1);
+    }
+  // Measured kernel times: every A100 iteration within 5% (the target of docs/validation.md).
+  CHECK(m.at("a100_resnet_ddp2_rank0.trace.iteration_error") < 0.05);
+  CHECK(slurp(tmp.path() / "r" / "report.md").find("| v100_dlrm_rank1 | v100-sxm2 | roofline |") !=
+        std::string::npos);
+}
+
 TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing written") {
   const testing::TempDir tmp;
   const fs::path out = tmp.path() / "v";
-  for (const char* f : {"broken_truncated.json.gz", "broken_invalid.json", "broken_negative_dur.json",
-                        "broken_missing_ts.json"}) {
+  for (const char* f : {"broken_truncated.json.gz", "broken_invalid.json",
+                        "broken_negative_dur.json", "broken_missing_ts.json"}) {
     const auto r = warpsim("validate " + data(std::string("kineto/") + f) +
                            " --gpu a100-sxm4-40gb --out " + out.string());
     CAPTURE(r.output);
@@ -89,9 +124,17 @@ TEST_CASE("replay / validate: bad input is exit 2 with the file named, nothing w
     CHECK(r.output.find(f) != std::string::npos);
     CHECK(!fs::exists(out));
   }
-  CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --cost magic").code == 2);
-  CHECK(warpsim("validate " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --max-mape lots").code == 2);
+  CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --cost magic").code ==
+        2);
+  CHECK(warpsim("validate " + data("kineto/mini.json") + " --gpu a100-sxm4-40gb --max-mape lots")
+            .code == 2);
   CHECK(warpsim("replay " + data("kineto/mini.json") + " --gpu no-such-gpu").code == 2);
+  // An sm80 kernel with 124 KiB of shared memory per CTA does not fit a V100 SM.
+  const auto v100 =
+      warpsim("replay " + data("kineto/a100_resnet_ddp2_rank0.json.gz") + " --gpu v100-sxm2");
+  CAPTURE(v100.output);
+  CHECK(v100.code == 2);
+  CHECK(v100.output.find("cannot run on v100-sxm2") != std::string::npos);
 }
 
 TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable preset") {
@@ -112,17 +155,17 @@ TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable pres
   const auto k = warpsim("kernel --gpu " + out.string() + " --op gemm --dtype fp16");
   CAPTURE(k.output);
   CHECK(k.code == 0);
-  const auto v = warpsim("validate " + data("kineto/a100_simple_add.json.gz") + " --gpu " +
-                         out.string() + " --baseline-gpu h100-sxm --out " +
-                         (tmp.path() / "v").string());
+  const auto v =
+      warpsim("validate " + data("kineto/a100_simple_add.json.gz") + " --gpu " + out.string() +
+              " --baseline-gpu h100-sxm --out " + (tmp.path() / "v").string());
   CAPTURE(v.output);
   CHECK(v.code == 0);
   CHECK(v.output.find("before / after") != std::string::npos);
   const auto m = sim::metrics_from_json(slurp(tmp.path() / "v" / "metrics.json"), "metrics.json");
   CHECK(m.count("validate.baseline.kernel_mape") == 1);
 
-  const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") + " --gpu h100-sxm --out " +
-                           (tmp.path() / "x.yaml").string());
+  const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") +
+                           " --gpu h100-sxm --out " + (tmp.path() / "x.yaml").string());
   CAPTURE(bad.output);
   CHECK(bad.code == 2);
   CHECK(bad.output.find("broken_probe.json:1:") != std::string::npos);

@@ -124,8 +124,8 @@ TEST_CASE("kineto: a small trace, every part read and replayed") {
   std::vector<K> kinds;
   for (const HostStep& s : w.host)
     if (s.kind != K::gap) kinds.push_back(s.kind);
-  CHECK(kinds == std::vector<K>{K::launch, K::record, K::wait, K::launch, K::launch,
-                                K::synchronize, K::launch});
+  CHECK(kinds == std::vector<K>{K::launch, K::record, K::wait, K::launch, K::launch, K::synchronize,
+                                K::launch});
   // The record is on the stream the thread launched on last (7 -> 0), the wait on the stream
   // it launched on next (20 -> 1).
   const HostStep* rec = nullptr;
@@ -172,6 +172,18 @@ TEST_CASE("kineto: broken traces are clear errors naming the file and the place"
                               "[0, 1, 1]}}]}",
                               "x.json"),
                   sim::InputError);
+  // Absurd times: a duration over a day, timestamps a lifetime apart.
+  CHECK_THROWS_AS(parse_trace("{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": "
+                              "\"k\", \"ts\": 1, \"dur\": 1e300, \"args\": {\"stream\": 7}}]}",
+                              "x.json"),
+                  sim::InputError);
+  CHECK_THROWS_AS(build_replay(parse_trace(
+                      "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\", "
+                      "\"ts\": -1e300, \"dur\": 1, \"args\": {\"stream\": 7}}, {\"ph\": \"X\", "
+                      "\"cat\": \"kernel\", \"name\": \"k\", \"ts\": 1e300, \"dur\": 1, \"args\": "
+                      "{\"stream\": 7}}]}",
+                      "x.json")),
+                  sim::InputError);
   // A trace without device work cannot be replayed.
   CHECK_THROWS_AS(build_replay(parse_trace("{\"traceEvents\": []}", "empty.json")),
                   sim::InputError);
@@ -181,11 +193,29 @@ TEST_CASE("kineto: broken traces are clear errors naming the file and the place"
 }
 
 TEST_CASE("kernel_class drops the return type and the argument list, keeps templates") {
-  CHECK(kernel_class("void at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
-                     "at::detail::Array<char*, 3> >(int, float)") ==
+  CHECK(kernel_class(
+            "void at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
+            "at::detail::Array<char*, 3> >(int, float)") ==
         "at::native::vectorized_elementwise_kernel<4, at::native::AddFunctor<float>, "
         "at::detail::Array<char*, 3> >");
   CHECK(kernel_class("Memcpy HtoD (Pageable -> Device)") == "Memcpy HtoD (Pageable -> Device)");
   CHECK(kernel_class("ncclKernel_AllReduce_RING_LL_Sum_float(ncclDevComm*)") ==
         "ncclKernel_AllReduce_RING_LL_Sum_float");
+}
+
+TEST_CASE("kineto: a trace in warpsim-probe's format carries each kernel's work") {
+  const char* root = std::getenv("WARPSIM_SOURCE_ROOT");
+  const Trace t =
+      read_trace(fs::path(root ? root : ".") / "tests/data/probe/probe_trace_handmade.json");
+  REQUIRE(t.kernels() == 4);
+  CHECK(t.device_ops[1].flops == 16777216);
+  CHECK(t.device_ops[1].bytes == 201326592);
+  CHECK(t.device_ops[2].l2_bytes == 1284505600);
+  const ReplayWorkload w = build_replay(t);
+  CHECK(w.ops[0].work_known);
+  CHECK(w.kernels[0].dram_bytes == 4294967296.0);
+  CHECK(w.kernels[2].l2_bytes == 1284505600.0);
+  // cuBLAS launch shapes are not visible to the probe: its GEMMs carry the problem only, and
+  // are not priced as a one-CTA kernel.
+  CHECK(!w.ops[3].work_known);
 }

@@ -1,0 +1,91 @@
+#include "app/experiments/trace_validation.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "app/experiment.hpp"
+#include "app/trace_validation.hpp"
+#include "models/gpu_spec.hpp"
+#include "sim/error.hpp"
+#include "workloads/kineto_trace.hpp"
+
+namespace app {
+namespace {
+namespace fs = std::filesystem;
+
+struct TraceCase {
+  std::string name;
+  fs::path file;
+  models::GpuSpec gpu;
+};
+
+class TraceValidationExperiment final : public Experiment {
+ public:
+  TraceValidationExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog) {
+    for (const sim::Config& t : cfg.seq("traces")) {
+      TraceCase c{t.get_string("name"), t.get_string("file"),
+                  models::GpuSpec::from_config(t.at("gpu"))};
+      // Relative paths are relative to the scenario file, so it runs from any folder.
+      if (c.file.is_relative()) c.file = fs::path(t.at("file").pos().file).parent_path() / c.file;
+      if (!fs::is_regular_file(c.file))
+        t.at("file").fail("no such trace '" + c.file.string() + "'");
+      cases_.push_back(std::move(c));
+    }
+    if (cases_.empty()) cfg.at("traces").fail("at least one trace is needed");
+    const std::vector<std::string> costs =
+        cfg.has("costs") ? cfg.get_strings("costs") : std::vector<std::string>{"trace", "roofline"};
+    for (const std::string& c : costs) {
+      try {
+        costs_.emplace_back(c, make_replay_cost(catalog, parse_replay_cost(c)));
+      } catch (const sim::InputError& e) {
+        cfg.at("costs").fail(e.what());
+      }
+    }
+  }
+
+  void run(RunContext& ctx) override {
+    ctx.report +=
+        "| trace | GPU | cost | ops compared | kernel MAPE | median abs error | "
+        "Pearson r | iteration error |\n|---|---|---|---:|---:|---:|---:|---:|\n";
+    double end = 0;
+    for (const TraceCase& c : cases_) {
+      const workloads::ReplayWorkload w =
+          workloads::build_replay(workloads::kineto::read_trace(c.file));
+      for (const auto& [cost_name, cost] : costs_) {
+        const ReplayResult r = simulate_replay(w, c.gpu, *cost, nullptr, false);
+        end = std::max(end, r.end_time);
+        const Validation v = compare(w, r, parse_replay_cost(cost_name));
+        const std::string key = c.name + "." + cost_name;
+        for (const auto& [k, value] : validation_metrics(v))
+          if (!k.starts_with("validate.iteration."))
+            ctx.stats.set(key + k.substr(std::string_view("validate").size()), value);
+        ctx.report +=
+            fmt::format("| {} | {} | {} | {}/{} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", c.name,
+                        c.gpu.name, cost_name, v.ops_compared, v.ops_total, 100 * v.kernel_mape,
+                        100 * v.median_abs_error, v.pearson_r, 100 * v.iteration_error);
+        ctx.console << fmt::format("{:<28} {:<9} kernel MAPE {:6.1f}%  iteration error {:6.2f}%\n",
+                                   c.name, cost_name, 100 * v.kernel_mape, 100 * v.iteration_error);
+      }
+    }
+    ctx.end_time = sim::Time::s(end);
+  }
+
+ private:
+  std::vector<TraceCase> cases_;
+  std::vector<std::pair<std::string, std::unique_ptr<models::KernelCost>>> costs_;
+};
+
+}  // namespace
+
+void register_trace_validation_experiment(sim::PluginCatalog& catalog) {
+  experiments(catalog).add(
+      "trace_validation", "replay real Kineto traces and report simulated vs measured errors",
+      {{"traces", "list", "", "traces: name, file (relative to the scenario), gpu"},
+       {"costs", "list", "[trace, roofline]", "kernel costs: trace | roofline"}},
+      [&catalog](const sim::Config& cfg) {
+        return std::make_unique<TraceValidationExperiment>(cfg, catalog);
+      });
+}
+
+}  // namespace app
