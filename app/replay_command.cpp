@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/gpu_loader.hpp"
+#include "app/replay_inputs.hpp"
 #include "app/trace_replay.hpp"
 #include "workloads/kineto_trace.hpp"
 
@@ -13,17 +14,15 @@ namespace app {
 namespace {
 
 struct ReplayOptions {
-  std::string trace, gpu, cost = "trace";
-  std::vector<std::string> overrides;
-  std::vector<std::string> cost_params;  // --cost-param k=v
+  ReplayInputs in;
   std::string timeline;
 };
 
 int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ostream& out) {
-  const ReplayCost mode = parse_replay_cost(o.cost);
-  const models::GpuSpec gpu = load_gpu_spec(o.gpu, o.overrides);
-  const auto cost = make_replay_cost(catalog, mode, o.cost_params);
-  const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.trace);
+  const ReplayCost mode = parse_replay_cost(o.in.cost);
+  const models::GpuSpec gpu = load_gpu_spec(o.in.gpu, o.in.overrides);
+  const auto cost = make_replay_cost(catalog, mode, o.in.cost_params);
+  const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.in.trace);
   const workloads::ReplayWorkload w = workloads::build_replay(trace);
 
   std::unique_ptr<sim::TimelineWriter> timeline;
@@ -31,7 +30,7 @@ int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ost
   const ReplayResult r = simulate_replay(w, gpu, *cost, timeline.get(), true);
   if (timeline) timeline->close();
 
-  out << describe_replay(trace, w, gpu, o.cost);
+  out << describe_replay(trace, w, gpu, o.in.cost);
   out << fmt::format("{:<24} {:>12} {:>12} {:>8}\n", "iteration", "measured", "simulated", "error");
   for (const IterationSpan& s : iteration_spans(w, r))
     out << fmt::format("{:<24} {:>9.3f} ms {:>9.3f} ms {:>+7.1f}%\n", s.name.substr(0, 24),
@@ -47,16 +46,7 @@ int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ost
 Command add_replay_command(CLI::App& cli) {
   auto o = std::make_shared<ReplayOptions>();
   auto* sub = cli.add_subcommand("replay", "re-simulate a real PyTorch-profiler (Kineto) trace");
-  sub->add_option("trace", o->trace, "a Kineto trace: .json or .json.gz")->required();
-  sub->add_option("--gpu", o->gpu, "the GPU to simulate: a name in configs/gpus, or a yaml")
-      ->required();
-  sub->add_option("--cost", o->cost,
-                  "trace: measured kernel durations | roofline: predicted where the trace "
-                  "gives the work")
-      ->capture_default_str();
-  sub->add_option("--set", o->overrides, "override a GPU key: gpu.sm_count=100");
-  sub->add_option("--cost-param", o->cost_params,
-                  "a kernel-cost 'trace' parameter: cta_fixed=\"2 us\" (warpsim list kernel-cost)");
+  add_replay_inputs(*sub, o->in);
   sub->add_option("--timeline", o->timeline,
                   "write the simulated run, with the measured one beside it (Perfetto JSON)");
   return {sub, [o](sim::PluginCatalog& catalog, std::ostream& out) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "app/gpu_loader.hpp"
+#include "app/replay_inputs.hpp"
 #include "app/run_command.hpp"
 #include "app/trace_validation.hpp"
 #include "sim/error.hpp"
@@ -20,10 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct ValidateOptions {
-  std::string trace, gpu, cost = "trace", max_mape, out, timeline;
+  ReplayInputs in;
+  std::string max_mape, out, timeline;
   std::string baseline_gpu;  // e.g. the preset before calibration
-  std::vector<std::string> overrides;
-  std::vector<std::string> cost_params;  // --cost-param k=v
   bool quiet = false;
 };
 
@@ -42,16 +42,16 @@ double parse_percent(const std::string& text) {
 }
 
 int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std::ostream& out) {
-  const ReplayCost mode = parse_replay_cost(o.cost);
+  const ReplayCost mode = parse_replay_cost(o.in.cost);
   const double limit = o.max_mape.empty() ? -1 : parse_percent(o.max_mape);  // -1: no gate
-  const models::GpuSpec gpu = load_gpu_spec(o.gpu, o.overrides);
+  const models::GpuSpec gpu = load_gpu_spec(o.in.gpu, o.in.overrides);
   std::optional<models::GpuSpec> baseline;
-  if (!o.baseline_gpu.empty()) baseline = load_gpu_spec(o.baseline_gpu, o.overrides);
-  const auto cost = make_replay_cost(catalog, mode, o.cost_params);
-  const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.trace);
+  if (!o.baseline_gpu.empty()) baseline = load_gpu_spec(o.baseline_gpu, o.in.overrides);
+  const auto cost = make_replay_cost(catalog, mode, o.in.cost_params);
+  const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.in.trace);
   const workloads::ReplayWorkload w = workloads::build_replay(trace);
 
-  std::string stem = fs::path(o.trace).filename().string();
+  std::string stem = fs::path(o.in.trace).filename().string();
   for (const char* ext : {".gz", ".json"})
     if (stem.ends_with(ext)) stem.resize(stem.size() - std::string_view(ext).size());
   const fs::path dir = o.out.empty() ? fs::path("results") / ("validate-" + stem) : fs::path(o.out);
@@ -63,7 +63,7 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
     if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
     const ReplayResult r = simulate_replay(w, gpu, *cost, timeline.get(), true);
     const Validation v = compare(w, r, mode);
-    const std::string header = describe_replay(trace, w, gpu, o.cost);
+    const std::string header = describe_replay(trace, w, gpu, o.in.cost);
     std::string report = validation_report(v);
     auto metrics = validation_metrics(v);
     if (baseline) {
@@ -110,17 +110,8 @@ Command add_validate_command(CLI::App& cli) {
   auto* sub = cli.add_subcommand(
       "validate",
       "replay a Kineto trace and report simulated vs measured (exit 3 over --max-mape)");
-  sub->add_option("trace", o->trace, "a Kineto trace: .json or .json.gz")->required();
-  sub->add_option("--gpu", o->gpu, "the GPU to simulate: a name in configs/gpus, or a yaml")
-      ->required();
-  sub->add_option("--cost", o->cost,
-                  "trace: measured kernel durations | roofline: predicted where the trace "
-                  "gives the work")
-      ->capture_default_str();
+  add_replay_inputs(*sub, o->in);
   sub->add_option("--max-mape", o->max_mape, "exit 3 when the kernel MAPE exceeds this (percent)");
-  sub->add_option("--set", o->overrides, "override a GPU key: gpu.sm_count=100");
-  sub->add_option("--cost-param", o->cost_params,
-                  "a kernel-cost 'trace' parameter: cta_fixed=\"2 us\" (warpsim list kernel-cost)");
   sub->add_option("--baseline-gpu", o->baseline_gpu,
                   "also replay on this GPU and report before/after (e.g. the preset before "
                   "`warpsim calibrate`)");
