@@ -545,9 +545,9 @@ NodePtr ConfigLoader::load_file(const fs::path& file, std::vector<fs::path>& sta
   return root;
 }
 
-void ConfigLoader::expand_references(const NodePtr& node) const {
+void ConfigLoader::expand_references(const NodePtr& node, std::vector<fs::path>& chain) const {
   if (node->kind == Kind::kSeq) {
-    for (const auto& i : node->items) expand_references(i);
+    for (const auto& i : node->items) expand_references(i, chain);
     return;
   }
   if (node->kind != Kind::kMap) return;
@@ -561,6 +561,15 @@ void ConfigLoader::expand_references(const NodePtr& node) const {
                                              fmt::join(names(ref->second), ", ")));
       std::vector<fs::path> stack;
       NodePtr loaded = load_file(*path, stack);
+      // The referenced file's own references (a system's `gpu:`) expand now, so a reference
+      // brought in by --set is as complete as one written in the file.
+      const fs::path canon = fs::weakly_canonical(*path);
+      if (std::find(chain.begin(), chain.end(), canon) != chain.end())
+        throw InputError(v->pos, fmt::format("reference cycle: {} '{}' refers back to itself",
+                                             k, v->scalar));
+      chain.push_back(canon);
+      expand_references(loaded, chain);
+      chain.pop_back();
       if (!loaded->find("name")) {  // keep the name the scenario used
         auto n = std::make_shared<ConfigNode>();
         n->kind = Kind::kScalar;
@@ -572,15 +581,16 @@ void ConfigLoader::expand_references(const NodePtr& node) const {
       loaded->key_pos = v->key_pos;
       v = loaded;
     } else {
-      expand_references(v);
+      expand_references(v, chain);
     }
   }
 }
 
 void ConfigLoader::finish(const NodePtr& root, const std::vector<std::string>& overrides) const {
-  expand_references(root);
+  std::vector<fs::path> chain;
+  expand_references(root, chain);
   for (const auto& o : overrides) apply_override(root, o);
-  expand_references(root);
+  expand_references(root, chain);
 }
 
 NodePtr ConfigLoader::load(const fs::path& file, const std::vector<std::string>& overrides) const {

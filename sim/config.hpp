@@ -134,7 +134,9 @@ class ConfigLoader {
   std::shared_ptr<ConfigNode> resolve_extends(std::shared_ptr<ConfigNode> root,
                                               const std::filesystem::path& base_dir,
                                               std::vector<std::filesystem::path>& stack) const;
-  void expand_references(const std::shared_ptr<ConfigNode>& node) const;
+  // `chain`: the referenced files being expanded, outermost first (a cycle is an error).
+  void expand_references(const std::shared_ptr<ConfigNode>& node,
+                         std::vector<std::filesystem::path>& chain) const;
   void finish(const std::shared_ptr<ConfigNode>& root,
               const std::vector<std::string>& overrides) const;
 

@@ -145,6 +145,26 @@ TEST_CASE("references load named parts from the config directories") {
             ":1:6: unknown gpu 'h100-sxn' (did you mean 'h100-sxm'?); known: a100, h100-sxm");
 }
 
+TEST_CASE("a referenced part's own references expand, also when --set brings it in") {
+  TempDir d;
+  d.write("gpus/h100-sxm.yaml", "sm_count: 132\n");
+  d.write("systems/pcie-4gpu.yaml", "gpu: h100-sxm\ngpus_per_node: 4\n");
+  d.write("systems/loop-a.yaml", "system: loop-b\n");
+  d.write("systems/loop-b.yaml", "system: loop-a\n");
+  const auto f = d.write("exp.yaml", "systems:\n  - system: pcie-4gpu\n");
+  ConfigLoader loader({d.path()});
+  loader.add_reference("gpu", "gpus");
+  loader.add_reference("system", "systems");
+  Config c(loader.load(f), "");
+  CHECK(c.seq("systems")[0].at("system").at("gpu").get_int("sm_count") == 132);
+  // The list replaced by an override that names the system: its gpu expands too.
+  Config o(loader.load(f, {"systems=[{system: pcie-4gpu}]"}), "");
+  CHECK(o.seq("systems")[0].at("system").at("gpu").get_int("sm_count") == 132);
+  // Two parts that refer to each other are an error, not a stack overflow.
+  CHECK(error_of([&] { loader.load(f, {"systems=[{system: loop-a}]"}); })
+            .find("reference cycle: system") != std::string::npos);
+}
+
 TEST_CASE("overrides set, create and index keys") {
   TempDir d;
   const auto f = d.write("s.yaml", "a: {b: 1}\nlist: [{x: 1}, {x: 2}]\n");
