@@ -1,7 +1,6 @@
 #include "app/run_command.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <sstream>
 
@@ -15,18 +14,6 @@
 
 namespace app {
 namespace fs = std::filesystem;
-
-void publish_results(const fs::path& tmp, const fs::path& out) {
-  if (fs::exists(out)) {
-    const fs::path old = out.string() + fmt::format(".old-{}", ::getpid());
-    fs::rename(out, old);
-    fs::rename(tmp, out);
-    fs::remove_all(old);
-  } else {
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
-    fs::rename(tmp, out);
-  }
-}
 
 Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   const sim::ConfigLoader loader = config_loader();
@@ -51,15 +38,13 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
   auto& experiment = scenario.experiment;
 
   const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
-  const fs::path tmp = sim::temp_sibling(out);
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  try {
+  std::ostringstream summary;
+  std::uint64_t fingerprint = 0;
+  sim::write_folder_atomic(out, [&](const fs::path& tmp) {
     std::unique_ptr<sim::TimelineWriter> timeline;
     if (!opts.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(opts.timeline);
     sim::Stats stats;
     sim::RngFactory rng(seed);
-    std::ostringstream summary;
     RunContext ctx{stats, timeline.get(), rng, summary, {}, {}, 0};
     experiment->run(ctx);
 
@@ -75,18 +60,14 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     if (!ctx.report.empty())
       sim::write_file_atomic(tmp / "report.md", fmt::format("# {}\n\n{}", name, ctx.report));
     if (timeline) timeline->close();
-    publish_results(tmp, out);
-    if (!opts.quiet) {
-      console << summary.str();
-      console << fmt::format("results: {}{}\n", out.string(),
-                             opts.timeline.empty() ? "" : "  timeline: " + opts.timeline.string());
-    }
-    return RunResult{out, ctx.fingerprint};
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
+    fingerprint = ctx.fingerprint;
+  });
+  if (!opts.quiet) {
+    console << summary.str();
+    console << fmt::format("results: {}{}\n", out.string(),
+                           opts.timeline.empty() ? "" : "  timeline: " + opts.timeline.string());
   }
+  return RunResult{out, fingerprint};
 }
 
 Command add_run_command(CLI::App& cli) {

@@ -42,10 +42,6 @@ Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog);
 
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);
 
-// Replaces the results folder `out` with the finished `tmp` folder; an earlier result is
-// removed only after the new one is complete.
-void publish_results(const std::filesystem::path& tmp, const std::filesystem::path& out);
-
 // Declares `warpsim run` on the CLI.
 Command add_run_command(CLI::App& cli);
 

@@ -9,7 +9,6 @@
 
 #include "app/gpu_loader.hpp"
 #include "app/replay_inputs.hpp"
-#include "app/run_command.hpp"
 #include "app/trace_validation.hpp"
 #include "sim/error.hpp"
 #include "sim/files.hpp"
@@ -55,16 +54,15 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
   for (const char* ext : {".gz", ".json"})
     if (stem.ends_with(ext)) stem.resize(stem.size() - std::string_view(ext).size());
   const fs::path dir = o.out.empty() ? fs::path("results") / ("validate-" + stem) : fs::path(o.out);
-  const fs::path tmp = sim::temp_sibling(dir);
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  try {
+  Validation v;
+  std::string header, report;
+  sim::write_folder_atomic(dir, [&](const fs::path& tmp) {
     std::unique_ptr<sim::TimelineWriter> timeline;
     if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
     const ReplayResult r = simulate_replay(w, gpu, *cost, timeline.get(), true);
-    const Validation v = compare(w, r, mode);
-    const std::string header = describe_replay(trace, w, gpu, o.in.cost);
-    std::string report = validation_report(v);
+    v = compare(w, r, mode);
+    header = describe_replay(trace, w, gpu, o.in.cost);
+    report = validation_report(v);
     auto metrics = validation_metrics(v);
     if (baseline) {
       // The same trace on the baseline GPU (say, before calibration), for a before/after line.
@@ -88,19 +86,14 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
     sim::write_file_atomic(tmp / "report.md",
                            fmt::format("# validate {}\n\n```\n{}```\n\n{}", stem, header, report));
     if (timeline) timeline->close();
-    publish_results(tmp, dir);
-    if (!o.quiet) out << header << report << "results: " << dir.string() << "\n";
-    if (limit >= 0 && v.kernel_mape > limit) {
-      out << fmt::format("kernel MAPE {:.1f}% exceeds --max-mape {:.1f}%\n", 100 * v.kernel_mape,
-                         100 * limit);
-      return kExitOverLimit;
-    }
-    return kExitOk;
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
+  });
+  if (!o.quiet) out << header << report << "results: " << dir.string() << "\n";
+  if (limit >= 0 && v.kernel_mape > limit) {
+    out << fmt::format("kernel MAPE {:.1f}% exceeds --max-mape {:.1f}%\n", 100 * v.kernel_mape,
+                       100 * limit);
+    return kExitOverLimit;
   }
+  return kExitOk;
 }
 
 }  // namespace

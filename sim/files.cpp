@@ -24,4 +24,28 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   std::filesystem::rename(tmp, path);
 }
 
+void write_folder_atomic(const std::filesystem::path& dir,
+                         const std::function<void(const std::filesystem::path& tmp)>& fill) {
+  namespace fs = std::filesystem;
+  const fs::path tmp = temp_sibling(dir);
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  try {
+    fill(tmp);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  if (fs::exists(dir)) {
+    const fs::path old = dir.string() + fmt::format(".old-{}", ::getpid());
+    fs::rename(dir, old);
+    fs::rename(tmp, dir);
+    fs::remove_all(old);
+  } else {
+    if (dir.has_parent_path()) fs::create_directories(dir.parent_path());
+    fs::rename(tmp, dir);
+  }
+}
+
 }  // namespace sim

@@ -3,6 +3,7 @@
 // over the target, so a crash or a bad input never leaves half a result.
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace sim {
@@ -11,5 +12,11 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
 
 // A sibling temporary path unique to this process: "<path>.tmp-<pid>".
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
+
+// A results folder written whole or not at all: `fill` writes into an empty temporary sibling
+// folder, which then replaces `dir` (an earlier `dir` is removed only once the new one is in
+// place). If `fill` throws, the temporary folder is removed and `dir` is left as it was.
+void write_folder_atomic(const std::filesystem::path& dir,
+                         const std::function<void(const std::filesystem::path& tmp)>& fill);
 
 }  // namespace sim

@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/dags.hpp"
 #include "../support/test_rand.hpp"
 
 #include "../support/toy_gpu.hpp"
@@ -36,7 +37,7 @@
 
 using namespace schedulers::launch;
 using sim::Time;
-using Edges = std::vector<std::pair<int, int>>;
+using testing::Edges;
 
 namespace {
 
@@ -332,26 +333,11 @@ TEST_CASE("launch policies in simulation: fork-join of width 4") {
 }
 
 TEST_CASE("launch policies in simulation: an Inception-like block") {
-  // input 0; branches 1 | 2-3 | 4-5-6 | 7-8; concat 9; a skip 0->9 implied by the rest. Branch
-  // kernels of different sizes, one of them also DRAM-bound.
+  // testing::inception_block(); branch kernels of different sizes, one of them also DRAM-bound.
   const Policies p;
   std::vector<workloads::KernelDesc> k;
   for (int i = 0; i < 10; ++i) k.push_back(tiny_kernel(i, 1 + i % 3, i % 4 == 2 ? 2e6 : 0));
-  const auto g = task_graph("inception", 10,
-                            {{0, 1},
-                             {0, 2},
-                             {2, 3},
-                             {0, 4},
-                             {4, 5},
-                             {5, 6},
-                             {0, 7},
-                             {7, 8},
-                             {1, 9},
-                             {3, 9},
-                             {6, 9},
-                             {8, 9},
-                             {0, 9}},
-                            k);
+  const auto g = task_graph("inception", 10, testing::inception_block(), k);
   const Case c{4, 4};
   run_all(p, g, &c);
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "../support/dags.hpp"
 #include "../support/test_rand.hpp"
 
 #include <algorithm>
@@ -22,7 +23,7 @@
 
 using namespace schedulers::launch;
 using Ids = std::vector<std::int32_t>;
-using Edges = std::vector<std::pair<int, int>>;
+using testing::Edges;
 
 namespace {
 
@@ -296,20 +297,7 @@ TEST_CASE("an edge implied transitively leaves the MEG") {
 }
 
 TEST_CASE("an Inception-like block, as in Nimble's stream-assignment figure") {
-  // input 0; branches 1 | 2-3 | 4-5-6 | 7-8; concat 9; plus a skip 0->9 implied by the rest.
-  const Dag g = make_dag(10, {{0, 1},
-                              {0, 2},
-                              {2, 3},
-                              {0, 4},
-                              {4, 5},
-                              {5, 6},
-                              {0, 7},
-                              {7, 8},
-                              {1, 9},
-                              {3, 9},
-                              {6, 9},
-                              {8, 9},
-                              {0, 9}});
+  const Dag g = make_dag(10, testing::inception_block());
   const Dag meg = transitive_reduction(g);
   CHECK(meg.preds[9] == Ids{1, 3, 6, 8});
   CHECK(boost_matching_size(bipartite_of(meg)) == 6);
