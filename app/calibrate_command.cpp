@@ -37,11 +37,7 @@ double fraction(double measured, double peak) {
 
 int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
   const models::GpuSpec spec = load_gpu_spec(o.gpu, {});
-  std::ifstream in(o.probe, std::ios::binary);
-  if (!in) throw sim::InputError(fmt::format("cannot open probe results '{}'", o.probe));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const sim::Config probe(workloads::parse_json_nodes(ss.str(), o.probe), "");
+  const sim::Config probe(workloads::parse_json_nodes(sim::read_file(o.probe), o.probe), "");
   const std::string measured_on = probe.get_string("gpu", "an unnamed GPU");
 
   std::vector<Fit> fits;
@@ -98,12 +94,7 @@ int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
     throw sim::InputError(o.probe + ": no 'launch', 'memory' or 'gemm' section to calibrate from");
 
   // The preset this extends, and where the calibrated file goes (beside it).
-  const sim::ConfigLoader loader = config_loader();
-  fs::path base;
-  if (o.gpu.find('/') != std::string::npos || o.gpu.ends_with(".yaml"))
-    base = o.gpu;
-  else
-    base = *loader.find("gpus", o.gpu);  // load_gpu_spec has already checked it exists
+  const fs::path base = resolve_gpu_file(o.gpu);
   const std::string stem = base.stem().string();
   const fs::path target =
       o.out.empty() ? base.parent_path() / (stem + ".calibrated.yaml") : fs::path(o.out);

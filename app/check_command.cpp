@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 #include "sim/stats.hpp"
 
 namespace app {
@@ -31,11 +32,7 @@ struct CheckOptions {
 // A metrics.json, or a results folder holding one.
 std::map<std::string, double> read_metrics(fs::path p) {
   if (fs::is_directory(p)) p /= "metrics.json";
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw sim::InputError(sim::SourcePos{p.string()}, "cannot open metrics file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return sim::metrics_from_json(ss.str(), p.string());
+  return sim::metrics_from_json(sim::read_file(p), p.string());
 }
 
 bool matches(const std::string& key, const std::vector<std::string>& patterns) {

@@ -24,6 +24,12 @@ struct RunContext {
   std::string report;             // markdown, written as report.md
   sim::Time end_time;             // simulated time reached, for time-weighted statistics
   std::uint64_t fingerprint = 0;  // event-schedule hash of the simulations run (determinism)
+
+  // Mixes one simulation's schedule fingerprint in, order-sensitively: every simulation an
+  // experiment runs goes through here, so two runs that differ anywhere differ in the sum.
+  void add_fingerprint(std::uint64_t f) {
+    fingerprint = (fingerprint ^ f) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
+  }
 };
 
 class Experiment {

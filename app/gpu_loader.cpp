@@ -13,23 +13,25 @@
 namespace app {
 namespace fs = std::filesystem;
 
-models::GpuSpec load_gpu_spec(const std::string& gpu, const std::vector<std::string>& overrides) {
+fs::path resolve_gpu_file(const std::string& gpu) {
   if (gpu.empty()) throw sim::InputError("--gpu is required (a name in configs/gpus or a yaml)");
-  const sim::ConfigLoader loader = config_loader();
   const bool is_path =
       gpu.find('/') != std::string::npos || gpu.ends_with(".yaml") || gpu.ends_with(".yml");
-  fs::path file;
   if (is_path) {
     if (!fs::is_regular_file(gpu))
       throw sim::InputError(fmt::format("--gpu: no such file '{}'", gpu));
-    file = gpu;
-  } else if (auto found = loader.find("gpus", gpu)) {
-    file = *found;
-  } else {
-    const auto names = loader.names("gpus");
-    throw sim::InputError(fmt::format("unknown gpu '{}'{}; known: {}", gpu,
-                                      sim::did_you_mean(gpu, names), fmt::join(names, ", ")));
+    return gpu;
   }
+  const sim::ConfigLoader loader = config_loader();
+  if (auto found = loader.find("gpus", gpu)) return *found;
+  const auto names = loader.names("gpus");
+  throw sim::InputError(fmt::format("unknown gpu '{}'{}; known: {}", gpu,
+                                    sim::did_you_mean(gpu, names), fmt::join(names, ", ")));
+}
+
+models::GpuSpec load_gpu_spec(const std::string& gpu, const std::vector<std::string>& overrides) {
+  const fs::path file = resolve_gpu_file(gpu);
+  const sim::ConfigLoader loader = config_loader();
   auto root = std::make_shared<sim::ConfigNode>();
   root->kind = sim::ConfigNode::Kind::kMap;
   root->pos = sim::SourcePos{file.string()};

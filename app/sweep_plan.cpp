@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -78,7 +71,7 @@ bool SweepPlan::complete(const PlannedPoint& p) const {
 }
 std::optional<std::string> SweepPlan::error(const PlannedPoint& p) const {
   if (!fs::is_regular_file(error_file(p))) return std::nullopt;
-  return one_line(read_text(error_file(p)));
+  return one_line(sim::read_file(error_file(p)));
 }
 
 std::vector<const PlannedPoint*> SweepPlan::pending() const {
@@ -107,7 +100,7 @@ std::size_t SweepPlan::write_results_csv() const {
       continue;
     }
     const fs::path file = dir(p) / "metrics.json";
-    metrics[p.index] = sim::metrics_from_json(read_text(file), file.string());
+    metrics[p.index] = sim::metrics_from_json(sim::read_file(file), file.string());
     for (const auto& [k, v] : metrics[p.index]) keys.insert(k);
   }
 

@@ -9,6 +9,7 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 #include "sim/rng.hpp"
 
 namespace app {
@@ -144,14 +145,6 @@ std::vector<std::uint64_t> seeds_of(const Config& c) {
   return out;
 }
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw sim::InputError(sim::SourcePos{file.string()}, "cannot open the sweep file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 std::vector<std::string> SweepPoint::overrides(const std::vector<std::string>& fixed) const {
@@ -163,7 +156,7 @@ std::vector<std::string> SweepPoint::overrides(const std::vector<std::string>& f
 SweepSpec load_sweep(const fs::path& file) {
   if (!fs::is_regular_file(file))
     throw sim::InputError(sim::SourcePos{file.string()}, "no such sweep file");
-  const auto root = sim::parse_yaml(read_text(file), file.string());
+  const auto root = sim::parse_yaml(sim::read_file(file), file.string());
   const Config cfg(root, "");
   if (!cfg.is_map()) cfg.fail("expected a map with `scenario:` and `axes:`");
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/files.hpp"
 #include "sim/nearest.hpp"
 #include "sim/units.hpp"
 
@@ -79,14 +80,6 @@ NodePtr convert_yaml(const YAML::Node& y, const std::string& source) {
       break;
   }
   return n;
-}
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(SourcePos{file.string()}, "cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 bool all_digits(std::string_view s) {

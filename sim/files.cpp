@@ -4,12 +4,23 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
+
+#include "sim/error.hpp"
 
 namespace sim {
 
 std::filesystem::path temp_sibling(const std::filesystem::path& path) {
   return path.string() + fmt::format(".tmp-{}", ::getpid());
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(SourcePos{path.string()}, "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content) {

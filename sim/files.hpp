@@ -10,6 +10,9 @@ namespace sim {
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
+// The whole file; a file that cannot be opened is an InputError naming it.
+std::string read_file(const std::filesystem::path& path);
+
 // A sibling temporary path unique to this process: "<path>.tmp-<pid>".
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
 

@@ -133,7 +133,7 @@ class BarmExperiment final : public Experiment {
                                                             static_cast<double>(pt.jobs)
                                                       : 0);
             }
-            ctx.fingerprint ^= r.fingerprint + 0x9e3779b97f4a7c15ULL * (ctx.fingerprint >> 7);
+            ctx.add_fingerprint(r.fingerprint);
             ctx.end_time = std::max(ctx.end_time, r.end);
             row += fmt::format(" {:.1f} ({:.1f} / {:.2f} / {}) |", r.mean_ms, r.p99_ms,
                                r.miss_rate, r.memory.faults);

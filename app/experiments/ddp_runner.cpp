@@ -7,42 +7,11 @@
 #include "interconnect/collective_runner.hpp"
 #include "interconnect/topology.hpp"
 #include "models/gpu.hpp"
+#include "schedulers/launch/dag.hpp"
 #include "sim/flow_network.hpp"
 #include "sim/simulator.hpp"
 
 namespace app {
-namespace {
-
-// Kernels in dependency order (lowest index first among the ready ones).
-std::vector<std::int32_t> kernel_order(const workloads::TaskGraph& g) {
-  const std::size_t n = g.kernels.size();
-  std::vector<std::int32_t> indeg(n, 0);
-  std::vector<std::vector<std::int32_t>> next(n);
-  for (std::size_t k = 0; k < n; ++k)
-    for (std::int32_t d : g.deps[k]) {
-      ++indeg[k];
-      next[static_cast<std::size_t>(d)].push_back(static_cast<std::int32_t>(k));
-    }
-  std::vector<std::int32_t> ready, order;
-  for (std::size_t k = 0; k < n; ++k)
-    if (indeg[k] == 0) ready.push_back(static_cast<std::int32_t>(k));
-  std::make_heap(ready.begin(), ready.end(), std::greater<>());
-  while (!ready.empty()) {
-    std::pop_heap(ready.begin(), ready.end(), std::greater<>());
-    const std::int32_t k = ready.back();
-    ready.pop_back();
-    order.push_back(k);
-    for (std::int32_t m : next[static_cast<std::size_t>(k)])
-      if (--indeg[static_cast<std::size_t>(m)] == 0) {
-        ready.push_back(m);
-        std::push_heap(ready.begin(), ready.end(), std::greater<>());
-      }
-  }
-  if (order.size() != n) throw std::logic_error("training kernels form a cycle");
-  return order;
-}
-
-}  // namespace
 
 DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost& cost,
                const interconnect::Collective& algorithm, const workloads::TaskGraph& graph,
@@ -68,7 +37,8 @@ DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost&
     const auto op = graph.kernels[static_cast<std::size_t>(k)].op;
     return op >= 0 ? phase_of_op.at(static_cast<std::size_t>(op)) : Phase::forward;
   };
-  const auto order = kernel_order(graph);
+  // Dependency order, lowest index first among the ready ones.
+  const auto order = schedulers::launch::topological_order(schedulers::launch::Dag{graph.deps});
   std::vector<std::int32_t> compute, optimizer;
   for (std::int32_t k : order) (phase(k) == Phase::optimizer ? optimizer : compute).push_back(k);
 

@@ -117,6 +117,7 @@ class InNetworkAllReduce final : public Experiment {
             train_algos_.front(), sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
         const DdpRun alone =
             run_ddp(sys, *cost_, *algo0, tg, phases, buckets, {.communicate = false});
+        ctx.add_fingerprint(alone.fingerprint);
         ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
         ctx.stats.set(base + ".alone.iteration_ms", alone.iteration.ms());
         ctx.stats.set(base + ".alone.forward_ms", alone.forward.ms());
@@ -138,7 +139,7 @@ class InNetworkAllReduce final : public Experiment {
           ctx.stats.set(k + ".backward_slowdown", slowdown[a]);
           ctx.stats.set(k + ".iteration_ms_no_overlap", seq.iteration.ms());
           ctx.stats.set(k + ".allreduce_ms", over.communication.ms());
-          ctx.fingerprint ^= over.fingerprint;
+          for (const DdpRun* run : {&over, &seq}) ctx.add_fingerprint(run->fingerprint);
           ctx.report += fmt::format("| {} | {} MiB | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | {:.2f} |\n",
                                     m.name, buckets_[bi] >> 20, a, alone.backward.ms(),
                                     over.backward.ms(), slowdown[a], over.iteration.ms(),
@@ -173,6 +174,7 @@ class InNetworkAllReduce final : public Experiment {
         runner.run(algo->plan(interconnect::CollectiveOp::all_reduce, topo),
                    static_cast<double>(size), [&] { end = sim.now(); });
         sim.run();
+        ctx.add_fingerprint(sim.fingerprint());
         const double us = end.us();
         const double busbw = static_cast<double>(size) / (us * 1e3) *
                              interconnect::bus_factor(interconnect::CollectiveOp::all_reduce,

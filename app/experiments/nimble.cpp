@@ -149,7 +149,7 @@ class NimbleExperiment final : public Experiment {
       ctx.stats.set(k + ".gpu_idle", r.gpu_idle);
       ctx.stats.set(k + ".streams", r.streams);
       ctx.stats.set(k + ".speedup_vs_eager", runs.front().latency.seconds() / r.latency.seconds());
-      ctx.fingerprint ^= r.fingerprint + 0x9e3779b97f4a7c15ULL * runs.size();
+      ctx.add_fingerprint(r.fingerprint);
       ctx.end_time = std::max(ctx.end_time, r.latency);
     }
     ctx.stats.set(key + ".kernels", static_cast<double>(graph.kernels.size()));

@@ -156,7 +156,7 @@ class TransfersExperiment final : public Experiment {
     ctx.stats.set("transfers.makespan_us", makespan.us());
     ctx.console << fmt::format("{} transfers, makespan {}\n", all.size(), makespan.str());
     ctx.end_time = sim.now();
-    ctx.fingerprint = sim.fingerprint();
+    ctx.add_fingerprint(sim.fingerprint());
   }
 
  private:
