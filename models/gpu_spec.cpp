@@ -113,6 +113,7 @@ double GpuSpec::achievable(workloads::MathUnit unit, workloads::DType dtype) con
 workloads::LoweringOptions GpuSpec::lowering(workloads::DType dtype) const {
   workloads::LoweringOptions o;
   o.arch_sm = sm_version;
+  o.sms = sm_count;
   o.tensor_cores = dtype != workloads::DType::fp32;
   return o;
 }

@@ -17,7 +17,7 @@ Context make_context(const OpGraph& g, const LoweringOptions& o) {
         "lowering: arch_sm {} is not supported (70 V100, 80 A100, 90 H100)", o.arch_sm));
   Context c{g, o};
   c.arch = o.arch_sm >= 90 ? 90 : o.arch_sm >= 80 ? 80 : 70;
-  c.sms = c.arch == 90 ? 132 : c.arch == 80 ? 108 : 80;
+  c.sms = o.sms > 0 ? o.sms : c.arch == 90 ? 132 : c.arch == 80 ? 108 : 80;
   c.training = std::any_of(g.ops().begin(), g.ops().end(),
                            [](const Op& op) { return op.phase == Phase::backward; });
   return c;

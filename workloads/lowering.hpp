@@ -32,9 +32,12 @@ struct LoweringOptions {
   // bias and an activation that is the only reader of its output go into the conv kernel.
   // Off = PyTorch eager: the bias add and the activation are kernels of their own.
   bool fuse_bias_activation = false;
-  // 70 V100, 80 A100, 90 H100 (values in between round down): picks the tile families, kernel
-  // names (volta_/sm80_/sm90_) and the SM count the tile heuristic aims to fill (80/108/132).
+  // 70 V100, 80 A100, 90 H100 (values in between round down): picks the tile families and
+  // kernel names (volta_/sm80_/sm90_).
   int arch_sm = 70;
+  // The SM count the tile and split-K heuristics aim to fill; 0: the flagship GPU of arch_sm
+  // (80 / 108 / 132). GpuSpec::lowering sets the GPU's own.
+  int sms = 0;
 };
 
 // The kernels `op` launches, in launch order (they run one after the other). Empty for an op
