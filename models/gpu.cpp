@@ -140,6 +140,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     // boundary it would refill the room it frees, as every kernel offered that SM before it in
     // this pass found no room for one CTA.
     const std::int64_t unplaced_at_pass = r.unplaced;
+    const std::int64_t first_of_pass = r.desc->ctas() - r.unplaced;
     bool first_round = true;
     for (int s : scan) {
       if (!r.mask.empty() && !r.mask[static_cast<std::size_t>(s)]) continue;
@@ -168,13 +169,14 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
           const std::int64_t waves = first_round && n == e.room
                                          ? waves_to_reserve(r, unplaced_at_pass, e.room)
                                          : 1;
+          const std::int64_t first_cta = first_of_pass + (unplaced_at_pass - r.unplaced);
           place(s, slot, n, waves);
           e.room -= static_cast<int>(n);
           if (waves == 1 && !batches.empty() && batches.back().sm == s &&
               batches.back().slot == slot && batches.back().waves == 1)
             batches.back().n += n;
           else
-            batches.push_back({s, slot, n, waves});
+            batches.push_back({s, slot, n, waves, first_cta});
         }
         if (e.room > 0) eligible[keep++] = e;
         if (r.unplaced == 0) break;
@@ -211,7 +213,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     st.since = sim_.now() + spec_.cta_launch + r.work.fixed;
     r.live.push_back(id);
     sms_[static_cast<std::size_t>(b.sm)].live.push_back(id);
-    if (paging_) await_pages(id, static_cast<std::size_t>(&b - batches.data()));
+    if (paging_) await_pages(id, b);
   }
   // Residency changed on these SMs: every batch there runs at its new compute share.
   for (const Batch& b : batches) sm_changed(b.sm);
@@ -233,6 +235,7 @@ double Gpu::batch_seconds(int s, const Running& r) const {
 
 void Gpu::time_batch(std::uint32_t id) {
   BatchState& b = states_[id];
+  if (b.awaiting_pages) return;  // timed when its pages arrive
   // Several waves: each after the first pays the CTA launch and fixed cost again.
   const Running& r = running_[b.slot];
   const double t = b.waves == 1 ? batch_seconds(b.sm, r)
@@ -384,34 +387,16 @@ void Gpu::sample(sim::Time now) {
   }
 }
 
-// A batch waiting for pages keeps its SM resources but makes no progress: its progress starts
-// at a time no simulation reaches, so time_batch() schedules nothing that can fire, however
-// often residency changes re-time it; pages_resident() moves the start to now.
-namespace {
-constexpr sim::Time kAwaitingPages = sim::Time::s(1e6);
-}
-
-void Gpu::await_pages(std::uint32_t id, std::size_t index) {
-  // CTAs of a kernel are placed in grid order: the batch's first CTA index is the count placed
-  // before this pass plus those of the kernel's earlier batches in it.
-  const Batch& b = batches_[index];
+void Gpu::await_pages(std::uint32_t id, const Batch& b) {
   const Running& r = running_[b.slot];
-  std::int64_t before = 0, in_pass = 0;
-  for (std::size_t i = 0; i < batches_.size(); ++i)
-    if (batches_[i].slot == b.slot) {
-      if (i < index) before += batches_[i].n;
-      in_pass += batches_[i].n;
-    }
-  const std::int64_t first = r.desc->ctas() - r.unplaced - in_pass + before;
-  if (paging_->touch(*r.desc, first, b.n, [this, id] { pages_resident(id); })) return;
-  states_[id].since = kAwaitingPages;
+  if (!paging_->touch(*r.desc, b.first_cta, b.n, [this, id] { pages_resident(id); }))
+    states_[id].awaiting_pages = true;
 }
 
 void Gpu::pages_resident(std::uint32_t id) {
   BatchState& b = states_[id];
+  b.awaiting_pages = false;
   b.since = sim_.now() + spec_.cta_launch + running_[b.slot].work.fixed;
-  sim_.cancel(b.done);
-  b.speed = -1;  // forces time_batch to schedule the completion at the batch's current speed
   time_batch(id);
 }
 

@@ -78,7 +78,6 @@ class Gpu {
   const std::string& name() const { return name_; }
   std::uint64_t kernels_completed() const { return kernels_done_; }
   std::uint64_t ctas_executed() const { return ctas_done_; }
-  std::size_t running_kernels() const { return running_count_; }
   // Time-averaged fraction of SMs holding at least one CTA, and of DRAM bandwidth in use.
   double sm_busy(sim::Time now) const { return sm_busy_.average(now); }
   double dram_utilization(sim::Time now) const { return dram_util_.average(now); }
@@ -124,12 +123,14 @@ class Gpu {
     double speed = 0;     // fraction per second
     sim::Time since;      // progress starts after the fixed launch cost
     sim::EventHandle done;
+    bool awaiting_pages = false;  // holds its SM resources, makes no progress, is not timed
   };
   struct Batch {  // CTAs of one kernel placed on one SM together
     int sm;
     std::uint32_t slot;
     std::int64_t n;
     std::int64_t waves;
+    std::int64_t first_cta;  // grid index of its first CTA (a kernel's CTAs go out in order)
   };
   struct Eligible {  // an SM with room for `room` more CTAs of the kernel being dispatched
     int sm;
@@ -160,9 +161,9 @@ class Gpu {
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
   double batch_seconds(int sm, const Running& r) const;  // one wave, at the current shares
-  // Demand paging: batch `id` (batches_[index] of this dispatch pass) asks the gate for its
-  // pages; a batch that must wait starts its progress at kAwaitingPages until resumed.
-  void await_pages(std::uint32_t id, std::size_t index);
+  // Demand paging: batch `id` asks the gate for the pages of its CTAs; one that must wait is
+  // awaiting_pages until pages_resident() starts it.
+  void await_pages(std::uint32_t id, const Batch& b);
   void pages_resident(std::uint32_t id);
 
   sim::Simulator& sim_;

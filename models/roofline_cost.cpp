@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "models/kernel_cost.hpp"
+#include "models/occupancy.hpp"
 
 namespace models {
 namespace {
@@ -21,7 +22,7 @@ class RooflineCost final : public KernelCost {
     w.compute_seconds = k.flops / ctas / per_sm_rate;
     // An SM hides latency with several warps per scheduler; a CTA with fewer warps than that
     // cannot use the whole SM however idle it is.
-    const double warps = static_cast<double>((k.threads_per_cta() + 31) / 32);
+    const double warps = static_cast<double>(footprint(k).warps);
     w.sm_fraction = std::min(1.0, warps / warps_to_saturate_);
     w.dram_bytes = k.dram_bytes / ctas;
     // Little's law: a CTA's warps keep a bounded number of bytes in flight for one DRAM latency.

@@ -42,7 +42,6 @@ FairShare::FlowId FairShare::add_flow(std::span<const ResourceId> path, double c
   fl.active = true;
   fl.dirty = true;
   dirty_flows_.push_back(f);
-  ++active_count_;
   for (ResourceId r : fl.path) {
     if (r >= resources_.size()) throw std::out_of_range("fair share: unknown resource");
     resources_[r].flows.push_back(f);
@@ -55,7 +54,6 @@ void FairShare::remove_flow(FlowId f) {
   if (!fl.active) return;
   fl.active = false;
   fl.rate = 0;
-  --active_count_;
   for (ResourceId r : fl.path) {
     auto& v = resources_[r].flows;
     v.erase(std::find(v.begin(), v.end(), f));

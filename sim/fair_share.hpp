@@ -25,7 +25,6 @@ class FairShare {
   void set_capacity(ResourceId r, double capacity);
   double capacity(ResourceId r) const { return resources_[r].capacity; }
   const std::string& name(ResourceId r) const { return resources_[r].name; }
-  std::size_t resource_count() const { return resources_.size(); }
 
   // A flow crossing `path` (each resource once), at most `cap`, sharing by `weight`.
   FlowId add_flow(std::span<const ResourceId> path, double cap = kUncapped, double weight = 1.0);
@@ -40,7 +39,6 @@ class FairShare {
   double rate(FlowId f) const { return flows_[f].rate; }
   // Sum of the rates of the flows crossing r (after solve()).
   double load(ResourceId r) const;
-  std::size_t active_flows() const { return active_count_; }
 
  private:
   struct Resource {
@@ -77,7 +75,6 @@ class FairShare {
   std::vector<double> new_rate_;
   std::vector<char> frozen_;
   std::uint32_t stamp_ = 0;
-  std::size_t active_count_ = 0;
 };
 
 }  // namespace sim

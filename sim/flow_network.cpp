@@ -30,13 +30,6 @@ double FlowNetwork::abort(FlowId f) {
   return s.remaining;
 }
 
-double FlowNetwork::remaining(FlowId f) const {
-  const State& s = state_.at(f);
-  if (!solver_.active(f)) return 0;
-  const double left = s.remaining - s.rate * (sim_.now() - s.since).seconds();
-  return left > 0 ? left : 0;
-}
-
 void FlowNetwork::advance(State& s) {
   const Time now = sim_.now();
   s.remaining -= s.rate * (now - s.since).seconds();

@@ -34,11 +34,9 @@ class FlowNetwork {
   double abort(FlowId f);
 
   double rate(FlowId f) const { return solver_.rate(f); }
-  double remaining(FlowId f) const;  // bytes left now
   double load(ResourceId r) const { return solver_.load(r); }
   double capacity(ResourceId r) const { return solver_.capacity(r); }
   const std::string& name(ResourceId r) const { return solver_.name(r); }
-  std::size_t active_flows() const { return solver_.active_flows(); }
   // Called after each re-solve with the resources whose load may have changed (for stats).
   void on_rates_changed(std::function<void()> hook) { hook_ = std::move(hook); }
 
