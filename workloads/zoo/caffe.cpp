@@ -15,30 +15,24 @@
 
 namespace workloads::zoo {
 
-namespace {
-
-TensorId conv_relu(GraphBuilder& b, TensorId x, std::int64_t out, Hw kernel, Hw stride = 1,
-                   std::optional<Hw> padding = std::nullopt, int groups = 1) {
+TensorId conv_relu(GraphBuilder& b, TensorId x, std::int64_t out, Hw kernel, Hw stride,
+                   std::optional<Hw> padding, int groups) {
   return b.activation(b.conv(x, out, kernel, stride, padding, groups, /*bias=*/true), "relu");
 }
 
-
-// A fully connected layer over a feature map: Caffe's InnerProduct reads the map flattened,
-// which is a convolution whose window is the whole map (same weights, same FLOPs); the op set
-// has no reshape, so it is written that way, and a pool over the 1x1 result gives [N, out].
 TensorId fc_over_map(GraphBuilder& b, TensorId x, std::int64_t out) {
   const auto& s = b.shape(x);
   const Hw window{static_cast<int>(s.at(2)), static_cast<int>(s.at(3))};
   return b.global_avg_pool(b.conv(x, out, window, 1, Hw{0}, 1, /*bias=*/true));
 }
 
-// AlexNet's and VGG's head: fc6 over the last feature map, fc7, fc8 (dropout is the identity at
-// inference).
 TensorId classifier_4096(GraphBuilder& b, TensorId x, std::int64_t num_classes) {
   x = b.activation(fc_over_map(b, x, 4096), "relu");
   x = b.activation(b.linear(x, 4096), "relu");
   return b.linear(x, num_classes);
 }
+
+namespace {
 
 TensorId inception(GraphBuilder& b, TensorId x, std::int64_t c1, std::int64_t r3, std::int64_t c3,
                    std::int64_t r5, std::int64_t c5, std::int64_t pool_proj) {

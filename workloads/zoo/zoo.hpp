@@ -5,6 +5,7 @@
 // says which one it follows, so the parameter counts can be checked against it.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "workloads/graph_builder.hpp"
@@ -68,5 +69,16 @@ TensorId resnet18(GraphBuilder& b, TensorId image, std::int64_t num_classes);
 // Channel rounding shared by MobileNetV2 and EfficientNet: the nearest multiple of `divisor`,
 // never more than 10% below `value`.
 std::int64_t make_divisible(double value, int divisor = 8);
+
+// Layers shared by the plain CNNs (caffe.cpp). A convolution with bias, then ReLU.
+TensorId conv_relu(GraphBuilder& b, TensorId x, std::int64_t out, Hw kernel, Hw stride = 1,
+                   std::optional<Hw> padding = std::nullopt, int groups = 1);
+// A fully connected layer over a feature map: Caffe's InnerProduct reads the map flattened,
+// which is a convolution whose window is the whole map (same weights, same FLOPs); the op set
+// has no reshape, so it is written that way, and a pool over the 1x1 result gives [N, out].
+TensorId fc_over_map(GraphBuilder& b, TensorId x, std::int64_t out);
+// AlexNet's and VGG's head: fc6 over the last feature map, fc7, fc8 (dropout is the identity at
+// inference).
+TensorId classifier_4096(GraphBuilder& b, TensorId x, std::int64_t num_classes);
 
 }  // namespace workloads::zoo
