@@ -10,10 +10,8 @@
 
 #include "app/paths.hpp"
 #include "interconnect/collective.hpp"
-#include "interconnect/collective_runner.hpp"
+#include "interconnect/measure.hpp"
 #include "interconnect/system_spec.hpp"
-#include "interconnect/topology.hpp"
-#include "models/gpu.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/error.hpp"
 #include "sim/timeline.hpp"
@@ -60,9 +58,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     const std::uint64_t hi = parse_bytes("--max", o.max_bytes.empty() ? "256MiB" : o.max_bytes);
     if (lo == 0 || hi < lo) throw sim::InputError("need 0 < --min <= --max");
     if (!(o.factor > 1)) throw sim::InputError("--factor must be > 1");
-    for (double s = static_cast<double>(lo); s <= static_cast<double>(hi) * (1 + 1e-12);
-         s *= o.factor)
-      sizes.push_back(static_cast<std::uint64_t>(s));
+    sizes = interconnect::geometric_sizes(lo, hi, o.factor);
     if (sizes.size() > 200) throw sim::InputError("the sweep has more than 200 sizes");
   }
 
@@ -85,24 +81,9 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
   if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
   for (std::uint64_t size : sizes) {
     const bool traced = timeline && size == sizes.back();
-    // A fresh system per size: nothing carries over between measurements.
-    sim::Simulator sim;
-    sim::FlowNetwork net(sim);
-    interconnect::Topology topo(spec, net);
-    std::unique_ptr<models::Gpu> gpu;
-    if (cost) gpu = std::make_unique<models::Gpu>(sim, spec.gpu, *cost);
-    interconnect::CollectiveRunner runner(sim, topo, gpu.get());
-    if (traced) {
-      if (gpu) gpu->attach_timeline(timeline.get());
-      runner.attach_timeline(timeline.get());
-    }
-    const interconnect::Plan plan = algo->plan(op, topo);
-    sim::Time end;
-    runner.run(plan, static_cast<double>(size), [&] { end = sim.now(); });
-    sim.run();
-    const double us = end.us();
-    const double algbw = us > 0 ? static_cast<double>(size) / (us * 1e3) : 0.0;  // GB/s
-    const double busbw = algbw * interconnect::bus_factor(op, spec.gpus());
+    const interconnect::CollectiveTiming t = interconnect::measure_collective(
+        spec, cost.get(), *algo, op, size, traced ? timeline.get() : nullptr);
+    const double us = t.time.us(), algbw = t.algbw_gbps, busbw = t.busbw_gbps;
     const bool reduces = op == interconnect::CollectiveOp::all_reduce ||
                          op == interconnect::CollectiveOp::reduce_scatter;
     if (o.json) {

@@ -7,8 +7,7 @@
 
 #include "app/experiment.hpp"
 #include "app/experiments/ddp_runner.hpp"
-#include "interconnect/collective_runner.hpp"
-#include "models/gpu.hpp"
+#include "interconnect/measure.hpp"
 #include "sim/units.hpp"
 #include "workloads/lowering.hpp"
 #include "workloads/model_zoo.hpp"
@@ -65,8 +64,7 @@ class InNetworkAllReduce final : public Experiment {
       const std::uint64_t lo = ar->get_size("min"), hi = ar->get_size("max");
       const double f = ar->get_double("factor", 4);
       if (lo == 0 || hi < lo || !(f > 1)) ar->fail("need 0 < min <= max and factor > 1");
-      for (double s = static_cast<double>(lo); s <= static_cast<double>(hi) * (1 + 1e-12); s *= f)
-        sizes_.push_back(static_cast<std::uint64_t>(s));
+      sizes_ = interconnect::geometric_sizes(lo, hi, f);
     }
     timeline_run_ = cfg.get_string("timeline_run", "");
     if (auto pub = cfg.find("published"))
@@ -165,20 +163,10 @@ class InNetworkAllReduce final : public Experiment {
       auto algo = interconnect::collectives(catalog_).create(
           a, sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
       for (std::uint64_t size : sizes_) {
-        sim::Simulator sim;
-        sim::FlowNetwork net(sim);
-        interconnect::Topology topo(sys, net);
-        models::Gpu gpu(sim, sys.gpu, *cost_);
-        interconnect::CollectiveRunner runner(sim, topo, &gpu);
-        sim::Time end;
-        runner.run(algo->plan(interconnect::CollectiveOp::all_reduce, topo),
-                   static_cast<double>(size), [&] { end = sim.now(); });
-        sim.run();
-        ctx.add_fingerprint(sim.fingerprint());
-        const double us = end.us();
-        const double busbw = static_cast<double>(size) / (us * 1e3) *
-                             interconnect::bus_factor(interconnect::CollectiveOp::all_reduce,
-                                                      sys.gpus());
+        const interconnect::CollectiveTiming t = interconnect::measure_collective(
+            sys, cost_.get(), *algo, interconnect::CollectiveOp::all_reduce, size);
+        ctx.add_fingerprint(t.fingerprint);
+        const double us = t.time.us(), busbw = t.busbw_gbps;
         const std::string k = fmt::format("allreduce.{}.{}.{}", sys.name, a, size);
         ctx.stats.set(k + ".time_us", us);
         ctx.stats.set(k + ".busbw_gbps", busbw);

@@ -1,0 +1,33 @@
+#pragma once
+// One collective measured the way nccl-tests measures it: a fresh system per message size
+// (nothing carries over), the time from start to the last rank done, algbw = bytes / time and
+// busbw = algbw x the operation's bus factor. Shared by `warpsim collective` and the card-7
+// experiment's size sweep.
+
+#include <cstdint>
+#include <vector>
+
+#include "interconnect/collective.hpp"
+#include "interconnect/system_spec.hpp"
+#include "models/kernel_cost.hpp"
+#include "sim/time.hpp"
+#include "sim/timeline.hpp"
+
+namespace interconnect {
+
+struct CollectiveTiming {
+  sim::Time time;
+  double algbw_gbps = 0, busbw_gbps = 0;
+  std::uint64_t fingerprint = 0;  // the simulation's event schedule
+};
+
+// `cost` null: network only (no GPU model, the collective kernels take no SMs). `timeline`: the
+// collective's pieces, and the GPU's kernels when there is a GPU model.
+CollectiveTiming measure_collective(const SystemSpec& system, const models::KernelCost* cost,
+                                    const Collective& algorithm, CollectiveOp op,
+                                    std::uint64_t bytes, sim::TimelineWriter* timeline = nullptr);
+
+// lo, lo x factor, ... up to hi (nccl-tests' -b/-e/-f). Needs 0 < lo <= hi and factor > 1.
+std::vector<std::uint64_t> geometric_sizes(std::uint64_t lo, std::uint64_t hi, double factor);
+
+}  // namespace interconnect
