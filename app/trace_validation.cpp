@@ -82,27 +82,29 @@ Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, Re
   return v;
 }
 
-std::map<std::string, double> validation_metrics(const Validation& v) {
-  std::map<std::string, double> m{
-      {"validate.kernel_mape", v.kernel_mape},
-      {"validate.kernel_median_abs_error", v.median_abs_error},
-      {"validate.pearson_r", v.pearson_r},
-      {"validate.iteration_error", v.iteration_error},
-      {"validate.iterations", static_cast<double>(v.iterations.size())},
-      {"validate.ops", static_cast<double>(v.ops_total)},
-      {"validate.ops_compared", static_cast<double>(v.ops_compared)},
-      {"validate.kernel_classes", static_cast<double>(v.classes.size())},
-      {"validate.end_to_end.measured_s", v.end_to_end_measured},
-      {"validate.end_to_end.simulated_s", v.end_to_end_simulated},
-      {"validate.end_to_end.error",
-       v.end_to_end_measured > 0 ? v.end_to_end_simulated / v.end_to_end_measured - 1 : 0},
-  };
-  for (std::size_t i = 0; i < v.iterations.size(); ++i) {
-    const IterationSpan& s = v.iterations[i];
-    m[fmt::format("validate.iteration.{}.measured_s", i)] = s.measured;
-    m[fmt::format("validate.iteration.{}.simulated_s", i)] = s.simulated;
-    m[fmt::format("validate.iteration.{}.error", i)] = s.simulated / s.measured - 1;
-  }
+std::map<std::string, double> validation_metrics(const Validation& v, const std::string& prefix,
+                                                 bool per_iteration) {
+  std::map<std::string, double> m;
+  auto set = [&](const std::string& key, double value) { m[prefix + "." + key] = value; };
+  set("kernel_mape", v.kernel_mape);
+  set("kernel_median_abs_error", v.median_abs_error);
+  set("pearson_r", v.pearson_r);
+  set("iteration_error", v.iteration_error);
+  set("iterations", static_cast<double>(v.iterations.size()));
+  set("ops", static_cast<double>(v.ops_total));
+  set("ops_compared", static_cast<double>(v.ops_compared));
+  set("kernel_classes", static_cast<double>(v.classes.size()));
+  set("end_to_end.measured_s", v.end_to_end_measured);
+  set("end_to_end.simulated_s", v.end_to_end_simulated);
+  set("end_to_end.error",
+      v.end_to_end_measured > 0 ? v.end_to_end_simulated / v.end_to_end_measured - 1 : 0);
+  if (per_iteration)
+    for (std::size_t i = 0; i < v.iterations.size(); ++i) {
+      const IterationSpan& s = v.iterations[i];
+      set(fmt::format("iteration.{}.measured_s", i), s.measured);
+      set(fmt::format("iteration.{}.simulated_s", i), s.simulated);
+      set(fmt::format("iteration.{}.error", i), s.simulated / s.measured - 1);
+    }
   return m;
 }
 

@@ -32,8 +32,11 @@ struct Validation {
 
 Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, ReplayCost cost);
 
-// Flat metrics (validate.*), the class table as CSV, and a markdown report.
-std::map<std::string, double> validation_metrics(const Validation& v);
+// Flat metrics under `prefix` (<prefix>.kernel_mape, ...; with `per_iteration`, also
+// <prefix>.iteration.<i>.*), the class table as CSV, and a markdown report.
+std::map<std::string, double> validation_metrics(const Validation& v,
+                                                 const std::string& prefix = "validate",
+                                                 bool per_iteration = true);
 std::string classes_csv(const Validation& v);
 // Every op: measured and simulated start and duration, whether the cost predicted it.
 std::string ops_csv(const workloads::ReplayWorkload& w, const ReplayResult& r, ReplayCost cost);

@@ -67,9 +67,7 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
     if (baseline) {
       // The same trace on the baseline GPU (say, before calibration), for a before/after line.
       const Validation b = compare(w, simulate_replay(w, *baseline, *cost, nullptr, false), mode);
-      for (const auto& [key, value] : validation_metrics(b))
-        if (!key.starts_with("validate.iteration."))
-          metrics["validate.baseline." + key.substr(std::string_view("validate.").size())] = value;
+      metrics.merge(validation_metrics(b, "validate.baseline", false));
       auto row = [](const std::string& name, const Validation& x) {
         return fmt::format("| {} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", name,
                            100 * x.kernel_mape, 100 * x.median_abs_error, x.pearson_r,

@@ -57,9 +57,7 @@ class TraceValidationExperiment final : public Experiment {
         end = std::max(end, r.end_time);
         const Validation v = compare(w, r, parse_replay_cost(cost_name));
         const std::string key = c.name + "." + cost_name;
-        for (const auto& [k, value] : validation_metrics(v))
-          if (!k.starts_with("validate.iteration."))
-            ctx.stats.set(key + k.substr(std::string_view("validate").size()), value);
+        for (const auto& [k, value] : validation_metrics(v, key, false)) ctx.stats.set(k, value);
         ctx.report +=
             fmt::format("| {} | {} | {} | {}/{} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", c.name,
                         c.gpu.name, cost_name, v.ops_compared, v.ops_total, 100 * v.kernel_mape,
