@@ -28,14 +28,15 @@ void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mas
                                             k.name, spec_.name, o.cannot_run));
   if (mask && !mask->empty() && mask->size() != sms_.size())
     throw std::invalid_argument("SM mask size differs from the SM count");
-  waiting_.emplace_back(&k, std::make_tuple(std::move(on_done), mask ? *mask : SmMask{}, track));
+  waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, track});
   admit();
 }
 
 void Gpu::admit() {
   while (!waiting_.empty() && running_count_ < static_cast<std::size_t>(spec_.concurrent_kernels)) {
-    auto [desc, rest] = std::move(waiting_.front());
+    Launch launch = std::move(waiting_.front());
     waiting_.pop_front();
+    const workloads::KernelDesc* desc = launch.desc;
     std::uint32_t slot;
     if (free_slots_.empty()) {
       slot = static_cast<std::uint32_t>(running_.size());
@@ -48,9 +49,9 @@ void Gpu::admit() {
     r = Running{};
     r.desc = desc;
     r.work = cost_.cta_work(spec_, *desc);
-    r.on_done = std::move(std::get<0>(rest));
-    r.mask = std::move(std::get<1>(rest));
-    r.track = std::get<2>(rest);
+    r.on_done = std::move(launch.on_done);
+    r.mask = std::move(launch.mask);
+    r.track = launch.track;
     r.unplaced = desc->ctas();
     r.usable_sms = r.mask.empty() ? spec_.sm_count
                                   : static_cast<int>(std::count(r.mask.begin(), r.mask.end(), true));

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <tuple>
 #include <span>
 #include <string>
 #include <vector>
@@ -181,7 +180,13 @@ class Gpu {
   std::vector<Eligible> eligible_;        // dispatch scratch
   std::vector<BatchState> states_;        // batches on SMs, by id (slots reused)
   std::vector<std::uint32_t> free_states_;
-  std::deque<std::pair<const workloads::KernelDesc*, std::tuple<Done, SmMask, int>>> waiting_;
+  struct Launch {  // a launch waiting for a concurrent-kernel slot
+    const workloads::KernelDesc* desc;
+    Done on_done;
+    SmMask mask;
+    int track;
+  };
+  std::deque<Launch> waiting_;
   std::size_t running_count_ = 0;
   sim::FairShare dram_;
   sim::FairShare::ResourceId dram_res_ = 0;
