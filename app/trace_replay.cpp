@@ -60,12 +60,8 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
         c.kernel = s.op;
         break;
       case SK::record:
-        c.kind = HK::record;
-        c.stream = s.stream;
-        c.event = s.event;
-        break;
       case SK::wait:
-        c.kind = HK::wait;
+        c.kind = s.kind == SK::record ? HK::record : HK::wait;
         c.stream = s.stream;
         c.event = s.event;
         break;
