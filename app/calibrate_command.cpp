@@ -49,8 +49,20 @@ int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
     if (latency <= 0 || gap <= 0) launch->fail("launch_latency_us and kernel_gap_us must be > 0");
     fits.push_back({"launch.launch_latency", fmt::format("\"{:.3g} us\"", latency),
                     fmt::format("measured: {}, empty-kernel launch + wait round trip", src)});
-    fits.push_back({"launch.kernel_gap", fmt::format("\"{:.3g} us\"", gap),
-                    fmt::format("measured: {}, back-to-back empty kernels on one stream", src)});
+    // The probe times the back-to-back period of empty kernels with events: the gap plus each
+    // kernel's own device time, which the model charges as one CTA launch and the kernel
+    // overhead. Splitting the two needs a profiler's kernel durations (CUPTI): the preset's
+    // overhead is kept and the gap fitted so that the model's period is the measured one.
+    const double own = (spec.kernel_overhead + spec.cta_launch).seconds() * 1e6;
+    if (gap <= own)
+      launch->at("kernel_gap_us")
+          .fail(fmt::format("{} us is not more than the preset's kernel overhead + CTA launch "
+                            "({} us): lower launch.kernel_overhead in the preset",
+                            gap, own));
+    fits.push_back({"launch.kernel_gap", fmt::format("\"{:.3g} us\"", gap - own),
+                    fmt::format("measured: {}, back-to-back empty kernels on one stream every "
+                                "{:.3g} us, less the preset's kernel_overhead + cta_launch",
+                                src, gap)});
   }
   if (auto mem = probe.find("memory")) {
     const double dram = mem->get_double("dram_GBps") * 1e9;

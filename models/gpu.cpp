@@ -10,10 +10,15 @@
 namespace models {
 
 Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name)
-    : sim_(sim), spec_(std::move(spec)), cost_(cost), name_(std::move(name)) {
+    : sim_(sim),
+      spec_(std::move(spec)),
+      cost_(cost),
+      name_(std::move(name)),
+      dram_res_(dram_.add_resource(name_ + ".dram",
+                                   spec_.dram_bandwidth * spec_.efficiency.dram)),
+      copies_(sim_, spec_, dram_, dram_res_, [this] { shares_changed(); }) {
   sms_.resize(static_cast<std::size_t>(spec_.sm_count));
   for (int i = 0; i < spec_.sm_count; ++i) all_sms_.push_back(i);
-  dram_res_ = dram_.add_resource(name_ + ".dram", spec_.dram_bandwidth * spec_.efficiency.dram);
 }
 
 void Gpu::attach_timeline(sim::TimelineWriter* timeline) {
@@ -22,6 +27,10 @@ void Gpu::attach_timeline(sim::TimelineWriter* timeline) {
 }
 
 void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask, int track) {
+  if (k.engine == workloads::Engine::copy) {
+    launch_copy(k, std::move(on_done), track);
+    return;
+  }
   if (const Occupancy o = occupancy(spec_, k); o.ctas_per_sm == 0)
     throw std::invalid_argument(fmt::format("kernel '{}' cannot run on {}: a CTA does not fit on "
                                             "an SM ({})",
@@ -30,6 +39,19 @@ void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mas
     throw std::invalid_argument("SM mask size differs from the SM count");
   waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, track});
   admit();
+}
+
+void Gpu::launch_copy(const workloads::KernelDesc& k, Done on_done, int track) {
+  const sim::Time start = sim_.now();
+  copies_.start(cost_.cta_work(spec_, k),
+                [this, &k, start, track, done = std::move(on_done)]() mutable {
+                  // Like a kernel, a copy signals completion after the device's fixed overhead.
+                  sim_.schedule_in(spec_.kernel_overhead,
+                                   [this, &k, start, track, done = std::move(done)] {
+                                     report(k, start, track);
+                                     if (done) done();
+                                   });
+                });
 }
 
 void Gpu::admit() {
@@ -122,6 +144,8 @@ void Gpu::place(int s, std::uint32_t slot, std::int64_t n, std::int64_t waves) {
   sm.warps += static_cast<int>(n) * r.warps;
   sm.registers += static_cast<int>(n) * r.registers;
   sm.shared += n * r.shared;
+  // A kernel starts, as a profiler sees it, when its first CTA reaches an SM.
+  if (r.unplaced == r.desc->ctas()) r.start = sim_.now();
   r.unplaced -= n * waves;
   r.resident += n;
 }
@@ -230,7 +254,11 @@ double Gpu::batch_seconds(int s, const Running& r) const {
     const double l2_per_sm = spec_.l2_bandwidth * spec_.efficiency.l2 / spec_.sm_count;
     t = std::max(t, w.l2_bytes * resident_on_sm / l2_per_sm);
   }
-  if (w.dram_bytes > 0 && r.cta_rate > 0) t = std::max(t, w.dram_bytes / r.cta_rate);
+  if (w.dram_bytes > 0) {
+    if (r.cta_rate > 0) t = std::max(t, w.dram_bytes / r.cta_rate);
+    // However few its bytes, a CTA that reads DRAM waits for at least one load to come back.
+    t = std::max(t, spec_.dram_latency.seconds());
+  }
   return t;
 }
 
@@ -282,6 +310,7 @@ void Gpu::settle() {
   settle_pending_ = false;
   dram_.solve();
   retime_memory();
+  copies_.retime();
   for (int s : changed_sms_) {
     sms_[static_cast<std::size_t>(s)].changed = false;
     retime_sm(s);  // new batches get their first completion here
@@ -349,7 +378,7 @@ void Gpu::batch_done(std::uint32_t id) {
     update_dram(slot);
   }
   released_sm_ = s;  // until the dispatch below, the one SM with room nobody has looked at
-  if (running_[slot].unplaced == 0 && running_[slot].resident == 0) finish(slot);
+  if (running_[slot].unplaced == 0 && running_[slot].resident == 0) drain(slot);
   const int freed[1] = {s};
   const bool placed = dispatch(freed);
   released_sm_ = -1;
@@ -357,22 +386,38 @@ void Gpu::batch_done(std::uint32_t id) {
   shares_changed();             // and a kernel's tail leaving frees DRAM for the others
 }
 
+void Gpu::drain(std::uint32_t slot) {
+  // The grid's set-up and completion cost (GpuSpec::kernel_overhead) is charged after its last
+  // CTA: its SMs are free for other kernels meanwhile, but its stream and slot are not.
+  if (spec_.kernel_overhead > sim::Time::zero())
+    sim_.schedule_in(spec_.kernel_overhead, [this, slot] { finish(slot); });
+  else
+    finish(slot);
+}
+
 void Gpu::finish(std::uint32_t slot) {
   Running& r = running_[slot];
   r.active = false;
   --running_count_;
-  ++kernels_done_;
-  if (timeline_ && r.track >= 0)
-    timeline_->complete(pid_, r.track, r.desc->name, "kernel", r.start, sim_.now() - r.start,
-                        {{"grid", fmt::format("[{},{},{}]", r.desc->grid.x, r.desc->grid.y,
-                                              r.desc->grid.z)},
-                         {"block", fmt::format("[{},{},{}]", r.desc->block.x, r.desc->block.y,
-                                               r.desc->block.z)}});
-  if (observer_) observer_(*r.desc, r.start, sim_.now());
+  report(*r.desc, r.start, r.track);
   Done done = std::move(r.on_done);
   free_slots_.push_back(slot);
   admit();  // a queued launch takes the freed concurrent-kernel slot
   if (done) done();
+}
+
+void Gpu::report(const workloads::KernelDesc& k, sim::Time start, int track) {
+  ++kernels_done_;
+  if (timeline_ && track >= 0) {
+    if (k.engine == workloads::Engine::copy)
+      timeline_->complete(pid_, track, k.name, "copy", start, sim_.now() - start);
+    else
+      timeline_->complete(
+          pid_, track, k.name, "kernel", start, sim_.now() - start,
+          {{"grid", fmt::format("[{},{},{}]", k.grid.x, k.grid.y, k.grid.z)},
+           {"block", fmt::format("[{},{},{}]", k.block.x, k.block.y, k.block.z)}});
+  }
+  if (observer_) observer_(k, start, sim_.now());
 }
 
 void Gpu::sample(sim::Time now) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "models/copy_engines.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "models/occupancy.hpp"
@@ -59,8 +60,9 @@ class Gpu {
   // Optional timeline; `track` in launch() is a thread id of `timeline_pid()`.
   void attach_timeline(sim::TimelineWriter* timeline);
   int timeline_pid() const { return pid_; }
-  // Optional observer, called as each kernel completes (before its on_done) with the time it
-  // started (took a concurrent-kernel slot) and now. For tests and tools; one at a time.
+  // Optional observer, called as each kernel or copy completes (before its on_done) with the
+  // time it started (its first CTA reached an SM, as a profiler's start; a copy: its launch)
+  // and now. For tests and tools; one at a time.
   using KernelObserver =
       std::function<void(const workloads::KernelDesc&, sim::Time start, sim::Time end)>;
   void on_kernel(KernelObserver observer) { observer_ = std::move(observer); }
@@ -156,7 +158,11 @@ class Gpu {
   void sm_changed(int sm);  // its residency changed
   void shares_changed();
   void settle();
+  void drain(std::uint32_t slot);  // the last CTA is done: finish after the kernel overhead
   void finish(std::uint32_t slot);
+  void launch_copy(const workloads::KernelDesc& k, Done on_done, int track);
+  // A kernel or copy is complete: the timeline, the observer, the kernel count.
+  void report(const workloads::KernelDesc& k, sim::Time start, int track);
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
   double batch_seconds(int sm, const Running& r) const;  // one wave, at the current shares
@@ -190,6 +196,7 @@ class Gpu {
   std::size_t running_count_ = 0;
   sim::FairShare dram_;
   sim::FairShare::ResourceId dram_res_ = 0;
+  CopyEngines copies_;  // memcpy / memset: off the SMs, on the DRAM shares above
   bool settle_pending_ = false;    // settle() is scheduled for this instant
   std::vector<int> changed_sms_;  // SMs whose residency changed since the last settle()
   int busy_sms_ = 0;

@@ -69,6 +69,7 @@ GpuSpec GpuSpec::from_config(const sim::Config& c) {
   g.concurrent_kernels = static_cast<int>(l.get_int_in("concurrent_kernels", 1, 1024));
   g.launch_latency = l.get_duration("launch_latency");
   g.kernel_gap = l.get_duration("kernel_gap");
+  g.kernel_overhead = l.get_duration("kernel_overhead", "0 ns");
   g.cta_launch = l.get_duration("cta_launch", "100 ns");
 
   if (auto e = c.find("efficiency")) {

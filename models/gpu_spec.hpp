@@ -55,6 +55,10 @@ struct GpuSpec {
   int concurrent_kernels = 128;
   sim::Time launch_latency;   // host API call until the kernel can start on the device
   sim::Time kernel_gap;       // device-side gap between dependent kernels on one stream
+  // Device time every kernel, copy and memset spends beyond its CTAs' work: setting up the grid
+  // and signalling completion once its writes are visible. Inside the measured duration of a
+  // kernel (Kineto/CUPTI), unlike `kernel_gap`, which lies between two kernels.
+  sim::Time kernel_overhead;
   sim::Time cta_launch;       // per-CTA dispatch cost on an SM
   Efficiency efficiency;
 

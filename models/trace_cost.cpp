@@ -32,7 +32,11 @@ class TraceCost final : public KernelCost {
     const int per_sm = std::max(1, ctas_per_sm(gpu, k));
     const double per_wave = static_cast<double>(per_sm) * gpu.sm_count;
     const double waves = std::max(1.0, std::ceil(static_cast<double>(k.ctas()) / per_wave));
-    w.fixed = sim::Time::s(k.measured_seconds / waves);
+    // The GPU model adds the kernel overhead once and a CTA launch per wave: the rest of the
+    // measured time is the waves' own.
+    const double own = k.measured_seconds - gpu.kernel_overhead.seconds() -
+                       waves * gpu.cta_launch.seconds();
+    w.fixed = sim::Time::s(std::max(0.0, own) / waves);
     return w;
   }
 

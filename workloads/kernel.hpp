@@ -24,9 +24,14 @@ enum class MathUnit {
   tensor_core,  // MMA units, at the dtype's tensor throughput (fp16, bf16, tf32, int8)
 };
 
+// Where a device op runs: a grid of CTAs on the SMs, or a copy engine (cudaMemcpy, cudaMemset),
+// which takes no SM and only draws memory bandwidth.
+enum class Engine { sm, copy };
+
 struct KernelDesc {
   std::string name;  // library-style name: "sm80_xmma_gemm_f16f16_128x128", "elementwise_add"
   OpId op = -1;      // the op it implements (-1: none, e.g. a memcpy or a sync helper)
+  Engine engine = Engine::sm;
   Dim3 grid, block;
   int registers_per_thread = 32;
   std::int64_t shared_mem_per_cta = 0;  // bytes, static + dynamic

@@ -167,19 +167,10 @@ ReplayWorkload build_replay(const Trace& t) {
       if (d.registers_per_thread > 0) kd.registers_per_thread = d.registers_per_thread;
       kd.shared_mem_per_cta = d.shared_memory;
     } else {
-      // Copies and memsets have no launch shape in the trace, and mostly run on copy engines,
-      // not SMs. They are modelled as one warp per 16 KiB: light on SM slots (a large memset
-      // does not crowd out concurrent kernels) yet enough warps in flight to reach DRAM
-      // bandwidth when the roofline prices them.
-      // Host copies cross PCIe on a copy engine: one warp stands for them.
-      constexpr std::int64_t kBytesPerCta = 16384;
-      const bool host_copy =
-          d.kind == DeviceOp::Kind::memcpy && d.name.find("DtoD") == std::string::npos;
+      // Copies and memsets run on copy engines (no launch shape, no SM): one unit of work.
+      kd.engine = Engine::copy;
       kd.block = Dim3{32, 1, 1};
-      kd.grid = Dim3{host_copy ? 1
-                               : std::clamp<std::int64_t>(
-                                     (d.bytes + kBytesPerCta - 1) / kBytesPerCta, 1, 65535),
-                     1, 1};
+      kd.grid = Dim3{1, 1, 1};
       kd.registers_per_thread = 16;
     }
     kd.measured_seconds = op.measured;

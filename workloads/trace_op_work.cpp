@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <numeric>
 
 namespace workloads {
@@ -31,6 +32,9 @@ double elements(const std::vector<std::int64_t>& shape) {
 
 // Matrix products: dims of A and B (batched or not) and an optional bias.
 std::optional<TracedWork> matmul(const kineto::CpuOp& op) {
+  if (op.name != "aten::mm" && op.name != "aten::addmm" && op.name != "aten::bmm" &&
+      op.name != "aten::baddbmm")
+    return std::nullopt;
   const auto& in = op.input_dims;
   std::size_t a = 0;
   if (op.name == "aten::addmm" || op.name == "aten::baddbmm") a = 1;
@@ -113,6 +117,14 @@ std::optional<TracedWork> pointwise(const kineto::CpuOp& op) {
   return w;
 }
 
+// Library GEMM kernels: cuBLAS (volta_sgemm_*, ampere_*gemm*, sm80_xmma_gemm_*, gemv*), CUTLASS.
+bool is_gemm_kernel(const std::string& name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("gemm") != std::string::npos || lower.find("gemv") != std::string::npos;
+}
+
 }  // namespace
 
 std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::CpuOp* op,
@@ -150,8 +162,11 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     return w;
   }
   if (d.nccl || !op || op->input_dims.empty() || kernels_of_op != 1) return std::nullopt;
-  auto w = matmul(*op);
-  if (!w) w = pointwise(*op);
+  // The op's shapes describe its kernel only if the kernel is of the op's kind: an aten::mm
+  // whose one kernel is a fill or a copy (a degenerate or pre-zeroed product) is not a GEMM.
+  const bool gemm_kernel = is_gemm_kernel(d.name);
+  auto w = gemm_kernel ? matmul(*op) : std::nullopt;
+  if (!w && !gemm_kernel) w = pointwise(*op);
   // Shapes no GPU could hold (a corrupt trace) predict nothing: at most 10^18 FLOPs, 1 PB.
   if (w && (w->flops > 1e18 || w->dram_bytes > 1e15)) return std::nullopt;
   return w;

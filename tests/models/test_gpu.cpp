@@ -141,6 +141,81 @@ TEST_CASE("co-running memory-bound kernels share DRAM bandwidth") {
   CHECK(f.gpu->dram_utilization(f.sim.now()) > 0.9);
 }
 
+TEST_CASE("the kernel overhead is charged once per kernel, after its CTAs, with the SMs free") {
+  GpuSpec spec = toy_gpu();
+  spec.kernel_overhead = Time::us(3);
+  Fixture f(spec);
+  Time a, b, b_started;
+  f.gpu->on_kernel([&](const KernelDesc& k, Time start, Time) {
+    if (k.name == "late") b_started = start;
+  });
+  KernelDesc late = compute_kernel(4);  // the whole GPU, 1 ms
+  late.name = "late";
+  f.gpu->launch(compute_kernel(4), [&] { a = f.sim.now(); });
+  // Launched once the first kernel's CTAs are done: the SMs are free, its overhead still runs.
+  f.sim.schedule(Time::ms(1) + Time::us(1), [&] { f.gpu->launch(late, [&] { b = f.sim.now(); }); });
+  f.sim.run();
+  CHECK(a == Time::ms(1) + Time::us(3));
+  CHECK(b_started == Time::ms(1) + Time::us(1));
+  CHECK(b == Time::ms(2) + Time::us(4));
+}
+
+TEST_CASE("a kernel starts when its first CTA reaches an SM, not when it is launched") {
+  Fixture f;
+  Time started;
+  f.gpu->on_kernel([&](const KernelDesc& k, Time start, Time) {
+    if (k.name == "second") started = start;
+  });
+  f.gpu->launch(compute_kernel(4), [] {});  // fills all four SMs for 1 ms
+  KernelDesc second = compute_kernel(4);
+  second.name = "second";
+  f.gpu->launch(second, [] {});
+  f.sim.run();
+  CHECK(started == Time::ms(1));
+}
+
+TEST_CASE("a CTA that reads DRAM takes at least one DRAM latency") {
+  GpuSpec spec = toy_gpu();
+  spec.dram_latency = Time::ns(500);
+  CHECK(Fixture(spec).run_one(memory_kernel(1024, 1)) == Time::ns(500));
+  CHECK(Fixture(toy_gpu()).run_one(memory_kernel(1024, 1)) < Time::ns(500));
+}
+
+TEST_CASE("copies run on a copy engine: no SM room needed, DRAM shared with kernels") {
+  KernelDesc copy = memory_kernel(100e6, 1);  // 1 ms alone at 100 GB/s
+  copy.name = "copy";
+  copy.engine = workloads::Engine::copy;
+  CHECK(Fixture().run_one(copy).seconds() == doctest::Approx(1e-3).epsilon(0.01));
+  {  // every SM is held by a compute kernel: the copy does not wait for it
+    Fixture f;
+    Time c;
+    f.gpu->launch(compute_kernel(4), [] {});
+    f.gpu->launch(copy, [&] { c = f.sim.now(); });
+    f.sim.run();
+    CHECK(c.seconds() == doctest::Approx(1e-3).epsilon(0.01));
+  }
+  {  // a DRAM-bound kernel and the copy split the bandwidth
+    Fixture f;
+    Time c, k;
+    f.gpu->launch(memory_kernel(100e6), [&] { k = f.sim.now(); });
+    f.gpu->launch(copy, [&] { c = f.sim.now(); });
+    f.sim.run();
+    CHECK(c.seconds() > 1.2e-3);
+    CHECK(k.seconds() > 1.05e-3);
+    CHECK(std::max(c, k).seconds() == doctest::Approx(2e-3).epsilon(0.05));
+  }
+  {  // the copy pays the kernel overhead too, and is reported to the observer
+    GpuSpec spec = toy_gpu();
+    spec.kernel_overhead = Time::us(2);
+    Fixture f(spec);
+    int seen = 0;
+    f.gpu->on_kernel([&](const KernelDesc& k, Time, Time) { seen += k.name == "copy"; });
+    CHECK(f.run_one(copy).seconds() == doctest::Approx(1.002e-3).epsilon(0.001));
+    CHECK(seen == 1);
+    CHECK(f.gpu->kernels_completed() == 1);
+  }
+}
+
 TEST_CASE("a kernel that cannot fit on an SM is refused with a clear message") {
   Fixture f;
   KernelDesc k = compute_kernel(1);

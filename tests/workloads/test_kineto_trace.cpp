@@ -10,6 +10,7 @@
 #include "sim/error.hpp"
 #include "workloads/kineto_trace.hpp"
 #include "workloads/replay_workload.hpp"
+#include "workloads/trace_op_work.hpp"
 
 namespace {
 
@@ -218,4 +219,30 @@ TEST_CASE("kineto: a trace in warpsim-probe's format carries each kernel's work"
   // cuBLAS launch shapes are not visible to the probe: its GEMMs carry the problem only, and
   // are not priced as a one-CTA kernel.
   CHECK(!w.ops[3].work_known);
+}
+
+TEST_CASE("a CPU op's shapes give its kernel's work only when the kernel is of the op's kind") {
+  kineto::CpuOp mm;
+  mm.name = "aten::mm";
+  mm.input_dims = {{1024, 1024}, {1024, 512}};
+  mm.input_types = {"float", "float"};
+  kineto::DeviceOp gemm;
+  gemm.name = "volta_sgemm_128x64_nn";
+  const auto w = workloads::traced_work(gemm, &mm, 1);
+  REQUIRE(w.has_value());
+  CHECK(w->flops == 2.0 * 1024 * 1024 * 512);
+  CHECK(w->dram_bytes == (1024.0 * 1024 + 1024.0 * 512 + 1024.0 * 512) * 4);
+  // The one kernel under an aten::mm is a fill (a product PyTorch short-cuts): no GEMM work.
+  kineto::DeviceOp fill;
+  fill.name = "at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>";
+  CHECK_FALSE(workloads::traced_work(fill, &mm, 1).has_value());
+  // And a pointwise op's shapes do not price a GEMM kernel.
+  kineto::CpuOp add;
+  add.name = "aten::add";
+  add.input_dims = {{1024, 1024}, {1024, 1024}, {}};
+  add.input_types = {"float", "float", "Scalar"};
+  CHECK_FALSE(workloads::traced_work(gemm, &add, 1).has_value());
+  const auto pw = workloads::traced_work(fill, &add, 1);
+  REQUIRE(pw.has_value());
+  CHECK(pw->dram_bytes == 3.0 * 1024 * 1024 * 4);
 }
