@@ -53,6 +53,7 @@ struct App {
   int index = 0;
   std::uint32_t weights = 0, activations = 0;   // allocations
   std::uint64_t weight_bytes = 0, job_bytes = 0;  // activations of one job
+  std::uint64_t job_stride = 0;                   // bytes between two jobs' activation buffers
   std::vector<std::uint64_t> offset;             // tensor id -> offset in its allocation
   std::vector<std::uint64_t> per_job;            // tensor id -> bytes for one job (activations)
   std::vector<const workloads::OpGraph*> graphs;  // by jobs - 1
@@ -202,11 +203,14 @@ class Server {
         a.job_bytes += bytes;
       }
     }
-    // Activations: each tensor a region with room for `group` jobs; one region per tensor
-    // (Caffe: a buffer per blob), or regions shared by tensors whose lifetimes do not overlap.
-    const std::uint64_t at = options_.reuse_activations
-                                 ? layout_by_liveness(g1, a, static_cast<std::uint64_t>(group))
-                                 : layout_one_per_tensor(g1, a, static_cast<std::uint64_t>(group));
+    // Activations: each job in flight has its own buffers -- one per tensor (Caffe: a buffer
+    // per blob), or shared by tensors whose lifetimes do not overlap -- and a batched kernel
+    // gathers its samples from the jobs' buffers (N stride = the job's buffer), so a group of
+    // k jobs touches k jobs' worth, however many a group may hold. (Each blob's room for a
+    // whole group would put the first job of every blob in 2 MiB chunks of its own.)
+    a.job_stride =
+        options_.reuse_activations ? layout_by_liveness(g1, a) : layout_one_per_tensor(g1, a);
+    const std::uint64_t at = a.job_stride * static_cast<std::uint64_t>(group);
     result_.activation_bytes += at;
     const std::string name = t.name;
     a.weights = memory_->space().allocate(name + ".weights", index, a.weight_bytes, true);
@@ -232,13 +236,12 @@ class Server {
     return a;
   }
 
-  static std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g, App& a,
-                                             std::uint64_t group) {
+  static std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g, App& a) {
     std::uint64_t at = 0;
     for (std::size_t i = 0; i < g.tensor_count(); ++i)
       if (!g.tensors()[i].parameter) {
         a.offset[i] = at;
-        at += a.per_job[i] * group;
+        at += a.per_job[i];
       }
     return at;
   }
@@ -246,8 +249,7 @@ class Server {
   // A framework's activation arena (TensorRT-style): a tensor lives from the op producing it
   // (graph inputs: from the start) to its last reader; largest first, each takes the lowest
   // offset not overlapping a placed tensor whose lifetime overlaps its own.
-  static std::uint64_t layout_by_liveness(const workloads::OpGraph& g, App& a,
-                                          std::uint64_t group) {
+  static std::uint64_t layout_by_liveness(const workloads::OpGraph& g, App& a) {
     struct Live {
       std::size_t tensor;
       std::int64_t first, last;
@@ -261,7 +263,7 @@ class Server {
       const std::int64_t first = g.producer(t) < 0 ? 0 : g.producer(t);
       std::int64_t last = g.consumers(t).empty() ? ops : g.consumers(t).back();
       last = std::max(last, first);
-      live.push_back({i, first, last, a.per_job[i] * group});
+      live.push_back({i, first, last, a.per_job[i]});
     }
     std::stable_sort(live.begin(), live.end(),
                      [](const Live& x, const Live& y) { return x.bytes > y.bytes; });
@@ -306,7 +308,7 @@ class Server {
       else
         out.push_back({a.activations, a.offset[i],
                        static_cast<std::uint64_t>(g.tensor(t).bytes()), a.per_job[i], true,
-                       write});
+                       write, a.job_stride});
     };
     for (auto t : op.inputs) add(t, false);
     for (auto t : op.outputs) add(t, true);
