@@ -69,6 +69,14 @@ struct App {
   std::size_t next_kernel = 0;
 };
 
+// The most jobs of a task one group can hold: those pending at once, i.e. released within one
+// relative deadline (an older one was dropped), and no more than the policy merges.
+int jobs_in_flight(const workloads::InferenceTask& t, int max_group) {
+  if (t.period <= sim::Time::zero()) return max_group;
+  const auto pending = (t.deadline.count() + t.period.count() - 1) / t.period.count();
+  return static_cast<int>(std::clamp<sim::Time::rep>(pending, 1, max_group));
+}
+
 bool fc_like(const workloads::OpGraph& g, const workloads::Op& op) {
   // Tiles of a GEMM, or of a conv with one output position per sample, split the weights by
   // output feature: each CTA reads its slice. Other convs' CTAs each read every filter.
@@ -124,8 +132,10 @@ class Server {
       // Models in flight: the jobs a group may hold, each with its own activations (with one
       // job's worth, a batched group's extra windows thrash inside the quota even when memory
       // is not oversubscribed).
-      demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes), group});
+      demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes),
+                        jobs_in_flight(*a.task, group)});
     plan_ = policy.plan(demand, gpu.sm_count, memory_->frame_chunks());
+    result_.plan = plan_;
     for (std::size_t i = 0; i < apps_.size(); ++i)
       if (i < plan_.quotas.size() && plan_.quotas[i] > 0)
         memory_->set_quota(static_cast<int>(i), plan_.quotas[i]);

@@ -61,6 +61,7 @@ struct ServeResult {
   };
   std::vector<PerTask> tasks;
   std::vector<int> layer_batches;  // sub-batch sizes the policy chose, for inspection
+  SharingPlan plan;                // SM masks and page quotas the policy gave the apps
   sim::Time end;
   std::uint64_t events = 0, fingerprint = 0;
 };

@@ -166,3 +166,23 @@ TEST_CASE("inference server: a batching app's lone jobs touch what FIFO's do (2 
   CHECK(lazy.memory.faults == fifo.memory.faults);
   CHECK(lazy.mean_ms == doctest::Approx(fifo.mean_ms));
 }
+
+TEST_CASE("inference server: page demand counts the jobs a group can really hold") {
+  // Models in flight = jobs released within one deadline, at most the policy's group: with
+  // deadline = period that is one, so layer-batch (groups of up to 8) asks BARM's quotas; with
+  // deadline = 2 x period, two jobs' activations. At ratio 0.5 every quota is the full demand.
+  ServeRig rig;
+  ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
+  ServeOptions o;
+  o.oversubscription = 0.5;
+  auto quotas = [&](const char* policy, double slack) {
+    return serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy(policy),
+                 toy_set(slack), o, lib)
+        .plan.quotas;
+  };
+  const auto barm = quotas("barm", 1.0);
+  CHECK(quotas("layer-batch", 1.0) == barm);
+  const auto two = quotas("layer-batch", 2.0);
+  REQUIRE(two.size() == barm.size());
+  for (std::size_t i = 0; i < two.size(); ++i) CHECK(two[i] > barm[i]);
+}
