@@ -134,7 +134,18 @@ class Server {
       // is not oversubscribed).
       demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes),
                         jobs_in_flight(*a.task, group)});
-    plan_ = policy.plan(demand, gpu.sm_count, memory_->frame_chunks());
+    // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
+    const int sms = options.sms > 0 ? std::min(options.sms, gpu.sm_count) : gpu.sm_count;
+    if (sms < gpu.sm_count) {
+      exposed_.assign(static_cast<std::size_t>(gpu.sm_count), false);
+      std::fill_n(exposed_.begin(), sms, true);
+    }
+    plan_ = policy.plan(demand, sms, memory_->frame_chunks());
+    for (models::SmMask& m : plan_.masks)
+      if (m.empty())
+        m = exposed_;
+      else
+        m.resize(static_cast<std::size_t>(gpu.sm_count), false);
     result_.plan = plan_;
     for (std::size_t i = 0; i < apps_.size(); ++i)
       if (i < plan_.quotas.size() && plan_.quotas[i] > 0)
@@ -393,10 +404,9 @@ class Server {
                          .kernels[static_cast<std::size_t>(list[a.next_kernel++])];
     // The app's kernels run one at a time, so its sample window is the launching one's.
     memory_->set_sample_offset(a.index, static_cast<std::uint64_t>(a.first_job));
-    const models::SmMask* mask = nullptr;
-    const bool alone = running_ == 1;
-    if (!(policy_.borrow_idle_sms() && alone) && !plan_.masks[static_cast<std::size_t>(a.index)].empty())
-      mask = &plan_.masks[static_cast<std::size_t>(a.index)];
+    const bool borrow = policy_.borrow_idle_sms() && running_ == 1;
+    const models::SmMask& m = borrow ? exposed_ : plan_.masks[static_cast<std::size_t>(a.index)];
+    const models::SmMask* mask = m.empty() ? nullptr : &m;
     App* app = &a;
     gpu_.launch(kd, [this, app] {
       sim_.schedule_in(gpu_spec_.kernel_gap, [this, app] { launch_next(*app); });
@@ -492,7 +502,8 @@ class Server {
   models::Gpu gpu_;
   std::unique_ptr<UnifiedMemory> memory_;
   std::vector<App> apps_;
-  SharingPlan plan_;
+  SharingPlan plan_;         // masks over every SM of the GPU
+  models::SmMask exposed_;   // the SMs the task set may use (empty: all)
   int running_ = 0;
   ServeResult result_;
 };

@@ -186,3 +186,33 @@ TEST_CASE("inference server: page demand counts the jobs a group can really hold
   REQUIRE(two.size() == barm.size());
   for (std::size_t i = 0; i < two.size(); ++i) CHECK(two[i] > barm[i]);
 }
+
+TEST_CASE("inference server: fewer SMs are the GPU's first n by mask, each as fast as before") {
+  // The SM-count sweep exposes part of one GPU: every policy's masks stay inside the first n
+  // SMs, and with half of them the same jobs take longer (a GPU spec with sm_count halved and
+  // the same whole-GPU peaks would instead double each SM's rate).
+  ServeRig rig;
+  ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
+  std::map<int, ServeResult> r;
+  for (int sms : {4, 8}) {
+    ServeOptions o;
+    o.oversubscription = 0.5;
+    o.sms = sms;
+    for (const char* name : {"fifo", "barm"}) {
+      auto res = serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy(name),
+                       toy_set(), o, lib);
+      for (const auto& m : res.plan.masks) {
+        CAPTURE(name);
+        if (sms == rig.gpu.sm_count && std::string(name) == "fifo") {
+          CHECK(m.empty());  // every SM
+          continue;
+        }
+        REQUIRE(m.size() == static_cast<std::size_t>(rig.gpu.sm_count));
+        CHECK(std::count(m.begin(), m.end(), true) > 0);
+        CHECK(std::find(m.begin() + sms, m.end(), true) == m.end());
+      }
+      if (std::string(name) == "fifo") r[sms] = std::move(res);
+    }
+  }
+  CHECK(r[4].mean_ms > 1.2 * r[8].mean_ms);
+}
