@@ -108,13 +108,12 @@ class BarmExperiment final : public Experiment {
       ctx.report += head + "\n" + sep + "\n";
       for (double ratio : ratios_)
         for (int sms : sm_counts_) {
-          models::GpuSpec gpu = gpu_;
-          gpu.sm_count = sms;
           std::string row = fmt::format("| {:.1f} | {} |", ratio, sms);
           for (const auto& p : policies_) {
             sharing::ServeOptions o = options_;
             o.oversubscription = ratio;
-            const sharing::ServeResult r = sharing::serve(gpu, *cost_, uvm_, *eviction_,
+            o.sms = sms;
+            const sharing::ServeResult r = sharing::serve(gpu_, *cost_, uvm_, *eviction_,
                                                           *prefetcher_, *p.impl, set, o, library);
             const std::string key =
                 fmt::format("barm.{}.os{:.1f}.sm{}.{}", set.name, ratio, sms, p.name);

@@ -76,21 +76,36 @@ bool UnifiedMemory::touch(const workloads::KernelDesc& k, std::int64_t first, st
       f.app >= 0 ? sample_offset_[static_cast<std::size_t>(f.app)] : 0;
   const double total = static_cast<double>(std::max<std::int64_t>(k.ctas(), 1));
   std::uint32_t waiter = ~std::uint32_t{0};
-  for (const Touch& t : f.touches) {
-    std::uint64_t lo = t.offset + window * t.per_sample, hi = lo + t.bytes;
-    if (t.split) {  // CTAs in grid order take consecutive slices
-      const double b = static_cast<double>(t.bytes);
-      hi = lo + static_cast<std::uint64_t>(b * static_cast<double>(first + ctas) / total);
-      lo += static_cast<std::uint64_t>(b * static_cast<double>(first) / total);
-    }
-    if (hi <= lo) continue;
+  auto use = [&](const Touch& t, std::uint64_t lo, std::uint64_t hi) {
+    if (hi <= lo) return;
     const ChunkRange r = space_.chunks(t.alloc, lo, hi);
     space_.touch(r, eviction_.restamp_on_use() ? std::optional(stamp()) : std::nullopt, t.write);
-    if (space_.next_gap(r).empty()) continue;
+    if (space_.next_gap(r).empty()) return;
     if (waiter == ~std::uint32_t{0}) waiter = new_waiter(std::move(resume), f.app, &k);
     buffer_.push({t.alloc, lo / kPageBytes, (hi + kPageBytes - 1) / kPageBytes, t.write, false,
                   waiter});
     ++waiters_[waiter].requests;
+  };
+  for (const Touch& t : f.touches) {
+    // [a, b) of the operand's bytes; CTAs in grid order take consecutive slices.
+    std::uint64_t a = 0, b = t.bytes;
+    if (t.split) {
+      const double n = static_cast<double>(t.bytes);
+      b = static_cast<std::uint64_t>(n * static_cast<double>(first + ctas) / total);
+      a = static_cast<std::uint64_t>(n * static_cast<double>(first) / total);
+    }
+    if (t.stride <= t.per_sample || t.per_sample == 0) {
+      const std::uint64_t base = t.offset + window * t.per_sample;
+      use(t, base + a, base + b);
+      continue;
+    }
+    // One piece per sample: the part of [a, b) that falls in each.
+    const std::uint64_t base = t.offset + window * t.stride;
+    for (std::uint64_t s = a / t.per_sample; s * t.per_sample < b; ++s) {
+      const std::uint64_t p0 = s * t.per_sample;
+      use(t, base + s * t.stride + (std::max(a, p0) - p0),
+          base + s * t.stride + (std::min(b, p0 + t.per_sample) - p0));
+    }
   }
   if (waiter == ~std::uint32_t{0}) return true;
   service();

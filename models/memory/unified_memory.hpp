@@ -59,12 +59,16 @@ class UnifiedMemory final : public PagingGate {
  public:
   // Operand ranges of one kernel. With `per_sample` > 0 the range moves with the app's sample
   // window (batched inference runs one batch at a time through buffers sized for the largest).
+  // With `stride` > per_sample the operand is `bytes / per_sample` pieces of `per_sample` bytes,
+  // one per sample, `stride` apart (a batch gathered from per-job buffers: a cuDNN tensor whose
+  // N stride is the job's buffer), and the window moves by `stride`.
   struct Touch {
     std::uint32_t alloc = 0;
     std::uint64_t offset = 0, bytes = 0;
     std::uint64_t per_sample = 0;
     bool split = false;  // CTAs divide the range among them; otherwise each reads all of it
     bool write = false;
+    std::uint64_t stride = 0;  // 0: the samples are contiguous (stride = per_sample)
   };
 
   UnifiedMemory(sim::Simulator& sim, sim::FlowNetwork& link, sim::FlowNetwork::ResourceId h2d,

@@ -53,6 +53,7 @@ struct App {
   int index = 0;
   std::uint32_t weights = 0, activations = 0;   // allocations
   std::uint64_t weight_bytes = 0, job_bytes = 0;  // activations of one job
+  std::uint64_t job_stride = 0;                   // bytes between two jobs' activation buffers
   std::vector<std::uint64_t> offset;             // tensor id -> offset in its allocation
   std::vector<std::uint64_t> per_job;            // tensor id -> bytes for one job (activations)
   std::vector<const workloads::OpGraph*> graphs;  // by jobs - 1
@@ -67,6 +68,14 @@ struct App {
   int sub_batch = 1, first_job = 0, jobs_in_sub = 1;
   std::size_t next_kernel = 0;
 };
+
+// The most jobs of a task one group can hold: those pending at once, i.e. released within one
+// relative deadline (an older one was dropped), and no more than the policy merges.
+int jobs_in_flight(const workloads::InferenceTask& t, int max_group) {
+  if (t.period <= sim::Time::zero()) return max_group;
+  const auto pending = (t.deadline.count() + t.period.count() - 1) / t.period.count();
+  return static_cast<int>(std::clamp<sim::Time::rep>(pending, 1, max_group));
+}
 
 bool fc_like(const workloads::OpGraph& g, const workloads::Op& op) {
   // Tiles of a GEMM, or of a conv with one output position per sample, split the weights by
@@ -123,8 +132,21 @@ class Server {
       // Models in flight: the jobs a group may hold, each with its own activations (with one
       // job's worth, a batched group's extra windows thrash inside the quota even when memory
       // is not oversubscribed).
-      demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes), group});
-    plan_ = policy.plan(demand, gpu.sm_count, memory_->frame_chunks());
+      demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes),
+                        jobs_in_flight(*a.task, group)});
+    // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
+    const int sms = options.sms > 0 ? std::min(options.sms, gpu.sm_count) : gpu.sm_count;
+    if (sms < gpu.sm_count) {
+      exposed_.assign(static_cast<std::size_t>(gpu.sm_count), false);
+      std::fill_n(exposed_.begin(), sms, true);
+    }
+    plan_ = policy.plan(demand, sms, memory_->frame_chunks());
+    for (models::SmMask& m : plan_.masks)
+      if (m.empty())
+        m = exposed_;
+      else
+        m.resize(static_cast<std::size_t>(gpu.sm_count), false);
+    result_.plan = plan_;
     for (std::size_t i = 0; i < apps_.size(); ++i)
       if (i < plan_.quotas.size() && plan_.quotas[i] > 0)
         memory_->set_quota(static_cast<int>(i), plan_.quotas[i]);
@@ -202,11 +224,14 @@ class Server {
         a.job_bytes += bytes;
       }
     }
-    // Activations: each tensor a region with room for `group` jobs; one region per tensor
-    // (Caffe: a buffer per blob), or regions shared by tensors whose lifetimes do not overlap.
-    const std::uint64_t at = options_.reuse_activations
-                                 ? layout_by_liveness(g1, a, static_cast<std::uint64_t>(group))
-                                 : layout_one_per_tensor(g1, a, static_cast<std::uint64_t>(group));
+    // Activations: each job in flight has its own buffers -- one per tensor (Caffe: a buffer
+    // per blob), or shared by tensors whose lifetimes do not overlap -- and a batched kernel
+    // gathers its samples from the jobs' buffers (N stride = the job's buffer), so a group of
+    // k jobs touches k jobs' worth, however many a group may hold. (Each blob's room for a
+    // whole group would put the first job of every blob in 2 MiB chunks of its own.)
+    a.job_stride =
+        options_.reuse_activations ? layout_by_liveness(g1, a) : layout_one_per_tensor(g1, a);
+    const std::uint64_t at = a.job_stride * static_cast<std::uint64_t>(group);
     result_.activation_bytes += at;
     const std::string name = t.name;
     a.weights = memory_->space().allocate(name + ".weights", index, a.weight_bytes, true);
@@ -232,13 +257,12 @@ class Server {
     return a;
   }
 
-  static std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g, App& a,
-                                             std::uint64_t group) {
+  static std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g, App& a) {
     std::uint64_t at = 0;
     for (std::size_t i = 0; i < g.tensor_count(); ++i)
       if (!g.tensors()[i].parameter) {
         a.offset[i] = at;
-        at += a.per_job[i] * group;
+        at += a.per_job[i];
       }
     return at;
   }
@@ -246,8 +270,7 @@ class Server {
   // A framework's activation arena (TensorRT-style): a tensor lives from the op producing it
   // (graph inputs: from the start) to its last reader; largest first, each takes the lowest
   // offset not overlapping a placed tensor whose lifetime overlaps its own.
-  static std::uint64_t layout_by_liveness(const workloads::OpGraph& g, App& a,
-                                          std::uint64_t group) {
+  static std::uint64_t layout_by_liveness(const workloads::OpGraph& g, App& a) {
     struct Live {
       std::size_t tensor;
       std::int64_t first, last;
@@ -261,7 +284,7 @@ class Server {
       const std::int64_t first = g.producer(t) < 0 ? 0 : g.producer(t);
       std::int64_t last = g.consumers(t).empty() ? ops : g.consumers(t).back();
       last = std::max(last, first);
-      live.push_back({i, first, last, a.per_job[i] * group});
+      live.push_back({i, first, last, a.per_job[i]});
     }
     std::stable_sort(live.begin(), live.end(),
                      [](const Live& x, const Live& y) { return x.bytes > y.bytes; });
@@ -306,7 +329,7 @@ class Server {
       else
         out.push_back({a.activations, a.offset[i],
                        static_cast<std::uint64_t>(g.tensor(t).bytes()), a.per_job[i], true,
-                       write});
+                       write, a.job_stride});
     };
     for (auto t : op.inputs) add(t, false);
     for (auto t : op.outputs) add(t, true);
@@ -381,10 +404,9 @@ class Server {
                          .kernels[static_cast<std::size_t>(list[a.next_kernel++])];
     // The app's kernels run one at a time, so its sample window is the launching one's.
     memory_->set_sample_offset(a.index, static_cast<std::uint64_t>(a.first_job));
-    const models::SmMask* mask = nullptr;
-    const bool alone = running_ == 1;
-    if (!(policy_.borrow_idle_sms() && alone) && !plan_.masks[static_cast<std::size_t>(a.index)].empty())
-      mask = &plan_.masks[static_cast<std::size_t>(a.index)];
+    const bool borrow = policy_.borrow_idle_sms() && running_ == 1;
+    const models::SmMask& m = borrow ? exposed_ : plan_.masks[static_cast<std::size_t>(a.index)];
+    const models::SmMask* mask = m.empty() ? nullptr : &m;
     App* app = &a;
     gpu_.launch(kd, [this, app] {
       sim_.schedule_in(gpu_spec_.kernel_gap, [this, app] { launch_next(*app); });
@@ -480,7 +502,8 @@ class Server {
   models::Gpu gpu_;
   std::unique_ptr<UnifiedMemory> memory_;
   std::vector<App> apps_;
-  SharingPlan plan_;
+  SharingPlan plan_;         // masks over every SM of the GPU
+  models::SmMask exposed_;   // the SMs the task set may use (empty: all)
   int running_ = 0;
   ServeResult result_;
 };

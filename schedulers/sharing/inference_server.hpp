@@ -44,6 +44,7 @@ struct ServeOptions {
   bool prefetch_weights = false;        // cudaMemPrefetchAsync of each app's weights at start
   bool read_mostly_weights = false;     // cudaMemAdviseSetReadMostly on the weights
   bool reuse_activations = false;       // activation arena by liveness (else a buffer per blob)
+  int sms = 0;  // SMs the task set may use, the GPU's first n (0: all); the others stay idle
 };
 
 struct ServeResult {
@@ -61,6 +62,7 @@ struct ServeResult {
   };
   std::vector<PerTask> tasks;
   std::vector<int> layer_batches;  // sub-batch sizes the policy chose, for inspection
+  SharingPlan plan;                // SM masks and page quotas the policy gave the apps
   sim::Time end;
   std::uint64_t events = 0, fingerprint = 0;
 };

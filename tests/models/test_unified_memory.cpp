@@ -222,6 +222,22 @@ TEST_CASE("explicit prefetch migrates without faults; tree prefetch cuts faults 
   CHECK(faults[1] == 320);       // A's pages only
 }
 
+TEST_CASE("a strided touch takes one piece per sample, moved by the sample window") {
+  Rig r(64 * kMiB);
+  // Four jobs' buffers of 4 MiB each; the operand is the first 2 MiB of each job's buffer.
+  const auto act = r.mem->space().allocate("act", 0, 16 * kMiB, true);
+  const auto k = kernel("batched2");
+  r.mem->register_kernel(k, 0, {{act, 0, 4 * kMiB, 2 * kMiB, true, false, 4 * kMiB}});
+  r.mem->set_sample_offset(0, 1);  // jobs 1 and 2: bytes [4, 6) and [8, 10) MiB
+  r.run(k);
+  auto& s = r.mem->space();
+  CHECK(r.mem->stats().migrated_chunks == 2);
+  CHECK(s.next_gap(s.chunks(act, 4 * kMiB, 6 * kMiB)).empty());
+  CHECK(s.next_gap(s.chunks(act, 8 * kMiB, 10 * kMiB)).empty());
+  for (std::uint64_t gap : {0ull, 2ull, 6ull, 10ull})  // untouched: job 0, the halves, job 3
+    CHECK(s.next_gap(s.chunks(act, gap * kMiB, (gap + 2) * kMiB)).size() == 1);
+}
+
 TEST_CASE("migrations share the host link with a memcpy") {
   auto cold = [](bool with_copy) {
     Rig r(64 * kMiB);

@@ -57,24 +57,49 @@ TEST_CASE("layer-batch: the whole group when it fits beside the weights, smaller
   CHECK(policy->layer_batch(c, 8) == 4);  // 100 + 4 x 10 fits, 8 would refault the weights
 }
 
-TEST_CASE("inference server: jobs complete, faults appear only when memory is oversubscribed") {
+namespace {
+
+// A toy 8-SM GPU with LRU paging and no prefetcher, and the plugins to serve on it.
+struct ServeRig {
   sim::PluginCatalog catalog;
-  models::register_models_plugins(catalog);
-  schedulers::register_schedulers_plugins(catalog);
-  const auto cost = models::kernel_costs(catalog).create("roofline", params());
-  const auto lru = models::memory::eviction_policies(catalog).create("lru", params());
-  const auto none = models::memory::prefetchers(catalog).create("none", params());
+  std::unique_ptr<models::KernelCost> cost;
+  std::unique_ptr<models::memory::EvictionPolicy> lru;
+  std::unique_ptr<models::memory::Prefetcher> none;
   models::memory::UvmParams uvm;
-  uvm.batch_overhead = sim::Time::us(45);
-  uvm.per_fault = sim::Time::us(1);
-  uvm.migration_bandwidth = 10e9;
-  auto gpu = testing::toy_gpu(8);
-  gpu.host_link_bandwidth = 16e9;
-  gpu.dram_capacity = 1ull << 30;
+  models::GpuSpec gpu = testing::toy_gpu(8);
+  ServeRig() {
+    models::register_models_plugins(catalog);
+    schedulers::register_schedulers_plugins(catalog);
+    cost = models::kernel_costs(catalog).create("roofline", params());
+    lru = models::memory::eviction_policies(catalog).create("lru", params());
+    none = models::memory::prefetchers(catalog).create("none", params());
+    uvm.batch_overhead = sim::Time::us(45);
+    uvm.per_fault = sim::Time::us(1);
+    uvm.migration_bandwidth = 10e9;
+    gpu.host_link_bandwidth = 16e9;
+    gpu.dram_capacity = 1ull << 30;
+  }
+  std::unique_ptr<SharingPolicy> policy(const char* name) {
+    return sharing_policies(catalog).create(name, params());
+  }
+};
+
+// LeNet every 5 ms and SqueezeNet every 10 ms, deadline = period unless `slack` stretches it.
+workloads::TaskSet toy_set(double slack = 1.0) {
   workloads::TaskSet set;
-  set.tasks.push_back({"lenet", "lenet", 4, sim::Time::zero(), sim::Time::ms(5), sim::Time::ms(5), 6});
+  set.tasks.push_back({"lenet", "lenet", 4, sim::Time::zero(), sim::Time::ms(5),
+                       sim::Time::ms(5 * slack), 6});
   set.tasks.push_back({"squeezenet", "squeezenet", 1, sim::Time::ms(1), sim::Time::ms(10),
-                       sim::Time::ms(10), 3});
+                       sim::Time::ms(10 * slack), 3});
+  return set;
+}
+
+}  // namespace
+
+TEST_CASE("inference server: jobs complete, faults appear only when memory is oversubscribed") {
+  ServeRig rig;
+  auto& [catalog, cost, lru, none, uvm, gpu] = rig;
+  const workloads::TaskSet set = toy_set();
   ModelLibrary lib(gpu.lowering(workloads::DType::fp32));
   std::map<std::string, ServeResult> r;
   for (const char* name : {"fifo", "greedy", "barm"})
@@ -120,4 +145,74 @@ TEST_CASE("inference server: jobs complete, faults appear only when memory is ov
   const auto again = serve(gpu, *cost, uvm, *lru, *none, *policy, set, o, lib);
   CHECK(again.fingerprint == r["barm.over"].fingerprint);
   CHECK(again.mean_ms == r["barm.over"].mean_ms);
+}
+
+TEST_CASE("inference server: a batching app's lone jobs touch what FIFO's do (2 MiB chunks)") {
+  // With deadline = period a task never has two jobs pending, so lazy batching runs FIFO's
+  // schedule; its buffers have room for a group, but a job alone must not touch more chunks
+  // than a job of a FIFO app does (a layout keeping each blob's group together would leave
+  // every blob's first job in chunks of its own).
+  ServeRig rig;
+  ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
+  const workloads::TaskSet set = toy_set();
+  ServeOptions o;
+  o.oversubscription = 0.5;
+  const auto fifo = serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy("fifo"),
+                          set, o, lib);
+  const auto lazy = serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none,
+                          *rig.policy("lazy-batching"), set, o, lib);
+  CHECK(lazy.layer_batches.empty());  // no group of two ever formed
+  CHECK(lazy.activation_bytes > fifo.activation_bytes);
+  CHECK(lazy.memory.faults == fifo.memory.faults);
+  CHECK(lazy.mean_ms == doctest::Approx(fifo.mean_ms));
+}
+
+TEST_CASE("inference server: page demand counts the jobs a group can really hold") {
+  // Models in flight = jobs released within one deadline, at most the policy's group: with
+  // deadline = period that is one, so layer-batch (groups of up to 8) asks BARM's quotas; with
+  // deadline = 2 x period, two jobs' activations. At ratio 0.5 every quota is the full demand.
+  ServeRig rig;
+  ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
+  ServeOptions o;
+  o.oversubscription = 0.5;
+  auto quotas = [&](const char* policy, double slack) {
+    return serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy(policy),
+                 toy_set(slack), o, lib)
+        .plan.quotas;
+  };
+  const auto barm = quotas("barm", 1.0);
+  CHECK(quotas("layer-batch", 1.0) == barm);
+  const auto two = quotas("layer-batch", 2.0);
+  REQUIRE(two.size() == barm.size());
+  for (std::size_t i = 0; i < two.size(); ++i) CHECK(two[i] > barm[i]);
+}
+
+TEST_CASE("inference server: fewer SMs are the GPU's first n by mask, each as fast as before") {
+  // The SM-count sweep exposes part of one GPU: every policy's masks stay inside the first n
+  // SMs, and with half of them the same jobs take longer (a GPU spec with sm_count halved and
+  // the same whole-GPU peaks would instead double each SM's rate).
+  ServeRig rig;
+  ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
+  std::map<int, ServeResult> r;
+  for (int sms : {4, 8}) {
+    ServeOptions o;
+    o.oversubscription = 0.5;
+    o.sms = sms;
+    for (const char* name : {"fifo", "barm"}) {
+      auto res = serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy(name),
+                       toy_set(), o, lib);
+      for (const auto& m : res.plan.masks) {
+        CAPTURE(name);
+        if (sms == rig.gpu.sm_count && std::string(name) == "fifo") {
+          CHECK(m.empty());  // every SM
+          continue;
+        }
+        REQUIRE(m.size() == static_cast<std::size_t>(rig.gpu.sm_count));
+        CHECK(std::count(m.begin(), m.end(), true) > 0);
+        CHECK(std::find(m.begin() + sms, m.end(), true) == m.end());
+      }
+      if (std::string(name) == "fifo") r[sms] = std::move(res);
+    }
+  }
+  CHECK(r[4].mean_ms > 1.2 * r[8].mean_ms);
 }
