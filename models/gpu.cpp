@@ -247,7 +247,8 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
 
 double Gpu::batch_seconds(int s, const Running& r) const {
   const CtaWork& w = r.work;
-  const int resident_on_sm = sms_[static_cast<std::size_t>(s)].ctas;
+  const Sm& sm = sms_[static_cast<std::size_t>(s)];
+  const int resident_on_sm = std::max(1, sm.ctas - sm.stalled);  // CTAs stalled on faults issue nothing
   const double share = std::min(w.sm_fraction, 1.0 / resident_on_sm);
   double t = w.compute_seconds / share;
   if (w.l2_bytes > 0) {
@@ -321,8 +322,8 @@ void Gpu::settle() {
 
 void Gpu::retime_memory() {
   for (Running& r : running_) {
-    if (!r.active || !r.has_flow || r.resident == 0) continue;
-    const double rate = dram_.rate(r.dram_flow) / static_cast<double>(r.resident);
+    if (!r.active || !r.has_flow || r.resident == r.stalled) continue;
+    const double rate = dram_.rate(r.dram_flow) / static_cast<double>(r.resident - r.stalled);
     if (rate == r.cta_rate) continue;
     r.cta_rate = rate;
     for (std::uint32_t id : r.live) time_batch(id);
@@ -332,7 +333,9 @@ void Gpu::retime_memory() {
 void Gpu::update_dram(std::uint32_t slot) {
   Running& r = running_[slot];
   if (r.work.dram_bytes <= 0) return;
-  if (r.resident == 0) {
+  // CTAs waiting for pages draw no bandwidth: only the others ask for a share.
+  const std::int64_t drawing = r.resident - r.stalled;
+  if (drawing == 0) {
     if (r.has_flow) {
       dram_.remove_flow(r.dram_flow);
       r.has_flow = false;
@@ -344,8 +347,8 @@ void Gpu::update_dram(std::uint32_t slot) {
   const double fastest = std::max(r.work.compute_seconds / r.work.sm_fraction, 1e-15);
   double per_cta = r.work.dram_bytes / fastest;
   if (r.work.max_dram_rate > 0) per_cta = std::min(per_cta, r.work.max_dram_rate);
-  const double cap = static_cast<double>(r.resident) * per_cta;
-  const double weight = static_cast<double>(r.resident);
+  const double cap = static_cast<double>(drawing) * per_cta;
+  const double weight = static_cast<double>(drawing);
   if (!r.has_flow) {
     const sim::FairShare::ResourceId res[1] = {dram_res_};
     r.dram_flow = dram_.add_flow(res, cap, weight);
@@ -435,13 +438,24 @@ void Gpu::sample(sim::Time now) {
 
 void Gpu::await_pages(std::uint32_t id, const Batch& b) {
   const Running& r = running_[b.slot];
-  if (!paging_->touch(*r.desc, b.first_cta, b.n, [this, id] { pages_resident(id); }))
-    states_[id].awaiting_pages = true;
+  if (paging_->touch(*r.desc, b.first_cta, b.n, [this, id] { pages_resident(id); })) return;
+  states_[id].awaiting_pages = true;
+  stall(id, +1);
+}
+
+void Gpu::stall(std::uint32_t id, int sign) {
+  const BatchState& b = states_[id];
+  const int n = sign * static_cast<int>(b.n);
+  running_[b.slot].stalled += n;
+  sms_[static_cast<std::size_t>(b.sm)].stalled += n;
+  update_dram(b.slot);
+  sm_changed(b.sm);  // the SM's other CTAs get (or give back) its compute share
 }
 
 void Gpu::pages_resident(std::uint32_t id) {
   BatchState& b = states_[id];
   b.awaiting_pages = false;
+  stall(id, -1);
   b.since = sim_.now() + spec_.cta_launch + running_[b.slot].work.fixed;
   time_batch(id);
 }

@@ -88,6 +88,7 @@ class Gpu {
  private:
   struct Sm {
     int threads = 0, warps = 0, ctas = 0, registers = 0;
+    int stalled = 0;  // of `ctas`, those waiting for pages: they hold resources, issue nothing
     std::int64_t shared = 0;
     std::vector<std::uint32_t> live;  // ids of the batches on it
     bool changed = false;             // listed in changed_sms_
@@ -96,6 +97,7 @@ class Gpu {
     // What a dispatch pass reads for every waiting kernel first, together in one cache line.
     std::int64_t unplaced = 0;  // CTAs not yet on an SM
     std::int64_t resident = 0;  // CTAs on SMs now
+    std::int64_t stalled = 0;   // of those, waiting for pages (no compute, no DRAM traffic)
     int threads = 0, warps = 0, registers = 0;  // per CTA (registers as allocated)
     std::int64_t shared = 0;
     SmMask mask;
@@ -170,6 +172,7 @@ class Gpu {
   // awaiting_pages until pages_resident() starts it.
   void await_pages(std::uint32_t id, const Batch& b);
   void pages_resident(std::uint32_t id);
+  void stall(std::uint32_t id, int sign);  // +1: batch `id` waits for pages; -1: it resumes
 
   sim::Simulator& sim_;
   GpuSpec spec_;

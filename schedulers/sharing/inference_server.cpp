@@ -484,7 +484,7 @@ class Server {
         const auto& kd = tg.kernels[static_cast<std::size_t>(k)];
         const double compute = kd.flops / (spec->achievable(kd.unit, kd.dtype) * share);
         const double dram = kd.dram_bytes / (spec->dram_bandwidth * spec->efficiency.dram);
-        t += std::max(compute, dram) + spec->kernel_gap.seconds();
+        t += std::max(compute, dram) + (spec->kernel_overhead + spec->kernel_gap).seconds();
       }
       return t;
     };

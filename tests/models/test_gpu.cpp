@@ -216,6 +216,36 @@ TEST_CASE("copies run on a copy engine: no SM room needed, DRAM shared with kern
   }
 }
 
+namespace {
+// Pages of kernels named "faulting" arrive `delay` after their CTAs ask; the rest are resident.
+struct SlowPages : models::PagingGate {
+  sim::Simulator& sim;
+  Time delay;
+  SlowPages(sim::Simulator& s, Time d) : sim(s), delay(d) {}
+  bool touch(const KernelDesc& k, std::int64_t, std::int64_t, std::function<void()> resume) override {
+    if (k.name != "faulting") return true;
+    sim.schedule_in(delay, std::move(resume));
+    return false;
+  }
+};
+}  // namespace
+
+TEST_CASE("CTAs waiting for pages take no DRAM or compute share from the kernels beside them") {
+  const KernelDesc streaming = memory_kernel(100e6, 32);  // 1 ms alone at 100 GB/s
+  KernelDesc faulting = memory_kernel(100e6, 32);
+  faulting.name = "faulting";
+  Fixture f;
+  SlowPages pages(f.sim, Time::ms(1));
+  f.gpu->attach_paging(&pages);
+  Time a, b;
+  f.gpu->launch(streaming, [&] { a = f.sim.now(); });
+  f.gpu->launch(faulting, [&] { b = f.sim.now(); });
+  f.sim.run();
+  // The faulting kernel's stalled CTAs leave all of DRAM to the other while they wait.
+  CHECK(a.seconds() == doctest::Approx(1e-3).epsilon(0.02));
+  CHECK(b.seconds() == doctest::Approx(2e-3).epsilon(0.02));
+}
+
 TEST_CASE("a kernel that cannot fit on an SM is refused with a clear message") {
   Fixture f;
   KernelDesc k = compute_kernel(1);
