@@ -17,6 +17,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "sim/config.hpp"
@@ -84,6 +86,14 @@ class Registry : public RegistryBase {
     if (!contains(name)) name_node.fail(unknown(name));
     return create(name, std::forward<Args>(args)...);
   }
+  // For families whose factory takes the plugin's own config: a plugin written as a bare name
+  // (`lru`) or as a map of its parameters with its name ({name: lru, ...}).
+  std::unique_ptr<Interface> create_from(const Config& spec) const
+    requires std::is_same_v<std::tuple<Args...>, std::tuple<const Config&>>
+  {
+    if (spec.is_scalar()) return create(spec, Config::empty(spec.pos(), spec.path()));
+    return create(spec.at("name"), spec);
+  }
 
   std::vector<PluginInfo> list() const override {
     std::vector<PluginInfo> out;
@@ -101,6 +111,12 @@ class Registry : public RegistryBase {
   }
   std::map<std::string, Entry> entries_;  // sorted: listing order never depends on registration
 };
+
+// What a plugin written as in Registry::create_from is called in results: its `label`, else its
+// name.
+inline std::string plugin_label(const Config& spec) {
+  return spec.is_scalar() ? spec.as_string() : spec.get_string("label", spec.get_string("name"));
+}
 
 // Every plugin family of one program, by name.
 class PluginCatalog {

@@ -15,17 +15,6 @@ namespace {
 namespace sharing = schedulers::sharing;
 namespace memory = models::memory;
 
-// A plugin named by a scalar, or by a map {name: ..., params}.
-template <class Registry>
-auto create_plugin(Registry& r, const sim::Config& c) {
-  if (c.is_scalar()) return r.create(c, sim::Config::empty(c.pos(), c.path()));
-  return r.create(c.at("name"), c);
-}
-
-std::string plugin_name(const sim::Config& c) {
-  return c.is_scalar() ? c.as_string() : c.get_string("name");
-}
-
 struct Policy {
   std::string name;
   std::unique_ptr<sharing::SharingPolicy> impl;
@@ -37,12 +26,12 @@ class BarmExperiment final : public Experiment {
       : gpu_(models::GpuSpec::from_config(cfg.at("gpu"))),
         uvm_(memory::UvmParams::from_config(cfg.at("uvm"))) {
     const sim::Config cost = cfg.at("kernel_cost");
-    cost_ = models::kernel_costs(catalog).create(cost.at("name"), cost);
+    cost_ = models::kernel_costs(catalog).create_from(cost);
     const sim::Config mem = cfg.at("memory");
-    eviction_ = create_plugin(memory::eviction_policies(catalog), mem.at("eviction"));
-    prefetcher_ = create_plugin(memory::prefetchers(catalog), mem.at("prefetch"));
-    eviction_name_ = plugin_name(mem.at("eviction"));
-    prefetch_name_ = plugin_name(mem.at("prefetch"));
+    eviction_ = memory::eviction_policies(catalog).create_from(mem.at("eviction"));
+    prefetcher_ = memory::prefetchers(catalog).create_from(mem.at("prefetch"));
+    eviction_name_ = sim::plugin_label(mem.at("eviction"));
+    prefetch_name_ = sim::plugin_label(mem.at("prefetch"));
     options_.chunk_bytes = mem.get_size("granularity", "2 MiB");
     if (options_.chunk_bytes != (64u << 10) && options_.chunk_bytes != (2u << 20))
       mem.at("granularity").fail("must be 64 KiB (basic block) or 2 MiB (VA block)");
@@ -62,8 +51,8 @@ class BarmExperiment final : public Experiment {
     }
     for (const sim::Config& p : cfg.seq("policies")) {
       Policy pol;
-      pol.name = p.is_scalar() ? p.as_string() : p.get_string("label", p.get_string("name"));
-      pol.impl = create_plugin(sharing::sharing_policies(catalog), p);
+      pol.name = sim::plugin_label(p);
+      pol.impl = sharing::sharing_policies(catalog).create_from(p);
       policies_.push_back(std::move(pol));
     }
     const sim::Config sets = cfg.at("tasksets");

@@ -20,22 +20,26 @@ struct ModelRun {
   int batch = 32;
 };
 
+struct Algorithm {
+  std::string name;
+  std::unique_ptr<interconnect::Collective> impl;
+};
+
 class InNetworkAllReduce final : public Experiment {
  public:
-  InNetworkAllReduce(const sim::Config& cfg, sim::PluginCatalog& catalog) : catalog_(catalog) {
+  InNetworkAllReduce(const sim::Config& cfg, sim::PluginCatalog& catalog) {
     const sim::Config cost = cfg.at("kernel_cost");
-    cost_ = models::kernel_costs(catalog).create(cost.at("name"), cost);
+    cost_ = models::kernel_costs(catalog).create_from(cost);
     dtype_ = workloads::parse_dtype(cfg.get_string("dtype", "fp16"));
     for (const sim::Config& s : cfg.seq("systems"))
       systems_.push_back(interconnect::SystemSpec::from_config(s.at("system")));
     if (systems_.empty()) cfg.at("systems").fail("give at least one system");
-    auto& algos = interconnect::collectives(catalog);
+    // Algorithms are stateless planners: each is built once, from its place in the config.
     auto read_algos = [&](const sim::Config& list) {
-      std::vector<std::string> out;
-      for (const sim::Config& a : list.items()) {
-        if (!algos.contains(a.as_string())) algos.create(a, sim::Config::empty(a.pos(), a.path()));
-        out.push_back(a.as_string());
-      }
+      std::vector<Algorithm> out;
+      for (const sim::Config& a : list.items())
+        out.push_back({sim::plugin_label(a), interconnect::collectives(catalog).create_from(a)});
+      if (out.empty()) list.fail("give at least one algorithm");
       return out;
     };
     if (auto tr = cfg.find("training")) {
@@ -111,19 +115,15 @@ class InNetworkAllReduce final : public Experiment {
             bi == 0 ? m.name
                     : fmt::format("{}_bucket{}MiB", m.name, buckets_[bi] >> 20);
         const std::string base = fmt::format("innet.{}.{}", sys.name, model_key);
-        auto algo0 = interconnect::collectives(catalog_).create(
-            train_algos_.front(), sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
-        const DdpRun alone =
-            run_ddp(sys, *cost_, *algo0, tg, phases, buckets, {.communicate = false});
+        const DdpRun alone = run_ddp(sys, *cost_, *train_algos_.front().impl, tg, phases,
+                                     buckets, {.communicate = false});
         ctx.add_fingerprint(alone.fingerprint);
         ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
         ctx.stats.set(base + ".alone.iteration_ms", alone.iteration.ms());
         ctx.stats.set(base + ".alone.forward_ms", alone.forward.ms());
         ctx.stats.set(base + ".buckets", static_cast<double>(buckets.size()));
         std::map<std::string, double> slowdown;
-        for (const auto& a : train_algos_) {
-          auto algo = interconnect::collectives(catalog_).create(
-              a, sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
+        for (const auto& [a, algo] : train_algos_) {
           const bool traced =
               ctx.timeline && timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a);
           const DdpRun over = run_ddp(sys, *cost_, *algo, tg, phases, buckets,
@@ -159,9 +159,7 @@ class InNetworkAllReduce final : public Experiment {
   void sweep(RunContext& ctx, const interconnect::SystemSpec& sys) {
     ctx.report += "| algorithm | size (B) | time (us) | busbw (GB/s) |\n|---|---|---|---|\n";
     std::map<std::uint64_t, double> ring_us;
-    for (const auto& a : sweep_algos_) {
-      auto algo = interconnect::collectives(catalog_).create(
-          a, sim::Config::empty(sim::SourcePos{"algorithms"}, "algorithms"));
+    for (const auto& [a, algo] : sweep_algos_) {
       for (std::uint64_t size : sizes_) {
         const interconnect::CollectiveTiming t = interconnect::measure_collective(
             sys, cost_.get(), *algo, interconnect::CollectiveOp::all_reduce, size);
@@ -179,13 +177,12 @@ class InNetworkAllReduce final : public Experiment {
     ctx.report += "\n";
   }
 
-  sim::PluginCatalog& catalog_;
   std::unique_ptr<models::KernelCost> cost_;
   workloads::DType dtype_ = workloads::DType::fp16;
   std::vector<interconnect::SystemSpec> systems_;
   std::vector<ModelRun> models_;
   std::vector<std::int64_t> buckets_;
-  std::vector<std::string> train_algos_, sweep_algos_;
+  std::vector<Algorithm> train_algos_, sweep_algos_;
   std::vector<std::uint64_t> sizes_;
   std::map<std::string, double> published_;
   std::string console_;

@@ -25,7 +25,7 @@ class NimbleExperiment final : public Experiment {
   NimbleExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog)
       : gpu_(models::GpuSpec::from_config(cfg.at("gpu"))) {
     const sim::Config cost = cfg.at("kernel_cost");
-    cost_ = models::kernel_costs(catalog).create(cost.at("name"), cost);
+    cost_ = models::kernel_costs(catalog).create_from(cost);
     dtype_ = workloads::parse_dtype(cfg.get_string("dtype", "fp32"));
     const sim::Config host = cfg.at("host");
     host.get_string("name", "");
@@ -33,13 +33,8 @@ class NimbleExperiment final : public Experiment {
     for (const sim::Config& p : cfg.seq("policies")) {
       // A policy is a name, or a map {name: ..., <params>} under a label of its own.
       Policy pol;
-      if (p.is_scalar()) {
-        pol.name = p.as_string();
-        pol.impl = launch.create(p, sim::Config::empty(p.pos(), p.path()));
-      } else {
-        pol.name = p.get_string("label", p.get_string("name"));
-        pol.impl = launch.create(p.at("name"), p);
-      }
+      pol.name = sim::plugin_label(p);
+      pol.impl = launch.create_from(p);
       pol.costs = models::HostCosts::for_mode(host, pol.impl->host_mode());
       policies_.push_back(std::move(pol));
     }
