@@ -14,16 +14,8 @@ CopyEngines::CopyEngines(sim::Simulator& sim, const GpuSpec& spec, sim::FairShar
       shares_changed_(std::move(shares_changed)) {}
 
 void CopyEngines::start(const CtaWork& work, std::function<void()> on_done) {
-  std::uint32_t id;
-  if (free_.empty()) {
-    id = static_cast<std::uint32_t>(copies_.size());
-    copies_.emplace_back();
-  } else {
-    id = free_.back();
-    free_.pop_back();
-  }
+  const std::uint32_t id = copies_.acquire();
   Copy& c = copies_[id];
-  c = Copy{};
   c.work = work;
   c.on_done = std::move(on_done);
   c.active = true;
@@ -78,7 +70,7 @@ void CopyEngines::finish(std::uint32_t id) {
     shares_changed_();  // the kernels get its bandwidth back
   }
   auto done = std::move(c.on_done);
-  free_.push_back(id);
+  copies_.release(id);
   done();
 }
 

@@ -15,6 +15,7 @@
 #include "models/kernel_cost.hpp"
 #include "sim/fair_share.hpp"
 #include "sim/simulator.hpp"
+#include "sim/slots.hpp"
 
 namespace models {
 
@@ -51,8 +52,7 @@ class CopyEngines {
   sim::FairShare& dram_;
   sim::FairShare::ResourceId dram_res_;
   std::function<void()> shares_changed_;
-  std::vector<Copy> copies_;  // by id, reused
-  std::vector<std::uint32_t> free_;
+  sim::Slots<Copy> copies_;
 };
 
 }  // namespace models

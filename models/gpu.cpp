@@ -59,16 +59,8 @@ void Gpu::admit() {
     Launch launch = std::move(waiting_.front());
     waiting_.pop_front();
     const workloads::KernelDesc* desc = launch.desc;
-    std::uint32_t slot;
-    if (free_slots_.empty()) {
-      slot = static_cast<std::uint32_t>(running_.size());
-      running_.emplace_back();
-    } else {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-    }
+    const std::uint32_t slot = running_.acquire();
     Running& r = running_[slot];
-    r = Running{};
     r.desc = desc;
     r.work = cost_.cta_work(spec_, *desc);
     r.on_done = std::move(launch.on_done);
@@ -220,17 +212,9 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     if (i == 0 || batches[i].slot != batches[i - 1].slot) update_dram(batches[i].slot);
   shares_changed();
   for (const Batch& b : batches) {
-    std::uint32_t id;
-    if (free_states_.empty()) {
-      id = static_cast<std::uint32_t>(states_.size());
-      states_.emplace_back();
-    } else {
-      id = free_states_.back();
-      free_states_.pop_back();
-    }
+    const std::uint32_t id = states_.acquire();
     Running& r = running_[b.slot];
     BatchState& st = states_[id];
-    st = BatchState{};
     st.sm = b.sm;
     st.slot = b.slot;
     st.n = b.n;
@@ -361,7 +345,7 @@ void Gpu::update_dram(std::uint32_t slot) {
 
 void Gpu::batch_done(std::uint32_t id) {
   const BatchState b = states_[id];
-  free_states_.push_back(id);
+  states_.release(id);
   const int s = b.sm;
   const std::uint32_t slot = b.slot;
   const std::int64_t n = b.n;
@@ -404,7 +388,7 @@ void Gpu::finish(std::uint32_t slot) {
   --running_count_;
   report(*r.desc, r.start, r.track);
   Done done = std::move(r.on_done);
-  free_slots_.push_back(slot);
+  running_.release(slot);
   admit();  // a queued launch takes the freed concurrent-kernel slot
   if (done) done();
 }

@@ -28,6 +28,7 @@
 #include "models/occupancy.hpp"
 #include "sim/fair_share.hpp"
 #include "sim/simulator.hpp"
+#include "sim/slots.hpp"
 #include "sim/stats.hpp"
 #include "sim/timeline.hpp"
 #include "workloads/kernel.hpp"
@@ -180,15 +181,13 @@ class Gpu {
   std::string name_;
   std::vector<Sm> sms_;
   std::vector<int> all_sms_;
-  std::vector<Running> running_;          // slots, reused
-  std::vector<std::uint32_t> free_slots_;
+  sim::Slots<Running> running_;           // by slot
   // Running kernels with CTAs not yet on an SM, in launch order: the only ones a dispatch pass
   // can place (kernels whose CTAs are all placed just wait for them).
   std::vector<std::uint32_t> unplaced_;
   std::vector<Batch> batches_;            // dispatch scratch
   std::vector<Eligible> eligible_;        // dispatch scratch
-  std::vector<BatchState> states_;        // batches on SMs, by id (slots reused)
-  std::vector<std::uint32_t> free_states_;
+  sim::Slots<BatchState> states_;         // batches on SMs, by id
   struct Launch {  // a launch waiting for a concurrent-kernel slot
     const workloads::KernelDesc* desc;
     Done on_done;

@@ -54,14 +54,7 @@ void UnifiedMemory::set_quota(int app, std::uint64_t chunks) { quota_[app] = chu
 
 std::uint32_t UnifiedMemory::new_waiter(std::function<void()> resume, int app,
                                         const workloads::KernelDesc* kernel) {
-  std::uint32_t id;
-  if (free_waiters_.empty()) {
-    id = static_cast<std::uint32_t>(waiters_.size());
-    waiters_.emplace_back();
-  } else {
-    id = free_waiters_.back();
-    free_waiters_.pop_back();
-  }
+  const std::uint32_t id = waiters_.acquire();
   waiters_[id] = Waiter{std::move(resume), 0, sim_.now(), app, kernel};
   ++waiting_;
   return id;
@@ -227,7 +220,7 @@ void UnifiedMemory::complete(FaultBatch b) {
     if (w.kernel) stats_.stall_by_kernel[w.kernel->name] += stalled;
     sim_.schedule_in(sim::Time::zero(), std::move(w.resume));
     w.resume = nullptr;
-    free_waiters_.push_back(id);
+    waiters_.release(id);
     --waiting_;
   }
   busy_ = false;

@@ -27,6 +27,7 @@
 #include "sim/config.hpp"
 #include "sim/flow_network.hpp"
 #include "sim/simulator.hpp"
+#include "sim/slots.hpp"
 
 namespace models::memory {
 
@@ -131,8 +132,7 @@ class UnifiedMemory final : public PagingGate {
   std::unordered_map<const workloads::KernelDesc*, Footprint> footprints_;
   std::vector<std::uint64_t> sample_offset_;
   std::map<int, std::uint64_t> quota_;
-  std::vector<Waiter> waiters_;
-  std::vector<std::uint32_t> free_waiters_;
+  sim::Slots<Waiter> waiters_;
   std::uint64_t waiting_ = 0;
   std::uint64_t epoch_ = 1;
   bool busy_ = false;

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "greeter.hpp"
+#include "sim/slots.hpp"
 #include "../support/temp_dir.hpp"
 
 namespace {
@@ -78,4 +79,33 @@ TEST_CASE("loading something that is not a plugin is a clear input error") {
   testing::TempDir d;
   const auto junk = d.write("libjunk.so", "not an ELF file");
   CHECK_THROWS_AS(c.load_plugin(junk), sim::InputError);
+}
+
+TEST_CASE("slots reuse released ids and hand out fresh objects") {
+  struct Item {
+    int value = 0;
+  };
+  sim::Slots<Item> slots;
+  const auto a = slots.acquire(), b = slots.acquire();
+  CHECK(a != b);
+  slots[a].value = 7;
+  slots[b].value = 8;
+  slots.release(a);
+  const auto c = slots.acquire();
+  CHECK(c == a);               // the released id comes back
+  CHECK(slots[c].value == 0);  // as a fresh object
+  CHECK(slots[b].value == 8);
+  CHECK(slots.size() == 2);
+}
+
+TEST_CASE("a plugin is written as a bare name or as {name, params, label}") {
+  sim::PluginCatalog c;
+  register_builtin(c);
+  auto& g = testing::greeters(c);
+  const sim::Config cfg = config_of("{a: polite, b: {name: polite, label: kind}, c: {name: rude}}");
+  CHECK(g.create_from(cfg.at("a"))->greet("Ada") == "Hello, Ada.");
+  CHECK(g.create_from(cfg.at("b"))->greet("Ada") == "Hello, Ada.");
+  CHECK(sim::plugin_label(cfg.at("a")) == "polite");
+  CHECK(sim::plugin_label(cfg.at("b")) == "kind");
+  CHECK_THROWS_WITH_AS(g.create_from(cfg.at("c")), doctest::Contains("test.yaml"), sim::InputError);
 }
