@@ -19,7 +19,7 @@ void CopyEngines::start(const CtaWork& work, std::function<void()> on_done) {
   c.work = work;
   c.on_done = std::move(on_done);
   c.active = true;
-  c.since = sim_.now() + spec_.cta_launch + work.fixed;
+  c.run.since = sim_.now() + spec_.cta_launch + work.fixed;
   if (work.dram_bytes > 0) {
     // An engine streams like a grid spread over the whole GPU: it competes for DRAM with the
     // weight of one resident CTA per SM, and alone it can take all of it.
@@ -36,10 +36,8 @@ void CopyEngines::retime() {
   for (std::uint32_t id = 0; id < copies_.size(); ++id) {
     Copy& c = copies_[id];
     if (!c.active || !c.has_flow) continue;
-    const double rate = dram_.rate(c.flow);
-    if (rate == c.rate && c.done.valid()) continue;
-    c.rate = rate;
-    time(id);
+    c.rate = dram_.rate(c.flow);
+    time(id);  // an unchanged rate keeps its completion
   }
 }
 
@@ -50,16 +48,7 @@ void CopyEngines::time(std::uint32_t id) {
     if (c.rate <= 0) return;  // no share yet: timed when it gets one
     t = std::max(c.work.dram_bytes / c.rate, spec_.dram_latency.seconds());
   }
-  const sim::Time now = sim_.now();
-  if (now > c.since) {  // bank the progress made at the old speed
-    c.progress = std::min(1.0, c.progress + c.speed * (now - c.since).seconds());
-    c.since = now;
-  }
-  c.speed = t > 0 ? 1.0 / t : 0.0;
-  sim_.cancel(c.done);
-  const sim::Time left =
-      t > 0 ? sim::Time::ceil_seconds((1.0 - c.progress) * t) : sim::Time::zero();
-  c.done = sim_.schedule_cancellable(c.since + left, [this, id] { finish(id); });
+  c.run.run_at(sim_, t > 0 ? 1.0 / t : 0.0, [this, id] { finish(id); });
 }
 
 void CopyEngines::finish(std::uint32_t id) {

@@ -14,6 +14,7 @@
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/fair_share.hpp"
+#include "sim/progress.hpp"
 #include "sim/simulator.hpp"
 #include "sim/slots.hpp"
 
@@ -38,10 +39,7 @@ class CopyEngines {
     sim::FairShare::FlowId flow = 0;
     bool has_flow = false;
     double rate = 0;      // DRAM bytes/s it gets now
-    double progress = 0;  // fraction done at `since`
-    double speed = 0;     // fraction per second
-    sim::Time since;      // progress starts after the dispatch cost
-    sim::EventHandle done;
+    sim::Progress run;  // starts after the dispatch cost
     bool active = false;
   };
   void time(std::uint32_t id);

@@ -219,7 +219,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     st.slot = b.slot;
     st.n = b.n;
     st.waves = b.waves;
-    st.since = sim_.now() + spec_.cta_launch + r.work.fixed;
+    st.run.since = sim_.now() + spec_.cta_launch + r.work.fixed;
     r.live.push_back(id);
     sms_[static_cast<std::size_t>(b.sm)].live.push_back(id);
     if (paging_) await_pages(id, b);
@@ -256,18 +256,7 @@ void Gpu::time_batch(std::uint32_t id) {
                                 : static_cast<double>(b.waves) * batch_seconds(b.sm, r) +
                                       static_cast<double>(b.waves - 1) *
                                           (spec_.cta_launch + r.work.fixed).seconds();
-  const double speed = t > 0 ? 1.0 / t : 0.0;
-  if (speed == b.speed && b.done.valid()) return;  // same speed: the completion still holds
-  const sim::Time now = sim_.now();
-  if (now > b.since) {  // bank the progress made at the old speed
-    b.progress = std::min(1.0, b.progress + b.speed * (now - b.since).seconds());
-    b.since = now;
-  }
-  b.speed = speed;
-  sim_.cancel(b.done);
-  const sim::Time left =
-      speed > 0 ? sim::Time::ceil_seconds((1.0 - b.progress) / speed) : sim::Time::zero();
-  b.done = sim_.schedule_cancellable(b.since + left, [this, id] { batch_done(id); });
+  b.run.run_at(sim_, t > 0 ? 1.0 / t : 0.0, [this, id] { batch_done(id); });
 }
 
 void Gpu::retime_sm(int s) {
@@ -440,7 +429,7 @@ void Gpu::pages_resident(std::uint32_t id) {
   BatchState& b = states_[id];
   b.awaiting_pages = false;
   stall(id, -1);
-  b.since = sim_.now() + spec_.cta_launch + running_[b.slot].work.fixed;
+  b.run.since = sim_.now() + spec_.cta_launch + running_[b.slot].work.fixed;
   time_batch(id);
 }
 

@@ -27,6 +27,7 @@
 #include "models/kernel_cost.hpp"
 #include "models/occupancy.hpp"
 #include "sim/fair_share.hpp"
+#include "sim/progress.hpp"
 #include "sim/simulator.hpp"
 #include "sim/slots.hpp"
 #include "sim/stats.hpp"
@@ -115,18 +116,14 @@ class Gpu {
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
   };
   // CTAs of one kernel that started on one SM together and finish together. Their speed follows
-  // their shares as these change -- the SM's compute split among its resident CTAs, and the
-  // kernel's DRAM share -- with progress banked at each change, so co-running kernels neither
-  // over- nor under-use the hardware (a duration fixed at dispatch would, systematically).
+  // their shares as these change (sim::Progress): the SM's compute split among its resident CTAs,
+  // and the kernel's DRAM share.
   struct BatchState {
     int sm = 0;
     std::uint32_t slot = 0;
     std::int64_t n = 0;
     std::int64_t waves = 1;  // back-to-back waves of n CTAs this batch stands for
-    double progress = 0;  // fraction done at `since`
-    double speed = 0;     // fraction per second
-    sim::Time since;      // progress starts after the fixed launch cost
-    sim::EventHandle done;
+    sim::Progress run;  // starts after the CTA launch and fixed cost
     bool awaiting_pages = false;  // holds its SM resources, makes no progress, is not timed
   };
   struct Batch {  // CTAs of one kernel placed on one SM together
