@@ -61,7 +61,7 @@ const char* kind_text(MetricChange::Kind k) {
 }
 
 int run_check(const CheckOptions& o, std::ostream& console) {
-  const double tolerance = parse_tolerance(o.tolerance);
+  const double tolerance = parse_fraction_option("--tolerance", o.tolerance);
   const auto baseline = read_metrics(o.baseline);
   const auto results = read_metrics(o.results);
   const std::vector<std::string> patterns = o.keys.empty() ? std::vector<std::string>{"*"} : o.keys;
@@ -99,24 +99,6 @@ int run_check(const CheckOptions& o, std::ostream& console) {
 }
 
 }  // namespace
-
-double parse_tolerance(const std::string& text) {
-  std::string t = text;
-  t.erase(std::remove(t.begin(), t.end(), ' '), t.end());
-  const bool percent = !t.empty() && t.back() == '%';
-  if (percent) t.pop_back();
-  double v = 0;
-  std::size_t used = 0;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (t.empty() || used != t.size() || !std::isfinite(v) || v < 0)
-    throw sim::InputError(
-        fmt::format("--tolerance: expected a fraction or a percentage such as 2%, got '{}'", text));
-  return percent ? v / 100.0 : v;
-}
 
 std::vector<MetricChange> compare_metrics(const std::map<std::string, double>& baseline,
                                           const std::map<std::string, double>& result,

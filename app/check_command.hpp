@@ -27,9 +27,6 @@ std::vector<MetricChange> compare_metrics(const std::map<std::string, double>& b
                                           double tolerance,
                                           const std::vector<std::string>& patterns);
 
-// "2%" -> 0.02, "0.5 %" -> 0.005, "0.02" -> 0.02; bad text throws sim::InputError.
-double parse_tolerance(const std::string& text);
-
 Command add_check_command(CLI::App& cli);
 
 }  // namespace app

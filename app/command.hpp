@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <ostream>
+#include <string>
+#include <string_view>
 
 #include "sim/registry.hpp"
 
@@ -22,5 +24,9 @@ struct Command {
   // sim::InputError (main turns it into exit 2).
   std::function<int(sim::PluginCatalog&, std::ostream&)> run;
 };
+
+// A command-line fraction (`--tolerance 2%`, `--max-mape 0.25`: sim::units::parse_fraction);
+// bad text is an InputError that names the option.
+double parse_fraction_option(std::string_view option, const std::string& text);
 
 }  // namespace app

@@ -26,23 +26,10 @@ struct ValidateOptions {
   bool quiet = false;
 };
 
-// "25", "25%" -> 0.25.
-double parse_percent(const std::string& text) {
-  std::string t = text;
-  if (!t.empty() && t.back() == '%') t.pop_back();
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(t, &used);
-    if (used == t.size() && v >= 0 && std::isfinite(v)) return v / 100;
-  } catch (const std::exception&) {
-  }
-  throw sim::InputError(
-      fmt::format("--max-mape: expected a percentage such as 25 or 25%, got '{}'", text));
-}
-
 int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std::ostream& out) {
   const ReplayCost mode = parse_replay_cost(o.in.cost);
-  const double limit = o.max_mape.empty() ? -1 : parse_percent(o.max_mape);  // -1: no gate
+  const double limit =
+      o.max_mape.empty() ? -1 : parse_fraction_option("--max-mape", o.max_mape);  // -1: no gate
   const models::GpuSpec gpu = load_gpu_spec(o.in.gpu, o.in.overrides);
   std::optional<models::GpuSpec> baseline;
   if (!o.baseline_gpu.empty()) baseline = load_gpu_spec(o.baseline_gpu, o.in.overrides);
@@ -102,7 +89,7 @@ Command add_validate_command(CLI::App& cli) {
       "validate",
       "replay a Kineto trace and report simulated vs measured (exit 3 over --max-mape)");
   add_replay_inputs(*sub, o->in);
-  sub->add_option("--max-mape", o->max_mape, "exit 3 when the kernel MAPE exceeds this (percent)");
+  sub->add_option("--max-mape", o->max_mape, "exit 3 when the kernel MAPE exceeds this: 25% or 0.25");
   sub->add_option("--baseline-gpu", o->baseline_gpu,
                   "also replay on this GPU and report before/after (e.g. the preset before "
                   "`warpsim calibrate`)");

@@ -154,4 +154,10 @@ double parse_flops(std::string_view text) {
   return r;
 }
 
+double parse_fraction(std::string_view text) {
+  static constexpr std::array<Unit, 2> kFractions{{{"", 1}, {"%", 0.01}}};
+  const auto [v, unit] = split_number(text, "fraction");
+  return v * lookup(text, unit, kFractions, "fraction");
+}
+
 }  // namespace sim::units

@@ -18,5 +18,8 @@ double parse_bandwidth(std::string_view text);      // bytes per second
 Frequency parse_frequency(std::string_view text);
 Time parse_duration(std::string_view text);
 double parse_flops(std::string_view text);          // operations per second
+// A share, tolerance or error bound: "2%" is 0.02, and a bare number is the fraction itself
+// ("0.02"), never a percentage.
+double parse_fraction(std::string_view text);
 
 }  // namespace sim::units

@@ -99,3 +99,14 @@ TEST_CASE("units: malformed strings are rejected with a message naming the probl
     CHECK(what.find(c.message) != std::string::npos);
   }
 }
+
+TEST_CASE("a fraction is a percentage with % or the fraction itself") {
+  using sim::units::parse_fraction;
+  CHECK(parse_fraction("2%") == doctest::Approx(0.02));
+  CHECK(parse_fraction("0.5 %") == doctest::Approx(0.005));
+  CHECK(parse_fraction("0.02") == doctest::Approx(0.02));
+  CHECK(parse_fraction("25") == doctest::Approx(25));  // a bare number is never a percentage
+  CHECK_THROWS_AS(parse_fraction("lots"), sim::InputError);
+  CHECK_THROWS_AS(parse_fraction("-1%"), sim::InputError);
+  CHECK_THROWS_AS(parse_fraction("2 ms"), sim::InputError);
+}
