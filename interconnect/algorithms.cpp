@@ -92,14 +92,9 @@ std::pair<std::vector<Topology::Res>, std::vector<Topology::Res>> switch_ports(c
 // A flow over given resources (in-network: ports and engines).
 FlowSpec flow(std::vector<Topology::Res> path, double coef) { return FlowSpec{std::move(path), coef}; }
 
-void require_ranks(const Topology& t) {
-  if (t.gpus() < 2) throw sim::InputError("a collective needs at least 2 GPUs");
-}
-
-Phase base_phase(const Topology& t, std::string name) {
+Phase named(std::string name) {
   Phase p;
   p.name = std::move(name);
-  (void)t;
   return p;
 }
 
@@ -121,7 +116,7 @@ Plan host_plan(const Topology& t, CollectiveOp op, std::string algo) {
 // previous. The same for every algorithm.
 Plan send_recv_plan(const Topology& t, std::string algo) {
   Plan p = host_plan(t, CollectiveOp::send_recv, std::move(algo));
-  Phase ph = base_phase(t, "send_recv");
+  Phase ph = named("send_recv");
   std::vector<Edge> edges;
   for (int i = 0; i < t.gpus(); ++i) edges.push_back({i, (i + 1) % t.gpus()});
   ph.alpha = step_alpha(t, lockstep(t, edges, 1.0, ph.flows));
@@ -176,7 +171,7 @@ std::vector<Edge> ring_edges(const Topology& t, const std::vector<int>& local, b
 // One ring phase: `steps` pipelined steps, `coef` bytes on each hop per byte of data.
 Phase ring_phase(const Topology& t, std::string name, int steps, double coef, double dram,
                  bool chain = false) {
-  Phase ph = base_phase(t, std::move(name));
+  Phase ph = named(std::move(name));
   const auto orders = ring_orders(t);
   sim::Time lat;
   for (const auto& o : orders)
@@ -192,10 +187,11 @@ double elements_per_byte() { return 0.25; }  // fp32 reductions, as nccl-tests' 
 
 class Ring final : public Collective {
  public:
-  Plan plan(CollectiveOp op, const Topology& t) const override {
-    require_ranks(t);
-    if (op == CollectiveOp::send_recv) return send_recv_plan(t, "ring");
-    Plan p = host_plan(t, op, "ring");
+  Ring() : Collective("ring") {}
+
+ protected:
+  Plan plan_collective(CollectiveOp op, const Topology& t) const override {
+    Plan p = host_plan(t, op, name());
     const int n = t.gpus();
     const double f = static_cast<double>(n - 1) / n;
     switch (op) {
@@ -260,16 +256,17 @@ BinaryTree make_tree(int n, int shift) {
 
 class Tree final : public Collective {
  public:
-  Plan plan(CollectiveOp op, const Topology& t) const override {
-    require_ranks(t);
-    if (op == CollectiveOp::send_recv) return send_recv_plan(t, "tree");
+  Tree() : Collective("tree") {}
+
+ protected:
+  Plan plan_collective(CollectiveOp op, const Topology& t) const override {
     if (op != CollectiveOp::all_reduce && op != CollectiveOp::broadcast)
       throw sim::InputError(fmt::format(
           "algorithm 'tree' does all_reduce and broadcast, not {} (use ring or "
           "halving-doubling)", op_name(op)));
-    Plan p = host_plan(t, op, "tree");
+    Plan p = host_plan(t, op, name());
     const int n = t.gpus();
-    Phase ph = base_phase(t, fmt::format("tree {}", op_name(op)));
+    Phase ph = named(fmt::format("tree {}", op_name(op)));
     const int trees = op == CollectiveOp::all_reduce ? 2 : 1;
     sim::Time lat;
     int depth = 0;
@@ -309,19 +306,20 @@ class Tree final : public Collective {
 
 class HalvingDoubling final : public Collective {
  public:
-  Plan plan(CollectiveOp op, const Topology& t) const override {
-    require_ranks(t);
-    if (op == CollectiveOp::send_recv) return send_recv_plan(t, "halving-doubling");
+  HalvingDoubling() : Collective("halving-doubling") {}
+
+ protected:
+  Plan plan_collective(CollectiveOp op, const Topology& t) const override {
     const int n = t.gpus();
     if (!std::has_single_bit(static_cast<unsigned>(n)))
       throw sim::InputError(fmt::format(
           "algorithm 'halving-doubling' needs a power-of-two number of GPUs, not {}", n));
     if (op == CollectiveOp::broadcast)
       throw sim::InputError("algorithm 'halving-doubling' does not broadcast (use ring or tree)");
-    Plan p = host_plan(t, op, "halving-doubling");
+    Plan p = host_plan(t, op, name());
     const int steps = std::countr_zero(static_cast<unsigned>(n));
     auto exchange = [&](int distance, double coef, double dram, double flops, std::string name) {
-      Phase ph = base_phase(t, std::move(name));
+      Phase ph = named(std::move(name));
       std::vector<Edge> edges;
       for (int i = 0; i < n; ++i) edges.push_back({i, i ^ distance});
       ph.alpha = step_alpha(t, lockstep(t, edges, coef, ph.flows));
@@ -351,7 +349,7 @@ Phase node_ring(const Topology& t, std::string name, bool reduce) {
   // A ring inside each node (each node's ring is its own flow set).
   const int g = t.gpus_per_node();
   const double f = static_cast<double>(g - 1) / g;
-  Phase ph = base_phase(t, std::move(name));
+  Phase ph = named(std::move(name));
   const auto orders = ring_orders(t);
   const std::vector<int>& o = orders.front();
   sim::Time lat;
@@ -370,7 +368,10 @@ Phase node_ring(const Topology& t, std::string name, bool reduce) {
 
 class InNetwork final : public Collective {
  public:
-  Plan plan(CollectiveOp op, const Topology& t) const override {
+  InNetwork() : Collective("in-network") {}
+
+ protected:
+  Plan plan_collective(CollectiveOp op, const Topology& t) const override {
     Plan p = plan_switches(op, t);
     bool fallback = false;
     for (const Phase& ph : p.phases)
@@ -381,10 +382,8 @@ class InNetwork final : public Collective {
 
  private:
   Plan plan_switches(CollectiveOp op, const Topology& t) const {
-    require_ranks(t);
-    if (op == CollectiveOp::send_recv) return send_recv_plan(t, "in-network");
     const SystemSpec& s = t.spec();
-    Plan p = host_plan(t, op, "in-network");
+    Plan p = host_plan(t, op, name());
     p.in_network = true;
     p.ctas = s.kernels.in_network_ctas;
     const int n = t.gpus(), g = t.gpus_per_node();
@@ -396,7 +395,7 @@ class InNetwork final : public Collective {
             "none (add node.reduction)", s.name));
       p.chunk = s.node_reduction.chunk;
       auto [up, down] = switch_ports(t);
-      Phase push = base_phase(t, "push to switch"), cast = base_phase(t, "multicast");
+      Phase push = named("push to switch"), cast = named("multicast");
       push.alpha = step_alpha(t, s.gpu_link.latency + s.node_reduction.latency);
       cast.alpha = s.gpu_link.latency;
       push.hold = {t.node_engine(0)};
@@ -444,7 +443,7 @@ class InNetwork final : public Collective {
     // 1. Inside each node: reduce-scatter, by the node switch or by a ring.
     if (node_engine) {
       p.chunk = std::min<std::uint64_t>(p.chunk, s.node_reduction.chunk);
-      Phase ph = base_phase(t, "node switch reduce");
+      Phase ph = named("node switch reduce");
       auto [up, down] = switch_ports(t);
       for (int node = 0; node < t.nodes(); ++node) {
         up.push_back(t.node_engine(node)->resource());
@@ -461,7 +460,7 @@ class InNetwork final : public Collective {
     }
     // 2. Up through the leaves (and a spine) of each rail; 3. the result multicast back down.
     const int leaves = s.leaves_per_rail();
-    Phase up_ph = base_phase(t, "network reduce"), down_ph = base_phase(t, "network multicast");
+    Phase up_ph = named("network reduce"), down_ph = named("network multicast");
     for (int r = 0; r < g; ++r) {
       const int spine = r % s.spines;
       std::vector<Topology::Res> up, down;
@@ -497,7 +496,7 @@ class InNetwork final : public Collective {
     p.phases.push_back(std::move(down_ph));
     // 4. Inside each node: all-gather, by multicast or by a ring.
     if (node_engine) {
-      Phase ph = base_phase(t, "node switch multicast");
+      Phase ph = named("node switch multicast");
       auto [up, down] = switch_ports(t);
       ph.flows.push_back(flow(up, share));
       ph.flows.push_back(flow(down, 1.0));
@@ -517,21 +516,22 @@ class InNetwork final : public Collective {
 
 class Hierarchical final : public Collective {
  public:
-  Plan plan(CollectiveOp op, const Topology& t) const override {
-    require_ranks(t);
-    if (op == CollectiveOp::send_recv) return send_recv_plan(t, "hierarchical");
+  Hierarchical() : Collective("hierarchical") {}
+
+ protected:
+  Plan plan_collective(CollectiveOp op, const Topology& t) const override {
     if (t.nodes() == 1 || t.gpus_per_node() == 1) {
       Plan p = Ring().plan(op, t);
-      p.algorithm = "hierarchical";
+      p.algorithm = name();
       return p;
     }
     if (op != CollectiveOp::all_reduce)
       throw sim::InputError(fmt::format(
           "algorithm 'hierarchical' across nodes does all_reduce only, not {}", op_name(op)));
-    Plan p = host_plan(t, op, "hierarchical");
+    Plan p = host_plan(t, op, name());
     const int g = t.gpus_per_node(), nodes = t.nodes();
     p.phases.push_back(node_ring(t, "node ring reduce_scatter", true));
-    Phase ph = base_phase(t, "rail ring all_reduce");
+    Phase ph = named("rail ring all_reduce");
     const double f = static_cast<double>(nodes - 1) / nodes;
     sim::Time lat;
     for (int r = 0; r < g; ++r) {
@@ -549,6 +549,16 @@ class Hierarchical final : public Collective {
     return p;
   }
 };
+
+}  // namespace
+
+Plan Collective::plan(CollectiveOp op, const Topology& t) const {
+  if (t.gpus() < 2) throw sim::InputError("a collective needs at least 2 GPUs");
+  if (op == CollectiveOp::send_recv) return send_recv_plan(t, name_);
+  return plan_collective(op, t);
+}
+
+namespace {
 
 template <class T>
 CollectiveRegistry::Factory make() {

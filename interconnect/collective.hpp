@@ -65,9 +65,20 @@ struct Plan {
 
 class Collective {
  public:
+  explicit Collective(std::string name) : name_(std::move(name)) {}
   virtual ~Collective() = default;
-  // Throws sim::InputError when the algorithm cannot do `op` on this topology.
-  virtual Plan plan(CollectiveOp op, const Topology& topo) const = 0;
+  const std::string& name() const { return name_; }
+  // Throws sim::InputError when the algorithm cannot do `op` on this topology or there are
+  // fewer than 2 GPUs. send_recv is nccl-tests' point-to-point exchange, the same plan for
+  // every algorithm.
+  Plan plan(CollectiveOp op, const Topology& topo) const;
+
+ protected:
+  // Any op but send_recv, on 2 GPUs or more.
+  virtual Plan plan_collective(CollectiveOp op, const Topology& topo) const = 0;
+
+ private:
+  std::string name_;
 };
 
 using CollectiveRegistry = sim::Registry<Collective, const sim::Config&>;
