@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "app/experiments/ddp_runner.hpp"
+#include "interconnect/ddp_iteration.hpp"
 #include "app/paths.hpp"
 #include "app/plugins.hpp"
 #include "interconnect/collective.hpp"
@@ -83,7 +83,7 @@ void run_case(const Case& c) {
     std::vector<workloads::Phase> phases;
     for (const auto& op : g.ops()) phases.push_back(op.phase);
     const auto buckets = workloads::gradient_buckets(g, 25 << 20);
-    const app::DdpRun r = app::run_ddp(spec, *cost, *algo, tg, phases, buckets, {});
+    const interconnect::DdpRun r = interconnect::run_ddp(spec, *cost, *algo, tg, phases, buckets, {});
     simulated_ms = r.iteration.ms();
     work = r.events;
   }

@@ -4,7 +4,7 @@
 // their gradients), into buckets of at most `cap` bytes; the first bucket is capped at
 // `first_cap` (DDP's 1 MiB) so communication starts early; a parameter larger than the cap has a
 // bucket of its own. A bucket's all-reduce fires once every op producing one of its gradients
-// has run. Timing lives with the hardware (app/experiments/ddp_runner.hpp).
+// has run. Timing lives with the hardware (interconnect/ddp_iteration.hpp).
 
 #include <cstdint>
 #include <vector>

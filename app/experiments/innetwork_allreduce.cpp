@@ -6,7 +6,7 @@
 #include <map>
 
 #include "app/experiment.hpp"
-#include "app/experiments/ddp_runner.hpp"
+#include "interconnect/ddp_iteration.hpp"
 #include "interconnect/measure.hpp"
 #include "sim/units.hpp"
 #include "workloads/lowering.hpp"
@@ -115,7 +115,7 @@ class InNetworkAllReduce final : public Experiment {
             bi == 0 ? m.name
                     : fmt::format("{}_bucket{}MiB", m.name, buckets_[bi] >> 20);
         const std::string base = fmt::format("innet.{}.{}", sys.name, model_key);
-        const DdpRun alone = run_ddp(sys, *cost_, *train_algos_.front().impl, tg, phases,
+        const interconnect::DdpRun alone = interconnect::run_ddp(sys, *cost_, *train_algos_.front().impl, tg, phases,
                                      buckets, {.communicate = false});
         ctx.add_fingerprint(alone.fingerprint);
         ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
@@ -126,10 +126,10 @@ class InNetworkAllReduce final : public Experiment {
         for (const auto& [a, algo] : train_algos_) {
           const bool traced =
               ctx.timeline && timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a);
-          const DdpRun over = run_ddp(sys, *cost_, *algo, tg, phases, buckets,
+          const interconnect::DdpRun over = interconnect::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
                                       {.timeline = traced ? ctx.timeline : nullptr});
-          const DdpRun seq =
-              run_ddp(sys, *cost_, *algo, tg, phases, buckets, {.overlap = false});
+          const interconnect::DdpRun seq =
+              interconnect::run_ddp(sys, *cost_, *algo, tg, phases, buckets, {.overlap = false});
           const std::string k = fmt::format("{}.{}", base, a);
           slowdown[a] = over.backward.ms() / alone.backward.ms();
           ctx.stats.set(k + ".backward_ms", over.backward.ms());
@@ -137,7 +137,7 @@ class InNetworkAllReduce final : public Experiment {
           ctx.stats.set(k + ".backward_slowdown", slowdown[a]);
           ctx.stats.set(k + ".iteration_ms_no_overlap", seq.iteration.ms());
           ctx.stats.set(k + ".allreduce_ms", over.communication.ms());
-          for (const DdpRun* run : {&over, &seq}) ctx.add_fingerprint(run->fingerprint);
+          for (const interconnect::DdpRun* run : {&over, &seq}) ctx.add_fingerprint(run->fingerprint);
           ctx.report += fmt::format("| {} | {} MiB | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | {:.2f} |\n",
                                     m.name, buckets_[bi] >> 20, a, alone.backward.ms(),
                                     over.backward.ms(), slowdown[a], over.iteration.ms(),

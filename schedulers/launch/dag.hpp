@@ -1,26 +1,17 @@
 #pragma once
-// A dependency DAG of GPU tasks and the two graphs Nimble derives from it: the minimum
+// The two graphs Nimble derives from a dependency DAG (workloads/dag.hpp): the minimum
 // equivalent graph (transitive reduction) and the transitive closure.
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "workloads/dag.hpp"
+
 namespace schedulers::launch {
 
-// A DAG over nodes 0..n-1; preds[v] = nodes that must finish before v. Duplicate entries are
-// allowed on input and count once.
-struct Dag {
-  std::vector<std::vector<std::int32_t>> preds;
-
-  std::size_t size() const { return preds.size(); }
-  bool operator==(const Dag&) const = default;
-};
-
-// The deterministic topological order: Kahn's algorithm taking the smallest ready id first.
-// Throws std::invalid_argument on a predecessor id out of range or on a cycle (the message
-// names a node on the cycle). O((V + E) log V).
-std::vector<std::int32_t> topological_order(const Dag& g);
+using workloads::Dag;
+using workloads::topological_order;
 
 // The minimum equivalent graph of a DAG (unique for a DAG): edge u->v is kept iff no other
 // path leads from u to v. Output preds are sorted ascending. Throws like topological_order.

@@ -8,13 +8,8 @@
 
 namespace schedulers::launch::detail {
 
-// Successor lists (ascending, duplicates dropped). Throws std::invalid_argument on an id out
-// of range.
-std::vector<std::vector<std::int32_t>> successors(const Dag& g);
-
-// Smallest-ready-id-first topological order. Throws std::invalid_argument naming a node on a
-// cycle.
-std::vector<std::int32_t> topological_order(const std::vector<std::vector<std::int32_t>>& succ);
+using workloads::successors;
+using workloads::topological_order;
 
 // pos[order[p]] = p.
 std::vector<std::int32_t> inverse(const std::vector<std::int32_t>& order);

@@ -1,4 +1,4 @@
-#include "app/experiments/ddp_runner.hpp"
+#include "interconnect/ddp_iteration.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -7,38 +7,38 @@
 #include "interconnect/collective_runner.hpp"
 #include "interconnect/topology.hpp"
 #include "models/gpu.hpp"
-#include "schedulers/launch/dag.hpp"
 #include "sim/flow_network.hpp"
 #include "sim/simulator.hpp"
+#include "workloads/dag.hpp"
 
-namespace app {
+namespace interconnect {
 
-DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost& cost,
-               const interconnect::Collective& algorithm, const workloads::TaskGraph& graph,
+DdpRun run_ddp(const SystemSpec& system, const models::KernelCost& cost,
+               const Collective& algorithm, const workloads::TaskGraph& graph,
                const std::vector<workloads::Phase>& phase_of_op,
                const std::vector<workloads::GradientBucket>& buckets, const DdpOptions& opt) {
   using workloads::Phase;
   sim::Simulator sim;
   sim::FlowNetwork net(sim);
-  interconnect::Topology topo(system, net);
+  Topology topo(system, net);
   models::Gpu gpu(sim, system.gpu, cost);
-  interconnect::CollectiveRunner runner(sim, topo, &gpu);
+  CollectiveRunner runner(sim, topo, &gpu);
   int compute_track = -1;
   if (opt.timeline) {
     gpu.attach_timeline(opt.timeline);
     compute_track = opt.timeline->thread(gpu.timeline_pid(), "compute stream");
     runner.attach_timeline(opt.timeline);
   }
-  const interconnect::Plan plan =
-      opt.communicate ? algorithm.plan(interconnect::CollectiveOp::all_reduce, topo)
-                      : interconnect::Plan{};
+  const Plan plan =
+      opt.communicate ? algorithm.plan(CollectiveOp::all_reduce, topo)
+                      : Plan{};
 
   auto phase = [&](std::int32_t k) {
     const auto op = graph.kernels[static_cast<std::size_t>(k)].op;
     return op >= 0 ? phase_of_op.at(static_cast<std::size_t>(op)) : Phase::forward;
   };
   // Dependency order, lowest index first among the ready ones.
-  const auto order = schedulers::launch::topological_order(schedulers::launch::Dag{graph.deps});
+  const auto order = workloads::topological_order(workloads::Dag{graph.deps});
   std::vector<std::int32_t> compute, optimizer;
   for (std::int32_t k : order) (phase(k) == Phase::optimizer ? optimizer : compute).push_back(k);
 
@@ -140,4 +140,4 @@ DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost&
   return r;
 }
 
-}  // namespace app
+}  // namespace interconnect

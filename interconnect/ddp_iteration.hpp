@@ -20,7 +20,7 @@
 #include "workloads/gradient_buckets.hpp"
 #include "workloads/kernel.hpp"
 
-namespace app {
+namespace interconnect {
 
 struct DdpOptions {
   bool communicate = true;  // false: the GPU alone (no all-reduce), the reference backward
@@ -37,9 +37,9 @@ struct DdpRun {
 };
 
 // `graph` is the lowered training step and `phase_of_op` the phase of each op of its OpGraph.
-DdpRun run_ddp(const interconnect::SystemSpec& system, const models::KernelCost& cost,
-               const interconnect::Collective& algorithm, const workloads::TaskGraph& graph,
+DdpRun run_ddp(const SystemSpec& system, const models::KernelCost& cost,
+               const Collective& algorithm, const workloads::TaskGraph& graph,
                const std::vector<workloads::Phase>& phase_of_op,
                const std::vector<workloads::GradientBucket>& buckets, const DdpOptions& options);
 
-}  // namespace app
+}  // namespace interconnect
