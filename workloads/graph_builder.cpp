@@ -32,6 +32,13 @@ TensorId GraphBuilder::output(const std::string& op_name, Shape shape) {
   return graph_.add_tensor(op_name, std::move(shape), dtype_, false);
 }
 
+TensorId GraphBuilder::emit(Op op, Shape shape) {
+  const TensorId y = output(op.name, std::move(shape));
+  op.outputs = {y};
+  graph_.add_op(std::move(op));
+  return y;
+}
+
 TensorId GraphBuilder::input(const std::string& name, Shape shape) {
   return graph_.add_tensor(name, std::move(shape), dtype_, false);
 }
@@ -65,10 +72,7 @@ TensorId GraphBuilder::conv(TensorId x, std::int64_t out_channels, Hw kernel, Hw
   op.groups = groups;
   op.inputs = {x, param(name, "weight", {out_channels, channels(x) / groups, kernel.h, kernel.w})};
   if (bias) op.inputs.push_back(param(name, "bias", {out_channels}));
-  const TensorId out = output(name, y);
-  op.outputs = {out};
-  graph_.add_op(std::move(op));
-  return out;
+  return emit(std::move(op), y);
 }
 
 TensorId GraphBuilder::depthwise_conv(TensorId x, Hw kernel, Hw stride, std::optional<Hw> padding) {
@@ -83,10 +87,7 @@ TensorId GraphBuilder::depthwise_conv(TensorId x, Hw kernel, Hw stride, std::opt
   op.padding = pad;
   op.groups = static_cast<int>(channels(x));
   op.inputs = {x, param(name, "weight", {channels(x), 1, kernel.h, kernel.w})};
-  const TensorId out = output(name, y);
-  op.outputs = {out};
-  graph_.add_op(std::move(op));
-  return out;
+  return emit(std::move(op), y);
 }
 
 TensorId GraphBuilder::batch_norm(TensorId x) {
@@ -99,10 +100,7 @@ TensorId GraphBuilder::batch_norm(TensorId x) {
   op.inputs = {x, param(name, "gamma", {c}), param(name, "beta", {c}),
                graph_.add_tensor(name + ".running_mean", {c}, dtype_, false),
                graph_.add_tensor(name + ".running_var", {c}, dtype_, false)};
-  const TensorId y = output(name, shape(x));
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), shape(x));
 }
 
 TensorId GraphBuilder::activation(TensorId x, const std::string& function) {
@@ -112,10 +110,7 @@ TensorId GraphBuilder::activation(TensorId x, const std::string& function) {
   op.kind = OpKind::activation;
   op.function = function;
   op.inputs = {x};
-  const TensorId y = output(name, shape(x));
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), shape(x));
 }
 
 TensorId GraphBuilder::conv_bn(TensorId x, std::int64_t out_channels, Hw kernel, Hw stride,
@@ -139,11 +134,7 @@ TensorId GraphBuilder::pool(OpKind kind, const std::string& base, TensorId x, Hw
   op.stride = stride;
   op.padding = padding;
   op.inputs = {x};
-  const TensorId y =
-      output(name, window_shape(name, shape(x), channels(x), kernel, stride, padding));
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), window_shape(name, shape(x), channels(x), kernel, stride, padding));
 }
 
 TensorId GraphBuilder::max_pool(TensorId x, Hw kernel, Hw stride, Hw padding) {
@@ -162,10 +153,7 @@ TensorId GraphBuilder::global_avg_pool(TensorId x, bool keep_dims) {
   op.kind = OpKind::global_pool;
   op.function = "avg";
   op.inputs = {x};
-  const TensorId y = output(name, keep_dims ? Shape{s[0], s[1], 1, 1} : Shape{s[0], s[1]});
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), keep_dims ? Shape{s[0], s[1], 1, 1} : Shape{s[0], s[1]});
 }
 
 TensorId GraphBuilder::linear(TensorId x, std::int64_t out_features, bool bias) {
@@ -180,10 +168,7 @@ TensorId GraphBuilder::linear(TensorId x, std::int64_t out_features, bool bias) 
   op.transpose_b = true;  // y = x W^T with W [out, in]
   op.inputs = {x, param(name, "weight", {out_features, s[1]})};
   if (bias) op.inputs.push_back(param(name, "bias", {out_features}));
-  const TensorId y = output(name, {s[0], out_features});
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), {s[0], out_features});
 }
 
 TensorId GraphBuilder::add(const std::vector<TensorId>& xs) {
@@ -201,10 +186,7 @@ TensorId GraphBuilder::add(const std::vector<TensorId>& xs) {
   op.kind = OpKind::elementwise;
   op.function = "add";
   op.inputs = xs;
-  const TensorId y = output(name, s);
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), s);
 }
 
 TensorId GraphBuilder::mul(TensorId a, TensorId b) {
@@ -218,10 +200,7 @@ TensorId GraphBuilder::mul(TensorId a, TensorId b) {
   op.kind = OpKind::elementwise;
   op.function = "mul";
   op.inputs = {a, b};
-  const TensorId y = output(name, *s);
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), *s);
 }
 
 TensorId GraphBuilder::concat(const std::vector<TensorId>& xs, int axis) {
@@ -241,10 +220,7 @@ TensorId GraphBuilder::concat(const std::vector<TensorId>& xs, int axis) {
   op.kind = OpKind::concat;
   op.axis = axis;
   op.inputs = xs;
-  const TensorId y = output(name, s);
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), s);
 }
 
 TensorId GraphBuilder::softmax(TensorId x, int axis) {
@@ -254,10 +230,7 @@ TensorId GraphBuilder::softmax(TensorId x, int axis) {
   op.kind = OpKind::softmax;
   op.axis = axis;
   op.inputs = {x};
-  const TensorId y = output(name, shape(x));
-  op.outputs = {y};
-  graph_.add_op(std::move(op));
-  return y;
+  return emit(std::move(op), shape(x));
 }
 
 }  // namespace workloads

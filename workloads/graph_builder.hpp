@@ -76,6 +76,8 @@ class GraphBuilder {
   std::string layer_name(const std::string& base);
   TensorId param(const std::string& op_name, const std::string& suffix, Shape shape);
   TensorId output(const std::string& op_name, Shape shape);
+  // Adds `op` with one new output of `shape` (named after the op) and returns the output.
+  TensorId emit(Op op, Shape shape);
   TensorId pool(OpKind kind, const std::string& base, TensorId x, Hw kernel, Hw stride, Hw padding);
   Shape window_shape(const std::string& op_name, const Shape& x, std::int64_t channels, Hw kernel,
                      Hw stride, Hw padding) const;
