@@ -109,9 +109,7 @@ class BarmExperiment final : public Experiment {
             ctx.stats.set(key + ".mean_ms", r.mean_ms);
             ctx.stats.set(key + ".p99_ms", r.p99_ms);
             ctx.stats.set(key + ".miss_rate", r.miss_rate);
-            ctx.stats.set(key + ".faults", static_cast<double>(r.memory.faults));
-            ctx.stats.set(key + ".thrashed_mb", r.memory.thrashed_bytes / 1e6);
-            ctx.stats.set(key + ".migrated_mb", r.memory.migrated_bytes / 1e6);
+            r.memory.report(ctx.stats, key);
             ctx.stats.set(key + ".completed", static_cast<double>(r.completed));
             for (std::size_t t = 0; t < set.tasks.size(); ++t) {
               const auto& pt = r.tasks[t];

@@ -5,6 +5,19 @@
 
 namespace models::memory {
 
+void MemoryStats::report(sim::Stats& stats, const std::string& prefix) const {
+  stats.set(prefix + ".faults", static_cast<double>(faults));
+  stats.set(prefix + ".fault_batches", static_cast<double>(fault_batches));
+  stats.set(prefix + ".prefetch_batches", static_cast<double>(prefetch_batches));
+  stats.set(prefix + ".migrated_mb", migrated_bytes / 1e6);
+  stats.set(prefix + ".zero_filled_mb", zero_filled_bytes / 1e6);
+  stats.set(prefix + ".prefetched_mb", prefetched_bytes / 1e6);
+  stats.set(prefix + ".evicted_mb", evicted_bytes / 1e6);
+  stats.set(prefix + ".written_back_mb", written_back_bytes / 1e6);
+  stats.set(prefix + ".thrashed_mb", thrashed_bytes / 1e6);
+  stats.set(prefix + ".stall_s", stall_seconds);
+}
+
 UvmParams UvmParams::from_config(const sim::Config& c) {
   UvmParams p;
   c.get_string("name", "");  // a preset's name, set when `uvm: <gpu>` names a file

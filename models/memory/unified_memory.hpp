@@ -28,6 +28,7 @@
 #include "sim/flow_network.hpp"
 #include "sim/simulator.hpp"
 #include "sim/slots.hpp"
+#include "sim/stats.hpp"
 
 namespace models::memory {
 
@@ -54,6 +55,11 @@ struct MemoryStats {
   std::map<int, std::uint64_t> faults_by_app;
   std::map<int, double> stall_by_app;
   std::map<std::string, double> stall_by_kernel;  // seconds, by kernel name
+
+  // The totals as `<prefix>.faults`, `.fault_batches`, `.prefetch_batches`, `.migrated_mb`,
+  // `.zero_filled_mb`, `.prefetched_mb`, `.evicted_mb`, `.written_back_mb`, `.thrashed_mb`,
+  // `.stall_s` (MB = 10^6 bytes).
+  void report(sim::Stats& stats, const std::string& prefix) const;
 };
 
 class UnifiedMemory final : public PagingGate {

@@ -163,6 +163,14 @@ TEST_CASE("oversubscription: frames never exceeded, evicted pages re-fault (thra
   CHECK(st.written_back_bytes > 0);     // b's dirty chunks went back before a returned
   CHECK(st.zero_filled_bytes > 0);      // b's first touch needed no copy
   CHECK(r.mem->idle());
+  // What an experiment reports of it.
+  sim::Stats out;
+  st.report(out, "um");
+  const auto m = out.flatten(sim::Time::zero());
+  CHECK(m.at("um.thrashed_mb") == doctest::Approx(st.thrashed_bytes / 1e6));
+  CHECK(m.at("um.evicted_mb") > 0);
+  CHECK(m.at("um.fault_batches") > 0);
+  CHECK(m.at("um.faults") == static_cast<double>(st.faults));
 }
 
 TEST_CASE("quotas: an application evicts only its own pages") {
