@@ -33,7 +33,8 @@ class BarmExperiment final : public Experiment {
     eviction_name_ = sim::plugin_label(mem.at("eviction"));
     prefetch_name_ = sim::plugin_label(mem.at("prefetch"));
     options_.chunk_bytes = mem.get_size("granularity", "2 MiB");
-    if (options_.chunk_bytes != (64u << 10) && options_.chunk_bytes != (2u << 20))
+    if (options_.chunk_bytes != memory::kBasicBlockBytes &&
+        options_.chunk_bytes != memory::kVaBlockBytes)
       mem.at("granularity").fail("must be 64 KiB (basic block) or 2 MiB (VA block)");
     options_.prefetch_weights = mem.get_bool("prefetch_weights", false);
     options_.read_mostly_weights = mem.get_bool("read_mostly_weights", false);

@@ -21,6 +21,16 @@
 namespace models::memory {
 
 inline constexpr std::uint64_t kPageBytes = 4096;  // the GPU's small page: the unit of a fault
+inline constexpr std::uint64_t kBasicBlockBytes = 64 << 10;  // the driver's migration unit
+inline constexpr std::uint64_t kVaBlockBytes = 2 << 20;      // the driver's VA block (prefetch scope)
+
+// The pages [first, last) that bytes [offset, offset + bytes) lie on.
+struct PageSpan {
+  std::uint64_t first = 0, last = 0;
+};
+inline PageSpan pages_of(std::uint64_t offset, std::uint64_t bytes) {
+  return {offset / kPageBytes, (offset + bytes + kPageBytes - 1) / kPageBytes};
+}
 
 struct Allocation {
   std::string name;

@@ -88,8 +88,8 @@ bool UnifiedMemory::touch(const workloads::KernelDesc& k, std::int64_t first, st
     space_.touch(r, eviction_.restamp_on_use() ? std::optional(stamp()) : std::nullopt, t.write);
     if (space_.next_gap(r).empty()) return;
     if (waiter == ~std::uint32_t{0}) waiter = new_waiter(std::move(resume), f.app, &k);
-    buffer_.push({t.alloc, lo / kPageBytes, (hi + kPageBytes - 1) / kPageBytes, t.write, false,
-                  waiter});
+    const PageSpan pages = pages_of(lo, hi - lo);
+    buffer_.push({t.alloc, pages.first, pages.last, t.write, false, waiter});
     ++waiters_[waiter].requests;
   };
   for (const Touch& t : f.touches) {
@@ -123,8 +123,8 @@ void UnifiedMemory::prefetch(std::uint32_t alloc, std::uint64_t offset, std::uin
   if (alloc >= space_.allocation_count())
     throw std::invalid_argument("prefetch of an unknown allocation");
   const std::uint32_t w = new_waiter(std::move(done), space_.allocation(alloc).app);
-  buffer_.push({alloc, offset / kPageBytes, (offset + bytes + kPageBytes - 1) / kPageBytes, false,
-                true, w});
+  const PageSpan pages = pages_of(offset, bytes);
+  buffer_.push({alloc, pages.first, pages.last, false, true, w});
   ++waiters_[w].requests;
   service();
 }
@@ -142,7 +142,7 @@ void UnifiedMemory::service() {
   std::uint64_t chunks = 0;
   for (const auto& r : b.runs) chunks += r.chunks.size();
   if (!b.prefetch) {
-    const std::uint64_t block = std::max<std::uint64_t>(1, (2u << 20) / space_.chunk_bytes());
+    const std::uint64_t block = std::max<std::uint64_t>(1, kVaBlockBytes / space_.chunk_bytes());
     const std::size_t faulted = b.runs.size();
     for (std::size_t i = 0; i < faulted && chunks < max_chunks; ++i) {
       const ChunkRange wide = prefetcher_.expand(space_, b.runs[i].chunks, block);

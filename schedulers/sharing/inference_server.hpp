@@ -40,7 +40,8 @@ class ModelLibrary {
 
 struct ServeOptions {
   double oversubscription = 1.0;       // working set / device frames
-  std::uint64_t chunk_bytes = 2 << 20;  // eviction granularity: 64 KiB or 2 MiB
+  // Eviction granularity: a basic block or a VA block.
+  std::uint64_t chunk_bytes = models::memory::kVaBlockBytes;
   bool prefetch_weights = false;        // cudaMemPrefetchAsync of each app's weights at start
   bool read_mostly_weights = false;     // cudaMemAdviseSetReadMostly on the weights
   bool reuse_activations = false;       // activation arena by liveness (else a buffer per blob)
