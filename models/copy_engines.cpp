@@ -58,9 +58,9 @@ void CopyEngines::finish(std::uint32_t id) {
     dram_.remove_flow(c.flow);
     shares_changed_();  // the kernels get its bandwidth back
   }
-  auto done = std::move(c.on_done);
+  // Like a kernel, a copy signals completion after the device's fixed overhead.
+  sim_.schedule_in(spec_.kernel_overhead, std::move(c.on_done));
   copies_.release(id);
-  done();
 }
 
 }  // namespace models

@@ -27,7 +27,8 @@ class CopyEngines {
   CopyEngines(sim::Simulator& sim, const GpuSpec& spec, sim::FairShare& dram,
               sim::FairShare::ResourceId dram_res, std::function<void()> shares_changed);
 
-  // Starts a copy of `work` now; `on_done` when its bytes are through.
+  // Starts a copy of `work` now; `on_done` when its bytes are through and the kernel overhead
+  // (GpuSpec::kernel_overhead: completion is signalled like a kernel's) has passed.
   void start(const CtaWork& work, std::function<void()> on_done);
   // After the DRAM shares were solved: copies whose share changed are re-timed.
   void retime();

@@ -43,15 +43,10 @@ void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mas
 
 void Gpu::launch_copy(const workloads::KernelDesc& k, Done on_done, int track) {
   const sim::Time start = sim_.now();
-  copies_.start(cost_.cta_work(spec_, k),
-                [this, &k, start, track, done = std::move(on_done)]() mutable {
-                  // Like a kernel, a copy signals completion after the device's fixed overhead.
-                  sim_.schedule_in(spec_.kernel_overhead,
-                                   [this, &k, start, track, done = std::move(done)] {
-                                     report(k, start, track);
-                                     if (done) done();
-                                   });
-                });
+  copies_.start(cost_.cta_work(spec_, k), [this, &k, start, track, done = std::move(on_done)] {
+    report(k, start, track);
+    if (done) done();
+  });
 }
 
 void Gpu::admit() {
