@@ -317,10 +317,11 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
     r.ctas_per_wave = std::int64_t{r.occ.ctas_per_sm} * spec.sm_count;
     r.waves = (k.ctas() + r.ctas_per_wave - 1) / r.ctas_per_wave;
     r.achievable_flops = spec.achievable(k.unit, k.dtype);
-    r.achievable_bw = spec.dram_bandwidth * spec.efficiency.dram;
-    r.compute_s = r.achievable_flops > 0 ? k.flops / r.achievable_flops : 0;
-    r.memory_s = r.achievable_bw > 0 ? k.dram_bytes / r.achievable_bw : 0;
-    r.compute_bound = r.compute_s > r.memory_s;
+    r.achievable_bw = spec.achievable_dram();
+    const models::GpuSpec::RooflineBound bound = spec.roofline(k);
+    r.compute_s = bound.compute_seconds;
+    r.memory_s = bound.memory_seconds;
+    r.compute_bound = bound.compute_bound();
   }
 
   // The kernels back to back on one stream, no host in the way: each starts when the one

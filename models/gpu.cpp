@@ -14,8 +14,7 @@ Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string 
       spec_(std::move(spec)),
       cost_(cost),
       name_(std::move(name)),
-      dram_res_(dram_.add_resource(name_ + ".dram",
-                                   spec_.dram_bandwidth * spec_.efficiency.dram)),
+      dram_res_(dram_.add_resource(name_ + ".dram", spec_.achievable_dram())),
       copies_(sim_, spec_, dram_, dram_res_, [this] { shares_changed(); }) {
   sms_.resize(static_cast<std::size_t>(spec_.sm_count));
   for (int i = 0; i < spec_.sm_count; ++i) all_sms_.push_back(i);

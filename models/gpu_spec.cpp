@@ -111,6 +111,14 @@ double GpuSpec::achievable(workloads::MathUnit unit, workloads::DType dtype) con
   return peak(unit, dtype) * (tensor ? efficiency.tensor : efficiency.fp32);
 }
 
+GpuSpec::RooflineBound GpuSpec::roofline(const workloads::KernelDesc& k, double sm_share) const {
+  RooflineBound b;
+  const double flops = achievable(k.unit, k.dtype) * sm_share;
+  if (flops > 0) b.compute_seconds = k.flops / flops;
+  if (achievable_dram() > 0) b.memory_seconds = k.dram_bytes / achievable_dram();
+  return b;
+}
+
 workloads::LoweringOptions GpuSpec::lowering(workloads::DType dtype) const {
   workloads::LoweringOptions o;
   o.arch_sm = sm_version;

@@ -69,6 +69,18 @@ struct GpuSpec {
   double peak(workloads::MathUnit unit, workloads::DType dtype) const;
   // Achievable: peak x efficiency.
   double achievable(workloads::MathUnit unit, workloads::DType dtype) const;
+  double achievable_dram() const { return dram_bandwidth * efficiency.dram; }  // bytes/s
+  // A kernel's ideal times at the achievable rates on `sm_share` of the SMs, with no waves,
+  // latencies or overheads: what its work alone costs (reports, schedulers' estimates). The GPU
+  // model's answer (models/gpu.hpp) adds all of those.
+  struct RooflineBound {
+    double compute_seconds = 0, memory_seconds = 0;
+    double seconds() const {
+      return compute_seconds > memory_seconds ? compute_seconds : memory_seconds;
+    }
+    bool compute_bound() const { return compute_seconds > memory_seconds; }
+  };
+  RooflineBound roofline(const workloads::KernelDesc& k, double sm_share = 1.0) const;
   // The tensor-core peak for a dtype, 0 when the GPU has none.
   double tensor_peak(workloads::DType dtype) const;
   // How the libraries would lower ops for this GPU: its architecture's kernel families, tensor

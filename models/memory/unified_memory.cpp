@@ -18,6 +18,13 @@ void MemoryStats::report(sim::Stats& stats, const std::string& prefix) const {
   stats.set(prefix + ".stall_s", stall_seconds);
 }
 
+double UvmParams::fault_seconds_per_byte() const {
+  const double page = static_cast<double>(kPageBytes);
+  return per_fault.seconds() / page +
+         batch_overhead.seconds() / (static_cast<double>(fault_batch) * page) +
+         1.0 / migration_bandwidth;
+}
+
 UvmParams UvmParams::from_config(const sim::Config& c) {
   UvmParams p;
   c.get_string("name", "");  // a preset's name, set when `uvm: <gpu>` names a file

@@ -39,6 +39,10 @@ struct UvmParams {
   sim::Time per_fault;              // per fault in a batch: lookup, page-table update
   double migration_bandwidth = 0;   // bytes/s one migration or write-back can reach
   static UvmParams from_config(const sim::Config& c);
+  // What demand paging costs per byte in full fault batches of 4 KiB faults: the driver's
+  // per-fault and per-batch work and the migration (an estimate for policies; the model
+  // itself times batches as they form).
+  double fault_seconds_per_byte() const;
 };
 
 struct MemoryStats {

@@ -464,11 +464,7 @@ class Server {
                                     ? plan_.quotas[static_cast<std::size_t>(a.index)]
                                     : 0;
     c.budget_bytes = (quota > 0 ? quota : memory_->frame_chunks()) * space.chunk_bytes();
-    c.fault_seconds_per_byte =
-        uvm_.per_fault.seconds() / models::memory::kPageBytes +
-        uvm_.batch_overhead.seconds() /
-            (static_cast<double>(uvm_.fault_batch) * models::memory::kPageBytes) +
-        1.0 / uvm_.migration_bandwidth;
+    c.fault_seconds_per_byte = uvm_.fault_seconds_per_byte();
     const auto& mask = plan_.masks[static_cast<std::size_t>(a.index)];
     const double share =
         mask.empty() ? 1.0
@@ -481,10 +477,8 @@ class Server {
       const auto& tg = app->lowered[static_cast<std::size_t>(jobs - 1)];
       double t = 0;
       for (int k : app->kernels[static_cast<std::size_t>(jobs - 1)][static_cast<std::size_t>(op)]) {
-        const auto& kd = tg.kernels[static_cast<std::size_t>(k)];
-        const double compute = kd.flops / (spec->achievable(kd.unit, kd.dtype) * share);
-        const double dram = kd.dram_bytes / (spec->dram_bandwidth * spec->efficiency.dram);
-        t += std::max(compute, dram) + (spec->kernel_overhead + spec->kernel_gap).seconds();
+        t += spec->roofline(tg.kernels[static_cast<std::size_t>(k)], share).seconds() +
+             (spec->kernel_overhead + spec->kernel_gap).seconds();
       }
       return t;
     };
