@@ -169,9 +169,8 @@ ReplayWorkload build_replay(const Trace& t) {
     } else {
       // Copies and memsets run on copy engines (no launch shape, no SM): one unit of work.
       kd.engine = Engine::copy;
-      kd.block = Dim3{32, 1, 1};
       kd.grid = Dim3{1, 1, 1};
-      kd.registers_per_thread = 16;
+      kd.block = Dim3{1, 1, 1};
     }
     kd.measured_seconds = op.measured;
     const std::int32_t c = cpu_op_of[k];
