@@ -66,6 +66,7 @@ struct App {
   std::vector<Job> group;
   std::size_t layer = 0;
   int sub_batch = 1, first_job = 0, jobs_in_sub = 1;
+  models::SmMask layer_mask;  // the SMs of the layer running now (empty: every SM)
   std::size_t next_kernel = 0;
 };
 
@@ -133,7 +134,7 @@ class Server {
       // job's worth, a batched group's extra windows thrash inside the quota even when memory
       // is not oversubscribed).
       demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes),
-                        jobs_in_flight(*a.task, group)});
+                        jobs_in_flight(*a.task, group), job_seconds(a), a.task->period.seconds()});
     // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
     const int sms = options.sms > 0 ? std::min(options.sms, gpu.sm_count) : gpu.sm_count;
     if (sms < gpu.sm_count) {
@@ -204,6 +205,34 @@ class Server {
  private:
   std::uint64_t chunks(std::uint64_t bytes) const {
     return (bytes + options_.chunk_bytes - 1) / options_.chunk_bytes;
+  }
+
+  int count_sms(const models::SmMask& m) const {
+    return m.empty() ? gpu_spec_.sm_count : static_cast<int>(std::count(m.begin(), m.end(), true));
+  }
+
+  // The SMs the task set may use that neither `a` nor any application running a job owns.
+  models::SmMask idle_sms(const App& a) const {
+    models::SmMask idle = exposed_.empty()
+                              ? models::SmMask(static_cast<std::size_t>(gpu_spec_.sm_count), true)
+                              : exposed_;
+    for (const App& other : apps_) {
+      if (&other != &a && !other.running) continue;
+      const models::SmMask& m = plan_.masks[static_cast<std::size_t>(other.index)];
+      if (m.empty()) return models::SmMask(idle.size(), false);
+      for (std::size_t s = 0; s < idle.size(); ++s)
+        if (m[s]) idle[s] = false;
+    }
+    return idle;
+  }
+
+  // One job at the task's batch alone on every SM, by the roofline, with launch costs.
+  double job_seconds(const App& a) const {
+    double t = 0;
+    for (const workloads::KernelDesc& kd : a.lowered[0].kernels)
+      t += gpu_spec_.roofline(kd, 1.0).seconds() +
+           (gpu_spec_.kernel_overhead + gpu_spec_.kernel_gap).seconds();
+    return t;
   }
 
   App build_app(const workloads::InferenceTask& t, int index, int group, ModelLibrary& lib) {
@@ -373,8 +402,21 @@ class Server {
       return;
     }
     const int jobs = static_cast<int>(a.group.size());
-    a.sub_batch = jobs > 1 ? std::clamp(policy_.layer_batch(layer_cost(a), jobs), 1, jobs) : 1;
+    const models::SmMask& own = plan_.masks[static_cast<std::size_t>(a.index)];
+    const models::SmMask idle = idle_sms(a);
+    const int own_sms = count_sms(own);
+    const int idle_count = static_cast<int>(std::count(idle.begin(), idle.end(), true));
+    const LayerChoice c = policy_.choose_layer(layer_cost(a), jobs, own_sms, idle_count);
+    a.sub_batch = std::clamp(c.sub_batch, 1, jobs);
     if (jobs > 1) result_.layer_batches.push_back(a.sub_batch);
+    a.layer_mask = own;
+    int more = std::clamp(c.sms, own_sms, own_sms + idle_count) - own_sms;
+    if (more > 0 && a.layer_mask.empty()) a.layer_mask = idle;  // own = every SM: none idle
+    for (std::size_t s = 0; s < idle.size() && more > 0; ++s)
+      if (idle[s]) {
+        a.layer_mask[s] = true;
+        --more;
+      }
     a.first_job = 0;
     start_sub(a);
   }
@@ -404,9 +446,7 @@ class Server {
                          .kernels[static_cast<std::size_t>(list[a.next_kernel++])];
     // The app's kernels run one at a time, so its sample window is the launching one's.
     memory_->set_sample_offset(a.index, static_cast<std::uint64_t>(a.first_job));
-    const bool borrow = policy_.borrow_idle_sms() && running_ == 1;
-    const models::SmMask& m = borrow ? exposed_ : plan_.masks[static_cast<std::size_t>(a.index)];
-    const models::SmMask* mask = m.empty() ? nullptr : &m;
+    const models::SmMask* mask = a.layer_mask.empty() ? nullptr : &a.layer_mask;
     App* app = &a;
     gpu_.launch(kd, [this, app] {
       sim_.schedule_in(gpu_spec_.kernel_gap, [this, app] { launch_next(*app); });
@@ -465,15 +505,11 @@ class Server {
                                     : 0;
     c.budget_bytes = (quota > 0 ? quota : memory_->frame_chunks()) * space.chunk_bytes();
     c.fault_seconds_per_byte = uvm_.fault_seconds_per_byte();
-    const auto& mask = plan_.masks[static_cast<std::size_t>(a.index)];
-    const double share =
-        mask.empty() ? 1.0
-                     : static_cast<double>(std::count(mask.begin(), mask.end(), true)) /
-                           gpu_spec_.sm_count;
     const App* app = &a;
     const models::GpuSpec* spec = &gpu_spec_;
-    c.compute_seconds = [app, op, share, spec](int jobs) {
-      // Roofline of the layer's kernels at this sub-batch on the app's SMs.
+    c.compute_seconds = [app, op, spec](int jobs, int sms) {
+      // Roofline of the layer's kernels at this sub-batch on `sms` SMs.
+      const double share = static_cast<double>(sms) / spec->sm_count;
       const auto& tg = app->lowered[static_cast<std::size_t>(jobs - 1)];
       double t = 0;
       for (int k : app->kernels[static_cast<std::size_t>(jobs - 1)][static_cast<std::size_t>(op)]) {

@@ -6,39 +6,39 @@
 
 namespace schedulers::sharing {
 
-SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_count,
-                                     std::uint64_t frames) {
-  SharingPlan p;
-  const std::size_t n = apps.size();
-  p.masks.assign(n, models::SmMask(static_cast<std::size_t>(sm_count), false));
-  p.quotas.assign(n, 0);
-  if (n == 0) return p;
-  // SMs: one each (every app must run), the rest in proportion to demand, rounded down; the
-  // leftovers go to the first app in descending demand. With more apps than SMs, apps wrap
-  // around the SMs one each.
+std::vector<models::SmMask> proportional_sm_split(const std::vector<double>& weights,
+                                                  int sm_count) {
+  const std::size_t n = weights.size();
+  std::vector<models::SmMask> masks(n, models::SmMask(static_cast<std::size_t>(sm_count), false));
+  if (n == 0) return masks;
   if (static_cast<int>(n) >= sm_count) {
-    for (std::size_t i = 0; i < n; ++i) p.masks[i][i % static_cast<std::size_t>(sm_count)] = true;
-  } else {
-    double total = 0;
-    for (const auto& a : apps) total += static_cast<double>(a.demand());
-    const int rest = sm_count - static_cast<int>(n);
-    std::vector<int> sms(n, 1);
-    int given = static_cast<int>(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const double share = total > 0 ? static_cast<double>(apps[i].demand()) / total : 1.0 / n;
-      const int extra = static_cast<int>(std::floor(share * rest));
-      sms[i] += extra;
-      given += extra;
-    }
-    std::size_t first = 0;
-    for (std::size_t i = 1; i < n; ++i)
-      if (apps[i].demand() > apps[first].demand()) first = i;
-    sms[first] += sm_count - given;
-    int next = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      for (int k = 0; k < sms[i]; ++k) p.masks[i][static_cast<std::size_t>(next++)] = true;
+    for (std::size_t i = 0; i < n; ++i) masks[i][i % static_cast<std::size_t>(sm_count)] = true;
+    return masks;
   }
-  // Quotas: ascending demand.
+  // One each (every app must run), the rest in proportion, rounded down.
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  const int rest = sm_count - static_cast<int>(n);
+  std::vector<int> sms(n, 1);
+  int given = static_cast<int>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double share = total > 0 ? weights[i] / total : 1.0 / static_cast<double>(n);
+    const int extra = static_cast<int>(std::floor(share * rest));
+    sms[i] += extra;
+    given += extra;
+  }
+  const auto first = static_cast<std::size_t>(
+      std::max_element(weights.begin(), weights.end()) - weights.begin());
+  sms[first] += sm_count - given;
+  int next = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (int k = 0; k < sms[i]; ++k) masks[i][static_cast<std::size_t>(next++)] = true;
+  return masks;
+}
+
+std::vector<std::uint64_t> ascending_demand_quotas(const std::vector<AppDemand>& apps,
+                                                   std::uint64_t frames) {
+  const std::size_t n = apps.size();
+  std::vector<std::uint64_t> quotas(n, 0);
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -48,10 +48,17 @@ SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = order[k];
     const std::uint64_t fair = left / (n - k);
-    p.quotas[i] = std::max<std::uint64_t>(1, std::min(apps[i].demand(), fair));
-    left -= std::min(left, p.quotas[i]);
+    quotas[i] = std::max<std::uint64_t>(1, std::min(apps[i].demand(), fair));
+    left -= std::min(left, quotas[i]);
   }
-  return p;
+  return quotas;
+}
+
+SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_count,
+                                     std::uint64_t frames) {
+  std::vector<double> demand;
+  for (const auto& a : apps) demand.push_back(static_cast<double>(a.demand()));
+  return {proportional_sm_split(demand, sm_count), ascending_demand_quotas(apps, frames)};
 }
 
 namespace {
@@ -104,19 +111,25 @@ class LazyBatching final : public SharingPolicy {
   int max_group_;
 };
 
-// Liu (2023): BARM's partition, pending jobs batched, and per layer the sub-batch minimising the
-// layer's estimated time including the fault penalty, on every SM while the others are idle.
+// Liu (2023): per layer, the sub-batch and the SMs that minimise the layer's estimated time,
+// fault penalty included. Pages: BARM's ascending-demand quotas, so no app thrashes another.
+// SMs: each app owns a share in proportion to the compute its releases need (page demand says
+// nothing of that), and a layer that will not fault also takes the SMs of apps with no job
+// running. A faulting layer keeps to its own: its CTAs would sit stalled on the borrowed SMs,
+// holding them from their owner's next job, while the driver -- not the SMs -- sets its pace.
 class LayerBatch final : public SharingPolicy {
  public:
   explicit LayerBatch(int max_group) : max_group_(max_group) {}
   bool exclusive() const override { return false; }
   int max_group() const override { return max_group_; }
   SharingPlan plan(const std::vector<AppDemand>& a, int sms, std::uint64_t frames) const override {
-    return demand_proportional_plan(a, sms, frames);
+    std::vector<double> need;
+    for (const auto& app : a) need.push_back(app.utilisation());
+    return {proportional_sm_split(need, sms), ascending_demand_quotas(a, frames)};
   }
-  bool borrow_idle_sms() const override { return true; }
-  int layer_batch(const LayerCost& c, int jobs) const override {
-    int best = jobs;
+  LayerChoice choose_layer(const LayerCost& c, int jobs, int own_sms,
+                           int idle_sms) const override {
+    LayerChoice best{jobs, own_sms};
     double best_t = 0;
     for (int b = jobs; b >= 1; --b) {
       const int subs = (jobs + b - 1) / b;
@@ -129,9 +142,10 @@ class LayerBatch final : public SharingPolicy {
       if (!fits)
         fault_bytes += static_cast<double>(subs - 1) * static_cast<double>(c.weight_bytes) +
                        static_cast<double>(c.activation_bytes_per_job) * jobs;
-      const double t = subs * c.compute_seconds(b) + fault_bytes * c.fault_seconds_per_byte;
+      const int sms = fault_bytes > 0 ? own_sms : own_sms + idle_sms;
+      const double t = subs * c.compute_seconds(b, sms) + fault_bytes * c.fault_seconds_per_byte;
       if (b == jobs || t < best_t) {
-        best = b;
+        best = {b, sms};
         best_t = t;
       }
     }
@@ -160,7 +174,7 @@ void register_sharing_policies(sim::PluginCatalog& c) {
         {{"max_group", "int", "8", "most jobs merged into one batch"}},
         [](const sim::Config& cfg) { return std::make_unique<LazyBatching>(read_group(cfg)); });
   r.add("layer-batch",
-        "BARM partition + per-layer batch size and SMs chosen with the fault penalty (Liu 2023)",
+        "per layer, the batch size and SMs of least time with the fault penalty; BARM quotas (Liu 2023)",
         {{"max_group", "int", "8", "most pending jobs of one app batched"}},
         [](const sim::Config& cfg) { return std::make_unique<LayerBatch>(read_group(cfg)); });
 }

@@ -15,15 +15,19 @@
 
 namespace schedulers::sharing {
 
-// What a policy knows of one application: its page demand in chunks.
+// What a policy knows of one application: its page demand in chunks and its compute demand.
 struct AppDemand {
   int app = 0;
   std::uint64_t weight_chunks = 0;
   std::uint64_t activation_chunks = 0;  // of one job at the task's batch
   int in_flight = 1;                    // jobs whose activations live at once
+  double job_seconds = 0;     // one job at the task's batch, alone on every SM, no faults
+  double period_seconds = 0;  // between two of its releases (0: one job)
   std::uint64_t demand() const {
     return weight_chunks + activation_chunks * static_cast<std::uint64_t>(in_flight);
   }
+  // Fraction of the whole GPU its jobs need to keep up with their releases.
+  double utilisation() const { return period_seconds > 0 ? job_seconds / period_seconds : 1.0; }
 };
 
 struct SharingPlan {
@@ -31,14 +35,22 @@ struct SharingPlan {
   std::vector<std::uint64_t> quotas;  // per app, chunks; 0: no quota
 };
 
-// One layer of a batched group, as the per-layer scheduler prices it.
+// One layer of a group, as the per-layer scheduler prices it.
 struct LayerCost {
-  std::function<double(int jobs)> compute_seconds;  // the layer at a sub-batch of `jobs` jobs
+  // The layer at a sub-batch of `jobs` jobs on `sms` SMs, without faults.
+  std::function<double(int jobs, int sms)> compute_seconds;
   std::uint64_t weight_bytes = 0;
   std::uint64_t activation_bytes_per_job = 0;  // its inputs and outputs
   std::uint64_t missing_weight_bytes = 0;      // of its weights, not resident now
   std::uint64_t budget_bytes = 0;              // frames the app may hold
   double fault_seconds_per_byte = 0;           // demand-paging cost (UVM parameters)
+};
+
+// How one layer of a group runs: in sub-batches of `sub_batch` jobs, on `sms` SMs -- the app's
+// own (its plan's mask) first, then SMs of applications with no job running now.
+struct LayerChoice {
+  int sub_batch = 1;
+  int sms = 0;
 };
 
 class SharingPolicy {
@@ -50,10 +62,12 @@ class SharingPolicy {
   virtual int max_group() const { return 1; }
   virtual SharingPlan plan(const std::vector<AppDemand>& apps, int sm_count,
                            std::uint64_t frames) const = 0;
-  // Sub-batch (in jobs) of one layer for a group of `jobs` (default: the whole group).
-  virtual int layer_batch(const LayerCost&, int jobs) const { return jobs; }
-  // A layer may use every SM while no other application is running.
-  virtual bool borrow_idle_sms() const { return false; }
+  // One layer of a group of `jobs` jobs, with `own_sms` SMs in the app's mask and `idle_sms`
+  // more that no running application owns (default: the whole group on its own SMs).
+  virtual LayerChoice choose_layer(const LayerCost&, int jobs, int own_sms, int idle_sms) const {
+    (void)idle_sms;
+    return {jobs, own_sms};
+  }
 };
 
 using SharingRegistry = sim::Registry<SharingPolicy, const sim::Config&>;
@@ -64,10 +78,16 @@ inline SharingRegistry& sharing_policies(sim::PluginCatalog& c) {
 
 void register_sharing_policies(sim::PluginCatalog& c);
 
-// BARM's plan: SMs in proportion to page demand (one each first; leftovers to the app of the
-// largest demand), page quotas in
-// ascending demand (full demand while it fits in an equal share of what is left, else that
-// share). Shared by `barm` and `layer-batch`.
+// Disjoint SM masks: one SM each, the rest in proportion to `weights` (rounded down), the
+// leftovers to the app of the largest weight. With more apps than SMs they wrap around, one each.
+std::vector<models::SmMask> proportional_sm_split(const std::vector<double>& weights, int sm_count);
+
+// BARM's page quotas, in ascending demand: full demand while it fits in an equal share of what
+// is left, else that share. Shared by `barm` and `layer-batch`.
+std::vector<std::uint64_t> ascending_demand_quotas(const std::vector<AppDemand>& apps,
+                                                   std::uint64_t frames);
+
+// BARM's plan: SMs in proportion to page demand, ascending-demand quotas.
 SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_count,
                                      std::uint64_t frames);
 

@@ -1,7 +1,7 @@
 // The BARM / per-layer batching reproduction at a reduced size (one task set, two ratios, one
 // SM count): what card 6 asks for that emerges from the memory model. What does not emerge
-// (BARM close to the others below 1.0, layer-batch best) is reported, not asserted:
-// docs/reproductions.md.
+// (BARM close to the others below 1.0, layer-batch best at ratios 2.0 and 3.0 and in the heavy
+// set) is reported, not asserted: docs/reproductions.md.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -44,8 +44,8 @@ void check_thrashing(const std::map<std::string, double>& m, const std::string& 
 }
 
 // The mixed set at ratio 2.0: BARM's quotas keep the small models resident, so deadline misses
-// fall sharply against FIFO and greedy, and BARM has the lowest mean response time. Layer-batch
-// has BARM's plan and so its isolation, but not the lowest mean (docs/reproductions.md).
+// fall sharply against FIFO and greedy, and BARM's mean response time is below theirs.
+// Layer-batch has BARM's quotas and so its isolation.
 void check_isolation(const std::map<std::string, double>& m, const std::string& cell) {
   CAPTURE(cell);
   for (const char* p : {"fifo", "greedy"}) {
@@ -55,17 +55,28 @@ void check_isolation(const std::map<std::string, double>& m, const std::string& 
     CHECK(at(m, cell, "barm", "task.lenet.mean_ms") < 0.2 * at(m, cell, p, "task.lenet.mean_ms"));
     CHECK(at(m, cell, "layer-batch", "miss_rate") < 0.5 * at(m, cell, p, "miss_rate"));
   }
-  CHECK(at(m, cell, "layer-batch", "mean_ms") < at(m, cell, "greedy", "mean_ms"));
+}
+
+// Layer-batch has the lowest mean response time and no more misses than any other policy:
+// SMs where the releases need compute, idle apps' SMs for layers that will not fault, and
+// BARM's quotas.
+void check_layer_batch_leads(const std::map<std::string, double>& m, const std::string& cell) {
+  CAPTURE(cell);
+  for (const char* p : {"fifo", "greedy", "barm", "lazy-batching"}) {
+    CAPTURE(p);
+    CHECK(at(m, cell, "layer-batch", "mean_ms") < at(m, cell, p, "mean_ms"));
+    CHECK(at(m, cell, "layer-batch", "miss_rate") <= at(m, cell, p, "miss_rate") + 0.01);
+  }
 }
 
 // With memory to spare (ratio 0.5) lazy batching is as fast as FIFO: a batching app's buffers
-// cost it nothing while its groups stay at one job, so lazy batching is FIFO; layer-batch, which
-// borrows idle SMs, is no slower than BARM, whose page-demand SM split it shares.
+// cost it nothing while its groups stay at one job, so lazy batching is FIFO; layer-batch, whose
+// SMs follow compute rather than page demand, is faster than BARM.
 void check_fitting(const std::map<std::string, double>& m, const std::string& cell) {
   CAPTURE(cell);
   CHECK(at(m, cell, "lazy-batching", "mean_ms") <= 1.1 * at(m, cell, "fifo", "mean_ms"));
   CHECK(at(m, cell, "lazy-batching", "miss_rate") <= at(m, cell, "fifo", "miss_rate") + 0.02);
-  CHECK(at(m, cell, "layer-batch", "mean_ms") <= at(m, cell, "barm", "mean_ms"));
+  CHECK(at(m, cell, "layer-batch", "mean_ms") < at(m, cell, "barm", "mean_ms"));
 }
 
 }  // namespace
@@ -80,6 +91,8 @@ TEST_CASE("barm: what emerges of card 6 (reduced: mixed set, ratios 0.5 and 2.0,
   for (const char* p : {"fifo", "greedy"}) CHECK(at(m, "mixed.os2.0.sm8", p, "thrashed_mb") > 0);
   check_fitting(m, "mixed.os0.5.sm8");
   check_isolation(m, "mixed.os2.0.sm8");
+  check_layer_batch_leads(m, "mixed.os0.5.sm8");
+  check_layer_batch_leads(m, "mixed.os2.0.sm8");
 }
 
 TEST_CASE("barm: bad input is reported at its position, exit 2") {
@@ -94,7 +107,7 @@ TEST_CASE("barm: bad input is reported at its position, exit 2") {
 }
 
 // Suite `long`: every task set, ratio and SM count as shipped.
-TEST_CASE("barm full: thrashing above 1.0 everywhere; isolation in the mixed set") {
+TEST_CASE("barm full: thrashing above 1.0 everywhere; isolation and layer-batch in the mixed set") {
   const auto m = run_barm("");
   for (const char* set : {"light", "heavy", "mixed"})
     for (int sms : {4, 8}) {
@@ -102,4 +115,6 @@ TEST_CASE("barm full: thrashing above 1.0 everywhere; isolation in the mixed set
       check_fitting(m, std::string(set) + ".os0.5.sm" + std::to_string(sms));
     }
   check_isolation(m, "mixed.os2.0.sm8");
+  for (const char* ratio : {"0.5", "1.0", "1.5", "2.0"})
+    check_layer_batch_leads(m, std::string("mixed.os") + ratio + ".sm8");
 }

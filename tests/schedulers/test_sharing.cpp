@@ -46,15 +46,48 @@ TEST_CASE("layer-batch: the whole group when it fits beside the weights, smaller
   schedulers::register_schedulers_plugins(catalog);
   const auto policy = sharing_policies(catalog).create("layer-batch", params());
   LayerCost c;
-  c.compute_seconds = [](int jobs) { return 1e-3 * jobs; };
+  c.compute_seconds = [](int jobs, int sms) { return 1e-3 * jobs / sms; };
   c.weight_bytes = 100 << 20;
   c.activation_bytes_per_job = 10 << 20;
   c.missing_weight_bytes = 100 << 20;
   c.fault_seconds_per_byte = 1e-9;
   c.budget_bytes = 200 << 20;
-  CHECK(policy->layer_batch(c, 8) == 8);  // 100 + 8 x 10 MiB fits: weights fault once
+  CHECK(policy->choose_layer(c, 8, 2, 0).sub_batch == 8);  // 100 + 8 x 10 MiB fits: weights fault once
   c.budget_bytes = 140 << 20;
-  CHECK(policy->layer_batch(c, 8) == 4);  // 100 + 4 x 10 fits, 8 would refault the weights
+  CHECK(policy->choose_layer(c, 8, 2, 0).sub_batch == 4);  // 100 + 4 x 10 fits, 8 would refault
+}
+
+TEST_CASE("layer-batch: a layer that will not fault takes the idle SMs, a faulting one keeps to its own") {
+  sim::PluginCatalog catalog;
+  schedulers::register_schedulers_plugins(catalog);
+  const auto policy = sharing_policies(catalog).create("layer-batch", params());
+  LayerCost c;
+  c.compute_seconds = [](int jobs, int sms) { return 1e-3 * jobs / sms; };
+  c.weight_bytes = 10 << 20;
+  c.activation_bytes_per_job = 1 << 20;
+  c.budget_bytes = 100 << 20;
+  c.fault_seconds_per_byte = 1e-9;
+  CHECK(policy->choose_layer(c, 1, 2, 5).sms == 7);
+  c.missing_weight_bytes = 4 << 20;
+  CHECK(policy->choose_layer(c, 1, 2, 5).sms == 2);
+  // Fifo and the others run every layer on their own SMs.
+  const auto fifo = sharing_policies(catalog).create("fifo", params());
+  CHECK(fifo->choose_layer(c, 1, 2, 5).sms == 2);
+}
+
+TEST_CASE("layer-batch plan: SMs by the compute the releases need, BARM's quotas") {
+  // App 0: small pages, heavy compute (10 ms every 20 ms); app 1: large pages, light compute.
+  std::vector<AppDemand> apps{{0, 10, 5, 1, 10e-3, 20e-3}, {1, 300, 20, 1, 1e-3, 20e-3}};
+  sim::PluginCatalog catalog;
+  schedulers::register_schedulers_plugins(catalog);
+  const auto p = sharing_policies(catalog).create("layer-batch", params())->plan(apps, 8, 200);
+  const auto barm = demand_proportional_plan(apps, 8, 200);
+  auto sms = [](const models::SmMask& m) { return std::count(m.begin(), m.end(), true); };
+  // One each, the other 6 by need (10/11 and 1/11 of it: 5 and 0), the leftover to the largest.
+  CHECK(sms(p.masks[0]) == 7);
+  CHECK(sms(p.masks[1]) == 1);
+  CHECK(sms(barm.masks[0]) == 1);
+  CHECK(p.quotas == barm.quotas);
 }
 
 namespace {
