@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "app/experiment.hpp"
@@ -96,6 +97,10 @@ class BarmExperiment final : public Experiment {
         sep += "---|";
       }
       ctx.report += head + "\n" + sep + "\n";
+      // Where the stall time goes, shown for the most oversubscribed cell with the most SMs.
+      const double stall_ratio = *std::max_element(ratios_.begin(), ratios_.end());
+      const int stall_sms = *std::max_element(sm_counts_.begin(), sm_counts_.end());
+      std::vector<memory::MemoryStats> stalls;
       for (double ratio : ratios_)
         for (int sms : sm_counts_) {
           std::string row = fmt::format("| {:.1f} | {} |", ratio, sms);
@@ -119,7 +124,14 @@ class BarmExperiment final : public Experiment {
               ctx.stats.set(tk + ".miss_rate", pt.jobs ? static_cast<double>(pt.dropped + pt.late) /
                                                             static_cast<double>(pt.jobs)
                                                       : 0);
+              const int app = static_cast<int>(t);
+              const auto f = r.memory.faults_by_app.find(app);
+              const auto s = r.memory.stall_by_app.find(app);
+              ctx.stats.set(tk + ".faults",
+                            f == r.memory.faults_by_app.end() ? 0.0 : static_cast<double>(f->second));
+              ctx.stats.set(tk + ".stall_s", s == r.memory.stall_by_app.end() ? 0.0 : s->second);
             }
+            if (ratio == stall_ratio && sms == stall_sms) stalls.push_back(r.memory);
             ctx.add_fingerprint(r.fingerprint);
             ctx.end_time = std::max(ctx.end_time, r.end);
             row += fmt::format(" {:.1f} ({:.1f} / {:.2f} / {}) |", r.mean_ms, r.p99_ms,
@@ -131,12 +143,53 @@ class BarmExperiment final : public Experiment {
           }
           ctx.report += row + "\n";
         }
-      ctx.report += "\n";
+      ctx.report += "\n" + stall_table(set, stalls, stall_ratio, stall_sms);
     }
     ctx.console << console_.str();
   }
 
  private:
+  // Each policy's stall time (CTAs waiting for pages, summed) by task, and its three kernels
+  // that stalled longest.
+  std::string stall_table(const workloads::TaskSet& set,
+                          const std::vector<memory::MemoryStats>& stalls, double ratio,
+                          int sms) const {
+    std::string out = fmt::format(
+        "Stall time in s (CTAs waiting for pages, summed) at ratio {:.1f}, {} SMs:\n\n| task |",
+        ratio, sms);
+    std::string sep = "|---|";
+    for (const auto& p : policies_) {
+      out += fmt::format(" {} |", p.name);
+      sep += "---|";
+    }
+    out += "\n" + sep + "\n";
+    for (std::size_t t = 0; t < set.tasks.size(); ++t) {
+      out += fmt::format("| {} |", set.tasks[t].name);
+      for (const auto& m : stalls) {
+        const auto s = m.stall_by_app.find(static_cast<int>(t));
+        out += fmt::format(" {:.2f} |", s == m.stall_by_app.end() ? 0.0 : s->second);
+      }
+      out += "\n";
+    }
+    out += "\nKernel classes that stalled longest (summed over the layers that launch them):\n\n";
+    for (std::size_t p = 0; p < stalls.size() && p < policies_.size(); ++p) {
+      std::vector<std::pair<double, std::string>> worst;
+      for (const auto& [key, s] : stalls[p].stall_by_kernel)
+        worst.push_back({s, fmt::format("{} {}", set.tasks.at(static_cast<std::size_t>(key.first)).name,
+                                        key.second)});
+      const auto n = std::min<std::size_t>(3, worst.size());
+      std::partial_sort(worst.begin(), worst.begin() + static_cast<std::ptrdiff_t>(n), worst.end(),
+                        [](const auto& a, const auto& b) {
+                          return a.first != b.first ? a.first > b.first : a.second < b.second;
+                        });
+      out += fmt::format("- {}:", policies_[p].name);
+      for (std::size_t i = 0; i < n; ++i)
+        out += fmt::format("{} `{}` {:.2f} s", i ? "," : "", worst[i].second, worst[i].first);
+      out += n ? "\n" : " none\n";
+    }
+    return out + "\n";
+  }
+
   models::GpuSpec gpu_;
   memory::UvmParams uvm_;
   std::unique_ptr<models::KernelCost> cost_;

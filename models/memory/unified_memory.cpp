@@ -237,7 +237,7 @@ void UnifiedMemory::complete(FaultBatch b) {
     const double stalled = (sim_.now() - w.since).seconds();
     stats_.stall_seconds += stalled;
     stats_.stall_by_app[w.app] += stalled;
-    if (w.kernel) stats_.stall_by_kernel[w.kernel->name] += stalled;
+    if (w.kernel) stats_.stall_by_kernel[{w.app, w.kernel->name}] += stalled;
     sim_.schedule_in(sim::Time::zero(), std::move(w.resume));
     w.resume = nullptr;
     waiters_.release(id);

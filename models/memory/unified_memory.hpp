@@ -58,7 +58,8 @@ struct MemoryStats {
   std::uint64_t overcommits = 0;      // times resident + in flight exceeded the frames (bug)
   std::map<int, std::uint64_t> faults_by_app;
   std::map<int, double> stall_by_app;
-  std::map<std::string, double> stall_by_kernel;  // seconds, by kernel name
+  // Seconds, by (app, kernel name): apps running different models share kernel names.
+  std::map<std::pair<int, std::string>, double> stall_by_kernel;
 
   // The totals as `<prefix>.faults`, `.fault_batches`, `.prefetch_batches`, `.migrated_mb`,
   // `.zero_filled_mb`, `.prefetched_mb`, `.evicted_mb`, `.written_back_mb`, `.thrashed_mb`,

@@ -132,7 +132,7 @@ TEST_CASE("demand paging: a kernel stalls on its faults; bytes migrated = chunks
   CHECK(st.migrated_bytes == doctest::Approx(8.0 * kMiB));
   CHECK(st.migrated_chunks * 2 * kMiB == 8 * kMiB);
   CHECK(r.mem->idle());                                   // every fault serviced
-  CHECK(st.stall_by_kernel.at("conv") == doctest::Approx(st.stall_seconds));
+  CHECK(st.stall_by_kernel.at({0, "conv"}) == doctest::Approx(st.stall_seconds));
   CHECK(st.stall_seconds > 0);
   // 4 batches x (10 us + 256 us) + 8 MiB at 1 GB/s, then 1 ms of compute.
   const double expect = 4 * (10e-6 + 256e-6) + 8.0 * kMiB / 1e9 + 1e-3;
