@@ -109,14 +109,19 @@ int Gpu::fit(const Sm& sm, const Running& r) const {
   return std::max(n, 0);
 }
 
-std::int64_t Gpu::waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass,
-                                   int room) const {
-  // The waves this SM would get if the CTAs left at the start of the pass were spread evenly
-  // over every SM the kernel may use, less one: the last full wave and the remainder are
-  // dispatched wave by wave, so the tail (its imbalance and partial wave) emerges as before.
+std::int64_t Gpu::waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass, int room,
+                                   std::int64_t pass_room) const {
+  // The waves every SM would get if the CTAs left at the start of the pass were spread evenly
+  // over the room the kernel has (at least `room` on every SM it may use), less one: the last
+  // full wave and the remainder are dispatched wave by wave, so the tail (its imbalance and
+  // partial wave) emerges as before. An SM with little room beside another kernel (one slot
+  // next to an NCCL CTA) reserves as many waves as the others, not the whole kernel's worth of
+  // one-CTA waves: the hardware hands CTAs to whichever SM frees a slot.
   // Under demand paging each wave faults its own pages when it starts: dispatched wave by wave.
   if (paging_) return 1;
-  const std::int64_t even = unplaced_at_pass / (static_cast<std::int64_t>(room) * r.usable_sms);
+  const std::int64_t even =
+      unplaced_at_pass /
+      std::max(static_cast<std::int64_t>(room) * r.usable_sms, pass_room);
   const std::int64_t waves = std::min(even - 1, r.unplaced / room);
   return waves >= 2 ? waves : 1;
 }
@@ -153,10 +158,12 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
     const std::int64_t unplaced_at_pass = r.unplaced;
     const std::int64_t first_of_pass = r.desc->ctas() - r.unplaced;
     bool first_round = true;
+    std::int64_t pass_room = 0;  // CTAs the eligible SMs can take at once
     for (int s : scan) {
       if (!r.mask.empty() && !r.mask[static_cast<std::size_t>(s)]) continue;
       const int room = fit(sms_[static_cast<std::size_t>(s)], r);
       if (room > 0) eligible.push_back({s, room});
+      pass_room += room;
     }
     // Least-loaded SMs first (fewest resident warps, then index): a kernel arriving while others
     // run spreads onto idle SMs before doubling up on busy ones.
@@ -178,7 +185,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
         const int s = e.sm;
         if (n > 0) {
           const std::int64_t waves = first_round && n == e.room
-                                         ? waves_to_reserve(r, unplaced_at_pass, e.room)
+                                         ? waves_to_reserve(r, unplaced_at_pass, e.room, pass_room)
                                          : 1;
           const std::int64_t first_cta = first_of_pass + (unplaced_at_pass - r.unplaced);
           place(s, slot, n, waves);

@@ -148,7 +148,8 @@ class Gpu {
                 std::span<const int> others = {});
   int fit(const Sm& sm, const Running& r) const;
   void place(int sm, std::uint32_t slot, std::int64_t n, std::int64_t waves);
-  std::int64_t waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass, int room) const;
+  std::int64_t waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass, int room,
+                                std::int64_t pass_room) const;
   void batch_done(std::uint32_t batch);
   void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
   void retime_sm(int sm);                 // after residency on the SM changed

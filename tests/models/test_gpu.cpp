@@ -99,6 +99,23 @@ TEST_CASE("many waves take one batch per SM, with the CTA-by-CTA answer") {
   CHECK(Fixture().run_one(compute_kernel(800, 2), &half) == Time::ms(400));
 }
 
+TEST_CASE("an SM with one slot beside a long kernel takes its share of waves, not the tail") {
+  // A long kernel holds 3/4 of SM 0's shared memory, so SM 0 has room for one CTA of the next
+  // kernel and SMs 1-3 for four. 130 CTAs of 1 ms (alone on an SM): 130 CTA-ms over 3.5 SMs'
+  // worth of compute (SM 0 shares with the long one) is at least 37 ms. Reserving waves as if
+  // every SM had SM 0's room would queue 31 one-CTA waves of 2 ms there (62 ms).
+  Fixture f;
+  KernelDesc hog = compute_kernel(1);
+  hog.shared_mem_per_cta = 72 << 10;
+  hog.flops = 250e9;  // 1 s
+  f.gpu->launch(hog, [] {});
+  Time done;
+  f.gpu->launch(compute_kernel(130, 4), [&] { done = f.sim.now(); });
+  f.sim.run_until(Time::ms(500));
+  CHECK(done > Time::ms(37));
+  CHECK(done < Time::ms(46));
+}
+
 TEST_CASE("an SM mask restricts a kernel to fewer SMs") {
   const models::SmMask half{true, true, false, false};
   CHECK(Fixture().run_one(compute_kernel(4), &half) == Time::ms(2));
