@@ -26,6 +26,7 @@
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "models/occupancy.hpp"
+#include "sim/calendar.hpp"
 #include "sim/fair_share.hpp"
 #include "sim/progress.hpp"
 #include "sim/simulator.hpp"
@@ -116,14 +117,14 @@ class Gpu {
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
   };
   // CTAs of one kernel that started on one SM together and finish together. Their speed follows
-  // their shares as these change (sim::Progress): the SM's compute split among its resident CTAs,
+  // their shares as these change (sim::Pace): the SM's compute split among its resident CTAs,
   // and the kernel's DRAM share.
   struct BatchState {
     int sm = 0;
     std::uint32_t slot = 0;
     std::int64_t n = 0;
     std::int64_t waves = 1;  // back-to-back waves of n CTAs this batch stands for
-    sim::Progress run;  // starts after the CTA launch and fixed cost
+    sim::Pace run;  // starts after the CTA launch and fixed cost; due in Gpu::due_
     bool awaiting_pages = false;  // holds its SM resources, makes no progress, is not timed
   };
   struct Batch {  // CTAs of one kernel placed on one SM together
@@ -152,6 +153,8 @@ class Gpu {
                                 std::int64_t pass_room) const;
   void batch_done(std::uint32_t batch);
   void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
+  void arm_due();                         // the engine event at the earliest batch completion
+  void run_due();                         // completes the batches due now
   void retime_sm(int sm);                 // after residency on the SM changed
   void retime_memory();                   // after DRAM shares changed
   // Shares change many times at one instant (every SM that turns over); they are solved and the
@@ -186,6 +189,11 @@ class Gpu {
   std::vector<Batch> batches_;            // dispatch scratch
   std::vector<Eligible> eligible_;        // dispatch scratch
   sim::Slots<BatchState> states_;         // batches on SMs, by id
+  // Batch completions, moved in place as shares change, with one engine event at the earliest
+  // (a cancel and a new engine event per re-timing dominated co-running workloads).
+  sim::Calendar due_;
+  sim::EventHandle due_event_;
+  sim::Time due_at_;
   struct Launch {  // a launch waiting for a concurrent-kernel slot
     const workloads::KernelDesc* desc;
     Done on_done;

@@ -11,26 +11,35 @@
 
 namespace sim {
 
-struct Progress {
+// The banked progress itself, for work whose completion someone else schedules (a Calendar).
+struct Pace {
   double done = 0;    // fraction done at `since`
   double speed = 0;   // fraction per second
   Time since;         // progress counts from here: later than now while a start-up cost runs
-  EventHandle event;  // the completion
 
-  // From now on the work goes at `new_speed` (fraction per second; 0: what is left takes no
-  // time) and `on_done` runs when it is through. An unchanged speed keeps the completion.
-  template <class F>
-  void run_at(Simulator& sim, double new_speed, F&& on_done) {
-    if (new_speed == speed && event.valid()) return;
-    const Time now = sim.now();
+  // Banks what was done at the old speed and goes at `new_speed` (fraction per second; 0: what
+  // is left takes no time) from `now`: returns when the work will be through.
+  Time rerate(Time now, double new_speed) {
     if (now > since) {
       done = std::min(1.0, done + speed * (now - since).seconds());
       since = now;
     }
     speed = new_speed;
+    return since + (speed > 0 ? Time::ceil_seconds((1.0 - done) / speed) : Time::zero());
+  }
+};
+
+struct Progress : Pace {
+  EventHandle event;  // the completion
+
+  // From now on the work goes at `new_speed` and `on_done` runs when it is through. An
+  // unchanged speed keeps the completion.
+  template <class F>
+  void run_at(Simulator& sim, double new_speed, F&& on_done) {
+    if (new_speed == speed && event.valid()) return;
+    const Time at = rerate(sim.now(), new_speed);
     sim.cancel(event);
-    const Time left = speed > 0 ? Time::ceil_seconds((1.0 - done) / speed) : Time::zero();
-    event = sim.schedule_cancellable(since + left, std::forward<F>(on_done));
+    event = sim.schedule_cancellable(at, std::forward<F>(on_done));
   }
 };
 

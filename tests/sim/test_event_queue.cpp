@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "sim/calendar.hpp"
 #include "sim/rng.hpp"
 #include "sim/simulator.hpp"
 
@@ -213,4 +215,52 @@ TEST_CASE("the same schedule gives the same fingerprint; a different one does no
   };
   CHECK(run(1) == run(1));
   CHECK(run(1) != run(2));
+}
+
+TEST_CASE("calendar: earliest first, ties in the order last set, entries move in place") {
+  sim::Calendar c;
+  c.set(3, sim::Time::us(5));
+  c.set(1, sim::Time::us(2));
+  c.set(7, sim::Time::us(2));  // same time as 1, set later: after it
+  c.set(4, sim::Time::us(9));
+  CHECK(c.size() == 4);
+  CHECK(c.top_id() == 1);
+  c.set(1, sim::Time::us(2));  // set again at the same time: now after 7
+  CHECK(c.top_id() == 7);
+  c.set(4, sim::Time::us(1));  // moved earlier
+  CHECK(c.top_id() == 4);
+  c.erase(7);
+  CHECK_FALSE(c.contains(7));
+  std::vector<std::uint32_t> order;
+  while (!c.empty()) {
+    order.push_back(c.top_id());
+    c.pop();
+  }
+  CHECK(order == std::vector<std::uint32_t>{4, 1, 3});
+  // Against a sorted reference under many random moves.
+  sim::Calendar big;
+  std::map<std::uint32_t, std::pair<std::int64_t, int>> ref;  // id -> (time, set order)
+  std::uint64_t x = 12345;
+  int n = 0;
+  for (int i = 0; i < 5000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const auto id = static_cast<std::uint32_t>((x >> 33) % 300);
+    const auto t = static_cast<std::int64_t>((x >> 13) % 50);
+    if ((x >> 60) == 0) {
+      big.erase(id);
+      ref.erase(id);
+    } else {
+      big.set(id, sim::Time::ps(t));
+      ref[id] = {t, n++};
+    }
+  }
+  std::vector<std::pair<std::pair<std::int64_t, int>, std::uint32_t>> want;
+  for (const auto& [id, key] : ref) want.push_back({key, id});
+  std::sort(want.begin(), want.end());
+  REQUIRE(big.size() == want.size());
+  for (const auto& w : want) {
+    CHECK(big.top_id() == w.second);
+    CHECK(big.top_time() == sim::Time::ps(w.first.first));
+    big.pop();
+  }
 }
