@@ -26,6 +26,7 @@ struct CheckOptions {
   fs::path baseline, results;
   std::string tolerance = "2%";
   std::vector<std::string> keys;
+  BetterDirection better;
   bool all = false;
 };
 
@@ -54,6 +55,7 @@ const char* kind_text(MetricChange::Kind k) {
     case MetricChange::Kind::kSame: return "same";
     case MetricChange::Kind::kWithin: return "within";
     case MetricChange::Kind::kMoved: return "MOVED";
+    case MetricChange::Kind::kImproved: return "improved";
     case MetricChange::Kind::kMissing: return "MISSING";
     case MetricChange::Kind::kNew: return "new";
   }
@@ -65,7 +67,7 @@ int run_check(const CheckOptions& o, std::ostream& console) {
   const auto baseline = read_metrics(o.baseline);
   const auto results = read_metrics(o.results);
   const std::vector<std::string> patterns = o.keys.empty() ? std::vector<std::string>{"*"} : o.keys;
-  const auto changes = compare_metrics(baseline, results, tolerance, patterns);
+  const auto changes = compare_metrics(baseline, results, tolerance, patterns, o.better);
   const bool any_baseline = std::any_of(changes.begin(), changes.end(), [](const auto& c) {
     return c.kind != MetricChange::Kind::kNew;
   });
@@ -73,12 +75,13 @@ int run_check(const CheckOptions& o, std::ostream& console) {
     throw sim::InputError(fmt::format("{}: no baseline metric matches {}", o.baseline.string(),
                                       fmt::join(patterns, " ")));
 
-  std::size_t compared = 0, failed = 0;
+  std::size_t compared = 0, failed = 0, improved = 0;
   std::vector<const MetricChange*> shown;
   std::size_t width = 6;
   for (const auto& c : changes) {
     if (c.kind != MetricChange::Kind::kNew) ++compared;
     if (c.kind == MetricChange::Kind::kMoved || c.kind == MetricChange::Kind::kMissing) ++failed;
+    if (c.kind == MetricChange::Kind::kImproved) ++improved;
     if (o.all || c.kind != MetricChange::Kind::kSame) {
       shown.push_back(&c);
       width = std::max(width, c.key.size());
@@ -92,9 +95,11 @@ int run_check(const CheckOptions& o, std::ostream& console) {
                              number(c->baseline), number(c->result), change_text(*c),
                              kind_text(c->kind));
   }
-  console << fmt::format("{} metrics compared at tolerance {:g}%: {}\n", compared,
-                         tolerance * 100.0,
-                         failed ? fmt::format("{} REGRESSED", failed) : std::string("all within"));
+  console << fmt::format(
+      "{} metrics compared at tolerance {:g}%: {}{}\n", compared, tolerance * 100.0,
+      failed ? fmt::format("{} REGRESSED", failed)
+             : std::string(improved ? "none regressed" : "all within"),
+      improved ? fmt::format(", {} improved", improved) : std::string());
   return failed ? kExitRegression : kExitOk;
 }
 
@@ -103,7 +108,8 @@ int run_check(const CheckOptions& o, std::ostream& console) {
 std::vector<MetricChange> compare_metrics(const std::map<std::string, double>& baseline,
                                           const std::map<std::string, double>& result,
                                           double tolerance,
-                                          const std::vector<std::string>& patterns) {
+                                          const std::vector<std::string>& patterns,
+                                          const BetterDirection& better) {
   using Kind = MetricChange::Kind;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::set<std::string> keys;
@@ -112,6 +118,11 @@ std::vector<MetricChange> compare_metrics(const std::map<std::string, double>& b
   std::vector<MetricChange> out;
   for (const std::string& k : keys) {
     if (!matches(k, patterns)) continue;
+    if (matches(k, better.lower) && matches(k, better.higher))
+      throw sim::InputError(fmt::format(
+          "metric '{}' matches both --lower-is-better and --higher-is-better: a metric has one "
+          "better side",
+          k));
     const auto b = baseline.find(k), r = result.find(k);
     MetricChange c{k, b == baseline.end() ? nan : b->second, r == result.end() ? nan : r->second,
                    0.0, Kind::kSame};
@@ -128,6 +139,10 @@ std::vector<MetricChange> compare_metrics(const std::map<std::string, double>& b
       c.relative = c.baseline == 0 ? std::numeric_limits<double>::infinity()
                                    : std::abs(c.result - c.baseline) / std::abs(c.baseline);
       c.kind = c.relative <= tolerance ? Kind::kWithin : Kind::kMoved;
+      const bool lower = c.result < c.baseline;
+      if (c.kind == Kind::kMoved &&
+          ((lower && matches(k, better.lower)) || (!lower && matches(k, better.higher))))
+        c.kind = Kind::kImproved;
     }
     out.push_back(c);
   }
@@ -143,6 +158,10 @@ Command add_check_command(CLI::App& cli) {
   sub->add_option("results", o->results, "new metrics.json (or a results folder)")->required();
   sub->add_option("--tolerance", o->tolerance, "allowed relative change, e.g. 2% (default 2%)");
   sub->add_option("--keys", o->keys, "only metrics matching this glob, e.g. 'inference.*' (repeatable)");
+  sub->add_option("--lower-is-better", o->better.lower,
+                  "metrics (glob) that may fall beyond the tolerance: 'serve.*_ms' (repeatable)");
+  sub->add_option("--higher-is-better", o->better.higher,
+                  "metrics (glob) that may rise beyond the tolerance: '*.throughput' (repeatable)");
   sub->add_flag("--all", o->all, "list every compared metric, not only those that changed");
   return {sub, [o](sim::PluginCatalog&, std::ostream& console) { return run_check(*o, console); }};
 }

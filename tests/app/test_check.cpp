@@ -58,6 +58,33 @@ TEST_CASE("check: exits 0 within tolerance, 4 on a regression, and shows what mo
   CHECK(warpsim("check " + base + " " + moved + " --keys 'serve.*'").code == 4);
 }
 
+TEST_CASE("check: a metric with a better side fails only when it moves the other way") {
+  TempDir d;
+  const auto base = d.write("base.json", kBaseline).string();
+  const auto faster = d.write("faster.json",
+                              R"({"serve.latency_ms": 8.0, "serve.throughput": 240,
+                                  "train.step_ms": 50, "zero": 0})")
+                          .string();
+  const auto slower = d.write("slower.json",
+                              R"({"serve.latency_ms": 12.0, "serve.throughput": 160,
+                                  "train.step_ms": 50, "zero": 0})")
+                          .string();
+  const std::string better = " --lower-is-better '*_ms' --higher-is-better '*.throughput'";
+  CHECK(warpsim("check " + base + " " + faster).code == 4);  // no direction: a move is a move
+  auto r = warpsim("check " + base + " " + faster + better);
+  CAPTURE(r.output);
+  CHECK(r.code == 0);
+  CHECK(r.output.find("improved") != std::string::npos);
+  CHECK(r.output.find("none regressed, 2 improved") != std::string::npos);
+  r = warpsim("check " + base + " " + slower + better);
+  CHECK(r.code == 4);
+  CHECK(r.output.find("2 REGRESSED") != std::string::npos);
+  // Only one side of a metric is better.
+  r = warpsim("check " + base + " " + faster + " --lower-is-better '*_ms' --higher-is-better '*_ms'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("one better side") != std::string::npos);
+}
+
 TEST_CASE("check: a missing metric or a zero that moved is a regression") {
   TempDir d;
   const auto base = d.write("base.json", kBaseline).string();
