@@ -52,7 +52,6 @@ struct TaskGraph {
   std::string name;
   std::vector<KernelDesc> kernels;
   std::vector<std::vector<std::int32_t>> deps;  // deps[k]: kernels that must finish before k
-  std::vector<std::int32_t> op_of;              // kernel -> op id (== kernels[k].op)
   std::vector<std::int32_t> first_kernel_of_op; // op -> its first kernel (-1 if it has none)
   std::size_t ops = 0;                          // ops in the source graph (host work items)
 };

@@ -190,7 +190,6 @@ TaskGraph lower_graph(const OpGraph& g, const LoweringOptions& o) {
       } else {
         tg.deps.push_back({k - 1});
       }
-      tg.op_of.push_back(id);
       tg.kernels.push_back(std::move(kernels[i]));
     }
     done[static_cast<std::size_t>(id)] = {static_cast<std::int32_t>(tg.kernels.size()) - 1};

@@ -26,7 +26,7 @@ class Eager final : public LaunchPolicy {
     // one launch per kernel on the default stream.
     std::int32_t last_op = -1;
     for (std::size_t k = 0; k < g.kernels.size(); ++k) {
-      const std::int32_t op = g.op_of.empty() ? static_cast<std::int32_t>(k) : g.op_of[k];
+      const std::int32_t op = g.kernels[k].op;
       if (op != last_op) {
         models::HostCommand w;
         w.kind = Kind::work;

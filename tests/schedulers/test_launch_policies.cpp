@@ -85,7 +85,6 @@ workloads::TaskGraph task_graph(const std::string& name, int n, const Edges& edg
     g.deps[static_cast<std::size_t>(v)].push_back(u);
   }
   for (int i = 0; i < n; ++i) {
-    g.op_of.push_back(i);
     g.first_kernel_of_op.push_back(i);
   }
   g.ops = static_cast<std::size_t>(n);

@@ -78,11 +78,11 @@ double total_kernel_flops(const TaskGraph& tg) {
 void check_task_graph(const TaskGraph& tg, const OpGraph& g) {
   const std::size_t n = tg.kernels.size();
   REQUIRE(tg.deps.size() == n);
-  REQUIRE(tg.op_of.size() == n);
   REQUIRE(tg.first_kernel_of_op.size() == g.op_count());
   CHECK(tg.ops == g.op_count());
   for (std::size_t k = 0; k < n; ++k) {
-    CHECK(tg.op_of[k] == tg.kernels[k].op);
+    CHECK(tg.kernels[k].op >= 0);  // every lowered kernel implements an op
+    CHECK(tg.kernels[k].op < static_cast<OpId>(g.op_count()));
     for (std::int32_t d : tg.deps[k]) CHECK(d < static_cast<std::int32_t>(k));  // acyclic
   }
   // Ancestors of each kernel, as bitsets.
@@ -101,16 +101,16 @@ void check_task_graph(const TaskGraph& tg, const OpGraph& g) {
   // Last kernel of each op, and kernels contiguous + chained.
   std::vector<std::int32_t> last(g.op_count(), -1);
   for (std::size_t k = 0; k < n; ++k)
-    last[static_cast<std::size_t>(tg.op_of[k])] = static_cast<std::int32_t>(k);
+    last[static_cast<std::size_t>(tg.kernels[k].op)] = static_cast<std::int32_t>(k);
   for (OpId o = 0; o < static_cast<OpId>(g.op_count()); ++o) {
     const std::int32_t f = tg.first_kernel_of_op[static_cast<std::size_t>(o)];
     if (f < 0) {
       CHECK(last[static_cast<std::size_t>(o)] == -1);
       continue;
     }
-    CHECK(tg.op_of[static_cast<std::size_t>(f)] == o);
+    CHECK(tg.kernels[static_cast<std::size_t>(f)].op == o);
     for (std::int32_t k = f + 1; k <= last[static_cast<std::size_t>(o)]; ++k) {
-      CHECK(tg.op_of[static_cast<std::size_t>(k)] == o);
+      CHECK(tg.kernels[static_cast<std::size_t>(k)].op == o);
       CHECK(tg.deps[static_cast<std::size_t>(k)] == std::vector<std::int32_t>{k - 1});
     }
   }
