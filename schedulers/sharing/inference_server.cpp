@@ -409,9 +409,9 @@ class Server {
     const LayerChoice c = policy_.choose_layer(layer_cost(a), jobs, own_sms, idle_count);
     a.sub_batch = std::clamp(c.sub_batch, 1, jobs);
     if (jobs > 1) result_.layer_batches.push_back(a.sub_batch);
+    // Its own SMs, then the first idle ones (an app owning every SM finds none idle).
     a.layer_mask = own;
     int more = std::clamp(c.sms, own_sms, own_sms + idle_count) - own_sms;
-    if (more > 0 && a.layer_mask.empty()) a.layer_mask = idle;  // own = every SM: none idle
     for (std::size_t s = 0; s < idle.size() && more > 0; ++s)
       if (idle[s]) {
         a.layer_mask[s] = true;
