@@ -61,8 +61,7 @@ void Gpu::admit() {
     r.mask = std::move(launch.mask);
     r.track = launch.track;
     r.unplaced = desc->ctas();
-    r.usable_sms = r.mask.empty() ? spec_.sm_count
-                                  : static_cast<int>(std::count(r.mask.begin(), r.mask.end(), true));
+    r.usable_sms = sms_in(r.mask, spec_.sm_count);
     const CtaFootprint f = footprint(*desc);
     r.threads = f.threads;
     r.warps = f.warps;
@@ -260,29 +259,6 @@ void Gpu::time_batch(std::uint32_t id) {
   const double speed = t > 0 ? 1.0 / t : 0.0;
   if (speed == b.run.speed && due_.contains(id)) return;  // unchanged: keeps its completion
   due_.set(id, b.run.rerate(sim_.now(), speed));
-  arm_due();
-}
-
-void Gpu::arm_due() {
-  if (due_.empty()) {
-    sim_.cancel(due_event_);
-    return;
-  }
-  const sim::Time at = due_.top_time();
-  if (due_event_.valid() && due_at_ == at) return;
-  sim_.cancel(due_event_);
-  due_at_ = at;
-  due_event_ = sim_.schedule_cancellable(at, [this] { run_due(); });
-}
-
-void Gpu::run_due() {
-  due_event_ = sim::EventHandle();  // fired
-  while (!due_.empty() && due_.top_time() <= sim_.now()) {
-    const std::uint32_t id = due_.top_id();
-    due_.pop();
-    batch_done(id);
-  }
-  arm_due();
 }
 
 void Gpu::retime_sm(int s) {

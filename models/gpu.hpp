@@ -15,6 +15,7 @@
 // (kernels resident on the GPU split DRAM bandwidth, max-min fair, through sim::FairShare, each
 // CTA capped by the bytes its warps keep in flight); it is re-timed whenever a share changes.
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -39,6 +40,11 @@ namespace models {
 
 // The SMs a kernel's context may use (MPS / partitioning). Empty: all SMs.
 using SmMask = std::vector<bool>;
+
+// How many SMs `mask` lets a kernel use on a GPU of `sm_count` SMs.
+inline int sms_in(const SmMask& mask, int sm_count) {
+  return mask.empty() ? sm_count : static_cast<int>(std::count(mask.begin(), mask.end(), true));
+}
 
 // Demand paging (models/memory): asked as CTAs are placed on an SM whether the pages they touch
 // are resident. `first`..`first + ctas` are CTA indices of the kernel's grid. Returns true when
@@ -153,8 +159,6 @@ class Gpu {
                                 std::int64_t pass_room) const;
   void batch_done(std::uint32_t batch);
   void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
-  void arm_due();                         // the engine event at the earliest batch completion
-  void run_due();                         // completes the batches due now
   void retime_sm(int sm);                 // after residency on the SM changed
   void retime_memory();                   // after DRAM shares changed
   // Shares change many times at one instant (every SM that turns over); they are solved and the
@@ -191,9 +195,7 @@ class Gpu {
   sim::Slots<BatchState> states_;         // batches on SMs, by id
   // Batch completions, moved in place as shares change, with one engine event at the earliest
   // (a cancel and a new engine event per re-timing dominated co-running workloads).
-  sim::Calendar due_;
-  sim::EventHandle due_event_;
-  sim::Time due_at_;
+  sim::ScheduledCalendar due_{sim_, [this](std::uint32_t id) { batch_done(id); }};
   struct Launch {  // a launch waiting for a concurrent-kernel slot
     const workloads::KernelDesc* desc;
     Done on_done;

@@ -2,14 +2,17 @@
 // When each of many pieces of work is due, kept by one component beside the engine's queue:
 // an indexed min-heap of (time, order) per 32-bit id (sim::Slots ids). Work whose rate changes
 // all the time (a GPU's CTA batches as SM and DRAM shares move) moves its entry in place here,
-// and the component keeps one engine event at the earliest entry, instead of cancelling and
-// re-inserting an engine event per change (the engine cancels lazily: those pile up).
+// and one engine event waits at the earliest entry (ScheduledCalendar), instead of cancelling
+// and re-inserting an engine event per change (the engine cancels lazily: those pile up).
 // Entries due at the same time come out in the order they were last set, as engine events
 // would.
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
+#include "sim/simulator.hpp"
 #include "sim/time.hpp"
 
 namespace sim {
@@ -103,6 +106,53 @@ class Calendar {
   std::vector<Entry> heap_;
   std::vector<std::uint32_t> pos_;  // id -> index in heap_, kAbsent when not due
   std::uint64_t next_order_ = 0;
+};
+
+// A Calendar with one engine event at its earliest entry: when entries come due, each is taken
+// off and `on_due(id)` runs, earliest first (ties in the order set); on_due may set entries,
+// those due now included.
+class ScheduledCalendar {
+ public:
+  ScheduledCalendar(Simulator& sim, std::function<void(std::uint32_t)> on_due)
+      : sim_(sim), on_due_(std::move(on_due)) {}
+  ScheduledCalendar(const ScheduledCalendar&) = delete;  // its event points back at it
+  ScheduledCalendar& operator=(const ScheduledCalendar&) = delete;
+
+  bool contains(std::uint32_t id) const { return due_.contains(id); }
+  // Inserts `id` due at `t`, or moves it there.
+  void set(std::uint32_t id, Time t) {
+    due_.set(id, t);
+    arm();
+  }
+
+ private:
+  // The engine event at the earliest entry, moved only when that time changes.
+  void arm() {
+    if (due_.empty()) {
+      sim_.cancel(event_);
+      return;
+    }
+    const Time at = due_.top_time();
+    if (event_.valid() && at_ == at) return;
+    sim_.cancel(event_);
+    at_ = at;
+    event_ = sim_.schedule_cancellable(at, [this] { run(); });
+  }
+  void run() {
+    event_ = EventHandle();  // fired
+    while (!due_.empty() && due_.top_time() <= sim_.now()) {
+      const std::uint32_t id = due_.top_id();
+      due_.pop();
+      on_due_(id);
+    }
+    arm();
+  }
+
+  Simulator& sim_;
+  std::function<void(std::uint32_t)> on_due_;
+  Calendar due_;
+  EventHandle event_;
+  Time at_;
 };
 
 }  // namespace sim
