@@ -78,6 +78,13 @@ int jobs_in_flight(const workloads::InferenceTask& t, int max_group) {
   return static_cast<int>(std::clamp<sim::Time::rep>(pending, 1, max_group));
 }
 
+// A policy's estimate of one kernel launched in a stream on `sm_share` of the GPU: its roofline
+// time, its device overhead and the gap before the stream's next kernel (no faults).
+double launched_seconds(const models::GpuSpec& gpu, const workloads::KernelDesc& k,
+                        double sm_share) {
+  return gpu.roofline(k, sm_share).seconds() + (gpu.kernel_overhead + gpu.kernel_gap).seconds();
+}
+
 bool fc_like(const workloads::OpGraph& g, const workloads::Op& op) {
   // Tiles of a GEMM, or of a conv with one output position per sample, split the weights by
   // output feature: each CTA reads its slice. Other convs' CTAs each read every filter.
@@ -207,10 +214,6 @@ class Server {
     return (bytes + options_.chunk_bytes - 1) / options_.chunk_bytes;
   }
 
-  int count_sms(const models::SmMask& m) const {
-    return m.empty() ? gpu_spec_.sm_count : static_cast<int>(std::count(m.begin(), m.end(), true));
-  }
-
   // The SMs the task set may use that neither `a` nor any application running a job owns.
   models::SmMask idle_sms(const App& a) const {
     models::SmMask idle = exposed_.empty()
@@ -230,8 +233,7 @@ class Server {
   double job_seconds(const App& a) const {
     double t = 0;
     for (const workloads::KernelDesc& kd : a.lowered[0].kernels)
-      t += gpu_spec_.roofline(kd, 1.0).seconds() +
-           (gpu_spec_.kernel_overhead + gpu_spec_.kernel_gap).seconds();
+      t += launched_seconds(gpu_spec_, kd, 1.0);
     return t;
   }
 
@@ -404,8 +406,8 @@ class Server {
     const int jobs = static_cast<int>(a.group.size());
     const models::SmMask& own = plan_.masks[static_cast<std::size_t>(a.index)];
     const models::SmMask idle = idle_sms(a);
-    const int own_sms = count_sms(own);
-    const int idle_count = static_cast<int>(std::count(idle.begin(), idle.end(), true));
+    const int own_sms = models::sms_in(own, gpu_spec_.sm_count);
+    const int idle_count = models::sms_in(idle, gpu_spec_.sm_count);  // idle is full-size
     const LayerChoice c = policy_.choose_layer(layer_cost(a), jobs, own_sms, idle_count);
     a.sub_batch = std::clamp(c.sub_batch, 1, jobs);
     if (jobs > 1) result_.layer_batches.push_back(a.sub_batch);
@@ -512,10 +514,8 @@ class Server {
       const double share = static_cast<double>(sms) / spec->sm_count;
       const auto& tg = app->lowered[static_cast<std::size_t>(jobs - 1)];
       double t = 0;
-      for (int k : app->kernels[static_cast<std::size_t>(jobs - 1)][static_cast<std::size_t>(op)]) {
-        t += spec->roofline(tg.kernels[static_cast<std::size_t>(k)], share).seconds() +
-             (spec->kernel_overhead + spec->kernel_gap).seconds();
-      }
+      for (int k : app->kernels[static_cast<std::size_t>(jobs - 1)][static_cast<std::size_t>(op)])
+        t += launched_seconds(*spec, tg.kernels[static_cast<std::size_t>(k)], share);
       return t;
     };
     return c;

@@ -64,8 +64,8 @@ class SharingPolicy {
                            std::uint64_t frames) const = 0;
   // One layer of a group of `jobs` jobs, with `own_sms` SMs in the app's mask and `idle_sms`
   // more that no running application owns (default: the whole group on its own SMs).
-  virtual LayerChoice choose_layer(const LayerCost&, int jobs, int own_sms, int idle_sms) const {
-    (void)idle_sms;
+  virtual LayerChoice choose_layer(const LayerCost&, int jobs, int own_sms,
+                                   int /*idle_sms*/) const {
     return {jobs, own_sms};
   }
 };

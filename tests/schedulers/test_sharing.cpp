@@ -18,6 +18,24 @@ using namespace schedulers::sharing;
 
 namespace {
 sim::Config params(const char* yaml = "{}") { return sim::Config(sim::parse_yaml(yaml, "t"), ""); }
+
+std::unique_ptr<SharingPolicy> policy(const char* name) {
+  sim::PluginCatalog catalog;
+  schedulers::register_schedulers_plugins(catalog);
+  return sharing_policies(catalog).create(name, params());
+}
+
+// A layer whose compute takes 1 ms per job on one SM, spread evenly over SMs; faults at 1 ns/B.
+LayerCost layer(std::uint64_t weight_mib, std::uint64_t activation_mib_per_job,
+                std::uint64_t budget_mib) {
+  LayerCost c;
+  c.compute_seconds = [](int jobs, int sms) { return 1e-3 * jobs / sms; };
+  c.weight_bytes = weight_mib << 20;
+  c.activation_bytes_per_job = activation_mib_per_job << 20;
+  c.budget_bytes = budget_mib << 20;
+  c.fault_seconds_per_byte = 1e-9;
+  return c;
+}
 }  // namespace
 
 TEST_CASE("BARM plan: SMs by page demand, leftovers to the first; quotas in ascending demand") {
@@ -42,47 +60,30 @@ TEST_CASE("BARM plan: SMs by page demand, leftovers to the first; quotas in asce
 }
 
 TEST_CASE("layer-batch: the whole group when it fits beside the weights, smaller when not") {
-  sim::PluginCatalog catalog;
-  schedulers::register_schedulers_plugins(catalog);
-  const auto policy = sharing_policies(catalog).create("layer-batch", params());
-  LayerCost c;
-  c.compute_seconds = [](int jobs, int sms) { return 1e-3 * jobs / sms; };
-  c.weight_bytes = 100 << 20;
-  c.activation_bytes_per_job = 10 << 20;
+  const auto lb = policy("layer-batch");
+  LayerCost c = layer(100, 10, 200);
   c.missing_weight_bytes = 100 << 20;
-  c.fault_seconds_per_byte = 1e-9;
-  c.budget_bytes = 200 << 20;
-  CHECK(policy->choose_layer(c, 8, 2, 0).sub_batch == 8);  // 100 + 8 x 10 MiB fits: weights fault once
+  CHECK(lb->choose_layer(c, 8, 2, 0).sub_batch == 8);  // 100 + 8 x 10 MiB fits: weights fault once
   c.budget_bytes = 140 << 20;
-  CHECK(policy->choose_layer(c, 8, 2, 0).sub_batch == 4);  // 100 + 4 x 10 fits, 8 would refault
+  CHECK(lb->choose_layer(c, 8, 2, 0).sub_batch == 4);  // 100 + 4 x 10 fits, 8 would refault
 }
 
 TEST_CASE("layer-batch: a layer that will not fault takes the idle SMs, a faulting one keeps to its own") {
-  sim::PluginCatalog catalog;
-  schedulers::register_schedulers_plugins(catalog);
-  const auto policy = sharing_policies(catalog).create("layer-batch", params());
-  LayerCost c;
-  c.compute_seconds = [](int jobs, int sms) { return 1e-3 * jobs / sms; };
-  c.weight_bytes = 10 << 20;
-  c.activation_bytes_per_job = 1 << 20;
-  c.budget_bytes = 100 << 20;
-  c.fault_seconds_per_byte = 1e-9;
-  CHECK(policy->choose_layer(c, 1, 2, 5).sms == 7);
+  const auto lb = policy("layer-batch");
+  LayerCost c = layer(10, 1, 100);
+  CHECK(lb->choose_layer(c, 1, 2, 5).sms == 7);
   c.missing_weight_bytes = 4 << 20;
-  CHECK(policy->choose_layer(c, 1, 2, 5).sms == 2);
+  CHECK(lb->choose_layer(c, 1, 2, 5).sms == 2);
   // Fifo and the others run every layer on their own SMs.
-  const auto fifo = sharing_policies(catalog).create("fifo", params());
-  CHECK(fifo->choose_layer(c, 1, 2, 5).sms == 2);
+  CHECK(policy("fifo")->choose_layer(c, 1, 2, 5).sms == 2);
 }
 
 TEST_CASE("layer-batch plan: SMs by the compute the releases need, BARM's quotas") {
   // App 0: small pages, heavy compute (10 ms every 20 ms); app 1: large pages, light compute.
   std::vector<AppDemand> apps{{0, 10, 5, 1, 10e-3, 20e-3}, {1, 300, 20, 1, 1e-3, 20e-3}};
-  sim::PluginCatalog catalog;
-  schedulers::register_schedulers_plugins(catalog);
-  const auto p = sharing_policies(catalog).create("layer-batch", params())->plan(apps, 8, 200);
+  const auto p = policy("layer-batch")->plan(apps, 8, 200);
   const auto barm = demand_proportional_plan(apps, 8, 200);
-  auto sms = [](const models::SmMask& m) { return std::count(m.begin(), m.end(), true); };
+  auto sms = [](const models::SmMask& m) { return models::sms_in(m, 8); };
   // One each, the other 6 by need (10/11 and 1/11 of it: 5 and 0), the leftover to the largest.
   CHECK(sms(p.masks[0]) == 7);
   CHECK(sms(p.masks[1]) == 1);
