@@ -125,11 +125,8 @@ class BarmExperiment final : public Experiment {
                                                             static_cast<double>(pt.jobs)
                                                       : 0);
               const int app = static_cast<int>(t);
-              const auto f = r.memory.faults_by_app.find(app);
-              const auto s = r.memory.stall_by_app.find(app);
-              ctx.stats.set(tk + ".faults",
-                            f == r.memory.faults_by_app.end() ? 0.0 : static_cast<double>(f->second));
-              ctx.stats.set(tk + ".stall_s", s == r.memory.stall_by_app.end() ? 0.0 : s->second);
+              ctx.stats.set(tk + ".faults", static_cast<double>(r.memory.faults_of(app)));
+              ctx.stats.set(tk + ".stall_s", r.memory.stall_of(app));
             }
             if (ratio == stall_ratio && sms == stall_sms) stalls.push_back(r.memory);
             ctx.add_fingerprint(r.fingerprint);
@@ -165,10 +162,7 @@ class BarmExperiment final : public Experiment {
     out += "\n" + sep + "\n";
     for (std::size_t t = 0; t < set.tasks.size(); ++t) {
       out += fmt::format("| {} |", set.tasks[t].name);
-      for (const auto& m : stalls) {
-        const auto s = m.stall_by_app.find(static_cast<int>(t));
-        out += fmt::format(" {:.2f} |", s == m.stall_by_app.end() ? 0.0 : s->second);
-      }
+      for (const auto& m : stalls) out += fmt::format(" {:.2f} |", m.stall_of(static_cast<int>(t)));
       out += "\n";
     }
     out += "\nKernel classes that stalled longest (summed over the layers that launch them):\n\n";

@@ -61,6 +61,16 @@ struct MemoryStats {
   // Seconds, by (app, kernel name): apps running different models share kernel names.
   std::map<std::pair<int, std::string>, double> stall_by_kernel;
 
+  // One application's faults and stall seconds (0 for an app that never faulted).
+  std::uint64_t faults_of(int app) const {
+    const auto it = faults_by_app.find(app);
+    return it == faults_by_app.end() ? 0 : it->second;
+  }
+  double stall_of(int app) const {
+    const auto it = stall_by_app.find(app);
+    return it == stall_by_app.end() ? 0.0 : it->second;
+  }
+
   // The totals as `<prefix>.faults`, `.fault_batches`, `.prefetch_batches`, `.migrated_mb`,
   // `.zero_filled_mb`, `.prefetched_mb`, `.evicted_mb`, `.written_back_mb`, `.thrashed_mb`,
   // `.stall_s` (MB = 10^6 bytes).
