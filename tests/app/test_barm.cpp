@@ -91,15 +91,16 @@ TEST_CASE("barm: what emerges of card 6 (reduced: mixed set, ratios 0.5 and 2.0,
   for (const char* p : {"fifo", "greedy"}) CHECK(at(m, "mixed.os2.0.sm8", p, "thrashed_mb") > 0);
   check_fitting(m, "mixed.os0.5.sm8");
   check_isolation(m, "mixed.os2.0.sm8");
+  const std::string over = "mixed.os2.0.sm8";
   for (const char* p : kPolicies) {  // per-task faults and stall time add up to the totals
     CAPTURE(p);
     double faults = 0, stall = 0;
     for (const char* t : {"lenet", "squeezenet", "resnet18", "googlenet", "caffenet", "vgg16"}) {
-      faults += at(m, "mixed.os2.0.sm8", p, (std::string("task.") + t + ".faults").c_str());
-      stall += at(m, "mixed.os2.0.sm8", p, (std::string("task.") + t + ".stall_s").c_str());
+      faults += at(m, over, p, (std::string("task.") + t + ".faults").c_str());
+      stall += at(m, over, p, (std::string("task.") + t + ".stall_s").c_str());
     }
-    CHECK(faults == at(m, "mixed.os2.0.sm8", p, "faults"));
-    CHECK(stall == doctest::Approx(at(m, "mixed.os2.0.sm8", p, "stall_s")));
+    CHECK(faults == at(m, over, p, "faults"));
+    CHECK(stall == doctest::Approx(at(m, over, p, "stall_s")));
     CHECK(stall > 0);
   }
   check_layer_batch_leads(m, "mixed.os0.5.sm8");
