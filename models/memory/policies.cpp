@@ -29,6 +29,7 @@ class NoPrefetch final : public Prefetcher {
 class TreePrefetch final : public Prefetcher {
  public:
   explicit TreePrefetch(double threshold) : threshold_(threshold) {}
+  std::uint64_t reach_bytes() const override { return kVaBlockBytes; }
   ChunkRange expand(const AddressSpace& space, ChunkRange r,
                     std::uint64_t block_chunks) const override {
     const std::uint64_t n = space.allocation(r.alloc).chunks;

@@ -26,6 +26,9 @@ class Prefetcher {
   // `faulted` lies in one allocation; `block_chunks` is the VA block (2 MB) in chunks.
   virtual ChunkRange expand(const AddressSpace& space, ChunkRange faulted,
                             std::uint64_t block_chunks) const = 0;
+  // How far beyond what was touched it may migrate: an allocation's pages on the GPU come in
+  // runs rounded out to this (0: nothing beyond the faulted chunks).
+  virtual std::uint64_t reach_bytes() const { return 0; }
 };
 
 using EvictionRegistry = sim::Registry<EvictionPolicy, const sim::Config&>;

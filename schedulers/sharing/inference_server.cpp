@@ -52,8 +52,9 @@ struct App {
   const workloads::InferenceTask* task = nullptr;
   int index = 0;
   std::uint32_t weights = 0, activations = 0;   // allocations
-  std::uint64_t weight_bytes = 0, job_bytes = 0;  // activations of one job
-  std::uint64_t job_stride = 0;                   // bytes between two jobs' activation buffers
+  std::uint64_t weight_bytes = 0;
+  // One job's activation buffers, laid out per blob or by liveness; the next job's follow.
+  std::uint64_t job_stride = 0;
   std::vector<std::uint64_t> offset;             // tensor id -> offset in its allocation
   std::vector<std::uint64_t> per_job;            // tensor id -> bytes for one job (activations)
   std::vector<const workloads::OpGraph*> graphs;  // by jobs - 1
@@ -140,8 +141,10 @@ class Server {
       // Models in flight: the jobs a group may hold, each with its own activations (with one
       // job's worth, a batched group's extra windows thrash inside the quota even when memory
       // is not oversubscribed).
-      demand.push_back({a.index, chunks(a.weight_bytes), chunks(a.job_bytes),
-                        jobs_in_flight(*a.task, group), job_seconds(a), a.task->period.seconds()});
+      demand.push_back({a.index, held_chunks(a.weight_bytes, prefetcher),
+                        held_chunks(a.job_stride, prefetcher),
+                        jobs_in_flight(*a.task, group), job_seconds(a), a.task->period.seconds(),
+                        least_chunks(a)});
     // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
     const int sms = options.sms > 0 ? std::min(options.sms, gpu.sm_count) : gpu.sm_count;
     if (sms < gpu.sm_count) {
@@ -214,6 +217,14 @@ class Server {
     return (bytes + options_.chunk_bytes - 1) / options_.chunk_bytes;
   }
 
+  // Chunks a touched run of `bytes` from an aligned start comes to hold, rounded out to what the
+  // prefetcher migrates beside it (the tree prefetcher pulls a batching app's unused job windows
+  // in with the used one when they share a VA block).
+  std::uint64_t held_chunks(std::uint64_t bytes, const models::memory::Prefetcher& p) const {
+    const std::uint64_t unit = std::max(options_.chunk_bytes, p.reach_bytes());
+    return chunks((bytes + unit - 1) / unit * unit);
+  }
+
   // The SMs the task set may use that neither `a` nor any application running a job owns.
   models::SmMask idle_sms(const App& a) const {
     models::SmMask idle = exposed_.empty()
@@ -227,6 +238,31 @@ class Server {
         if (m[s]) idle[s] = false;
     }
     return idle;
+  }
+
+  // The frames of its most demanding layer at one job: the chunks of the activations it reads
+  // and writes, and of the weights every CTA reads (split weights stream through).
+  std::uint64_t least_chunks(const App& a) const {
+    const workloads::OpGraph& g = *a.graphs[0];
+    const auto& space = memory_->space();
+    std::uint64_t most = 0;
+    for (OpId id : a.layers) {
+      const workloads::Op& op = g.op(id);
+      const bool split = fc_like(g, op);
+      std::uint64_t n = 0;
+      auto add = [&](workloads::TensorId t) {
+        const auto i = static_cast<std::size_t>(t);
+        const bool weight = g.tensor(t).parameter;
+        if (weight && split) return;
+        const auto bytes = static_cast<std::uint64_t>(g.tensor(t).bytes());
+        n += space.chunks(weight ? a.weights : a.activations, a.offset[i], a.offset[i] + bytes)
+                 .size();
+      };
+      for (auto t : op.inputs) add(t);
+      for (auto t : op.outputs) add(t);
+      most = std::max(most, n);
+    }
+    return most;
   }
 
   // One job at the task's batch alone on every SM, by the roofline, with launch costs.
@@ -252,7 +288,6 @@ class Server {
         a.weight_bytes += bytes;
       } else {
         a.per_job[i] = bytes;
-        a.job_bytes += bytes;
       }
     }
     // Activations: each job in flight has its own buffers -- one per tensor (Caffe: a buffer

@@ -54,6 +54,54 @@ std::vector<std::uint64_t> ascending_demand_quotas(const std::vector<AppDemand>&
   return quotas;
 }
 
+std::vector<std::uint64_t> resident_set_quotas(const std::vector<AppDemand>& apps,
+                                               std::uint64_t frames) {
+  const std::size_t n = apps.size();
+  std::vector<std::uint64_t> least(n), extra(n);  // frames to run, and more to hold it all
+  std::vector<double> refaults(n);                // chunks a second if left short of its demand
+  std::uint64_t floor = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t d = std::max<std::uint64_t>(1, apps[i].demand());
+    least[i] = std::clamp<std::uint64_t>(apps[i].least_chunks, 1, d);
+    extra[i] = d - least[i];
+    // A one-job app touches its pages once, resident or not.
+    refaults[i] = apps[i].period_seconds > 0 ? static_cast<double>(d) / apps[i].period_seconds : 0;
+    floor += least[i];
+  }
+  if (n == 0 || floor > frames) return ascending_demand_quotas(apps, frames);
+  // The resident set: a 0/1 knapsack of the frames above the least needs (a task set is a
+  // handful of apps on at most a few hundred thousand chunks).
+  const std::uint64_t room = frames - floor;
+  std::vector<double> saved(room + 1, 0.0);
+  std::vector<std::vector<bool>> took(n, std::vector<bool>(room + 1, false));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::uint64_t c = room + 1; c-- > extra[i];)  // c from room down to extra[i]
+      if (saved[c - extra[i]] + refaults[i] > saved[c]) {
+        saved[c] = saved[c - extra[i]] + refaults[i];
+        took[i][c] = true;
+      }
+  std::vector<std::uint64_t> quotas(n);
+  std::uint64_t c = room;
+  for (std::size_t i = n; i-- > 0;) {
+    quotas[i] = least[i];
+    if (took[i][c]) {
+      quotas[i] += extra[i];
+      c -= extra[i];
+    }
+  }
+  // What the resident set leaves, in equal shares to the others.
+  std::uint64_t left = frames;
+  std::size_t short_apps = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    left -= quotas[i];
+    short_apps += quotas[i] < least[i] + extra[i];
+  }
+  for (std::size_t i = 0, k = 0; i < n && short_apps > 0; ++i)
+    if (quotas[i] < least[i] + extra[i])
+      quotas[i] += left / short_apps + (k++ < left % short_apps ? 1 : 0);
+  return quotas;
+}
+
 SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_count,
                                      std::uint64_t frames) {
   std::vector<double> demand;
@@ -112,7 +160,9 @@ class LazyBatching final : public SharingPolicy {
 };
 
 // Liu (2023): per layer, the sub-batch and the SMs that minimise the layer's estimated time,
-// fault penalty included. Pages: BARM's ascending-demand quotas, so no app thrashes another.
+// fault penalty included. Pages: per-app quotas, so no app thrashes another, chosen to keep
+// whole the apps that would refault the most (resident_set_quotas) rather than BARM's ascending
+// demand, which at high ratios leaves every app a little short and so refaulting all of it.
 // SMs: each app owns a share in proportion to the compute its releases need (page demand says
 // nothing of that), and a layer that will not fault also takes the SMs of apps with no job
 // running. A faulting layer keeps to its own: its CTAs would sit stalled on the borrowed SMs,
@@ -125,7 +175,7 @@ class LayerBatch final : public SharingPolicy {
   SharingPlan plan(const std::vector<AppDemand>& a, int sms, std::uint64_t frames) const override {
     std::vector<double> need;
     for (const auto& app : a) need.push_back(app.utilisation());
-    return {proportional_sm_split(need, sms), ascending_demand_quotas(a, frames)};
+    return {proportional_sm_split(need, sms), resident_set_quotas(a, frames)};
   }
   LayerChoice choose_layer(const LayerCost& c, int jobs, int own_sms,
                            int idle_sms) const override {
@@ -174,7 +224,8 @@ void register_sharing_policies(sim::PluginCatalog& c) {
         {{"max_group", "int", "8", "most jobs merged into one batch"}},
         [](const sim::Config& cfg) { return std::make_unique<LazyBatching>(read_group(cfg)); });
   r.add("layer-batch",
-        "per layer, the batch size and SMs of least time with the fault penalty; BARM quotas (Liu 2023)",
+        "per layer, the batch size and SMs of least time with the fault penalty; quotas keep "
+        "whole the apps that would refault most (Liu 2023)",
         {{"max_group", "int", "8", "most pending jobs of one app batched"}},
         [](const sim::Config& cfg) { return std::make_unique<LayerBatch>(read_group(cfg)); });
 }

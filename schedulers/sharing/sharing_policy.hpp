@@ -23,6 +23,9 @@ struct AppDemand {
   int in_flight = 1;                    // jobs whose activations live at once
   double job_seconds = 0;     // one job at the task's batch, alone on every SM, no faults
   double period_seconds = 0;  // between two of its releases (0: one job)
+  // Frames its most demanding layer needs so that no CTA refaults inside it: that layer's
+  // activations and the weights every CTA reads (0: unknown, taken as one chunk).
+  std::uint64_t least_chunks = 0;
   std::uint64_t demand() const {
     return weight_chunks + activation_chunks * static_cast<std::uint64_t>(in_flight);
   }
@@ -86,6 +89,14 @@ std::vector<models::SmMask> proportional_sm_split(const std::vector<double>& wei
 // is left, else that share. Shared by `barm` and `layer-batch`.
 std::vector<std::uint64_t> ascending_demand_quotas(const std::vector<AppDemand>& apps,
                                                    std::uint64_t frames);
+
+// Quotas that keep whole the applications whose residence saves the most refaulted chunks per
+// second, the others at their least need plus an equal share of what is left. Under LRU an app
+// whose quota is short of its demand refaults all of it every job (its accesses cycle), so a
+// quota between the least need and the demand buys nothing. Ascending-demand quotas when even
+// the least needs do not fit.
+std::vector<std::uint64_t> resident_set_quotas(const std::vector<AppDemand>& apps,
+                                               std::uint64_t frames);
 
 // BARM's plan: SMs in proportion to page demand, ascending-demand quotas.
 SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_count,

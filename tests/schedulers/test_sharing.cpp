@@ -78,7 +78,27 @@ TEST_CASE("layer-batch: a layer that will not fault takes the idle SMs, a faulti
   CHECK(policy("fifo")->choose_layer(c, 1, 2, 5).sms == 2);
 }
 
-TEST_CASE("layer-batch plan: SMs by the compute the releases need, BARM's quotas") {
+TEST_CASE("resident-set quotas: whole the apps that would refault the most, the rest at least") {
+  // {app, weight, activation chunks, in flight, job s, period s, least chunks}
+  const AppDemand a{0, 10, 5, 1, 1e-3, 10e-3, 3};     // 15 chunks, 1500 refaulted per s if short
+  const AppDemand b{1, 300, 20, 1, 1e-3, 20e-3, 40};  // 320, 16000 per s
+  const AppDemand c{2, 60, 10, 1, 1e-3, 20e-3, 10};   // 70, 3500 per s
+  // 100 frames: 53 for the least needs, 47 to spend; only a (12 more) fits whole, the 35 left
+  // split between b and c -- which refault all of their demand each job anyway.
+  CHECK(resident_set_quotas({a, b, c}, 100) == std::vector<std::uint64_t>{15, 58, 27});
+  // BARM's ascending demand leaves c short by 28 (42 of 70), so it refaults every job too.
+  CHECK(ascending_demand_quotas({a, b, c}, 100) == std::vector<std::uint64_t>{15, 43, 42});
+  // A frequent app before a larger rare one: 40 every 10 ms saves more than 30 every 100 ms.
+  const AppDemand rare{0, 25, 5, 1, 1e-3, 100e-3, 5}, often{1, 30, 10, 1, 1e-3, 10e-3, 5};
+  CHECK(resident_set_quotas({rare, often}, 50) == std::vector<std::uint64_t>{10, 40});
+  // A one-job app refaults nothing: residence saves it nothing.
+  const AppDemand once{0, 30, 10, 1, 1e-3, 0, 5};
+  CHECK(resident_set_quotas({once, rare}, 50) == std::vector<std::uint64_t>{20, 30});
+  // Least needs beyond the frames: BARM's ascending demand.
+  CHECK(resident_set_quotas({a, b, c}, 50) == ascending_demand_quotas({a, b, c}, 50));
+}
+
+TEST_CASE("layer-batch plan: SMs by the compute the releases need, resident-set quotas") {
   // App 0: small pages, heavy compute (10 ms every 20 ms); app 1: large pages, light compute.
   std::vector<AppDemand> apps{{0, 10, 5, 1, 10e-3, 20e-3}, {1, 300, 20, 1, 1e-3, 20e-3}};
   const auto p = policy("layer-batch")->plan(apps, 8, 200);
@@ -88,7 +108,7 @@ TEST_CASE("layer-batch plan: SMs by the compute the releases need, BARM's quotas
   CHECK(sms(p.masks[0]) == 7);
   CHECK(sms(p.masks[1]) == 1);
   CHECK(sms(barm.masks[0]) == 1);
-  CHECK(p.quotas == barm.quotas);
+  CHECK(p.quotas == resident_set_quotas(apps, 200));
 }
 
 namespace {
@@ -203,7 +223,7 @@ TEST_CASE("inference server: a batching app's lone jobs touch what FIFO's do (2 
 
 TEST_CASE("inference server: page demand counts the jobs a group can really hold") {
   // Models in flight = jobs released within one deadline, at most the policy's group: with
-  // deadline = period that is one, so layer-batch (groups of up to 8) asks BARM's quotas; with
+  // deadline = period that is one, so layer-batch (groups of up to 8) asks what BARM asks; with
   // deadline = 2 x period, two jobs' activations. At ratio 0.5 every quota is the full demand.
   ServeRig rig;
   ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
@@ -219,6 +239,30 @@ TEST_CASE("inference server: page demand counts the jobs a group can really hold
   const auto two = quotas("layer-batch", 2.0);
   REQUIRE(two.size() == barm.size());
   for (std::size_t i = 0; i < two.size(); ++i) CHECK(two[i] > barm[i]);
+}
+
+TEST_CASE("inference server: with the tree prefetcher, page demand is counted in VA blocks") {
+  // At 64 KiB chunks the tree prefetcher may pull a whole 2 MiB VA block in beside a touch (a
+  // batching app's unused job windows with the used one), so the quotas hold whole blocks.
+  ServeRig rig;
+  ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
+  const auto tree = models::memory::prefetchers(rig.catalog).create("tree", params());
+  CHECK(rig.none->reach_bytes() == 0);
+  CHECK(tree->reach_bytes() == models::memory::kVaBlockBytes);
+  ServeOptions o;
+  o.oversubscription = 0.5;  // every quota is the full demand
+  o.chunk_bytes = models::memory::kBasicBlockBytes;
+  auto quotas = [&](const models::memory::Prefetcher& p) {
+    return serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, p, *rig.policy("barm"), toy_set(), o, lib)
+        .plan.quotas;
+  };
+  const auto by_chunk = quotas(*rig.none), by_block = quotas(*tree);
+  REQUIRE(by_block.size() == by_chunk.size());
+  const std::uint64_t block = models::memory::kVaBlockBytes / o.chunk_bytes;
+  for (std::size_t i = 0; i < by_block.size(); ++i) {
+    CHECK(by_block[i] % block == 0);
+    CHECK(by_block[i] > by_chunk[i]);
+  }
 }
 
 TEST_CASE("inference server: fewer SMs are the GPU's first n by mask, each as fast as before") {
