@@ -423,12 +423,15 @@ class Server {
   }
 
   void start_group(App& a) {
-    const auto n = std::min<std::size_t>(a.queue.size(),
-                                         static_cast<std::size_t>(std::max(1, policy_.max_group())));
+    const std::size_t i = static_cast<std::size_t>(a.index);
+    const int cap = i < plan_.groups.size() && plan_.groups[i] > 0 ? plan_.groups[i]
+                                                                    : policy_.max_group();
+    const auto n = std::min<std::size_t>(a.queue.size(), static_cast<std::size_t>(std::max(1, cap)));
     a.group.assign(a.queue.begin(), a.queue.begin() + static_cast<std::ptrdiff_t>(n));
     a.queue.erase(a.queue.begin(), a.queue.begin() + static_cast<std::ptrdiff_t>(n));
     a.running = true;
     ++running_;
+    ++result_.groups;
     a.layer = 0;
     start_layer(a);
   }

@@ -53,6 +53,7 @@ struct ServeResult {
   // dropped (its relative deadline, a lower bound of what it would have taken).
   std::vector<double> response_ms;
   std::uint64_t jobs = 0, completed = 0, dropped = 0, late = 0;
+  std::uint64_t groups = 0;  // runs started: a group of one or more jobs of one app
   double mean_ms = 0, p99_ms = 0, miss_rate = 0;
   models::memory::MemoryStats memory;
   std::uint64_t frames = 0, working_set_chunks = 0;

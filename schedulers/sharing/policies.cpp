@@ -89,16 +89,20 @@ std::vector<std::uint64_t> resident_set_quotas(const std::vector<AppDemand>& app
       c -= extra[i];
     }
   }
-  // What the resident set leaves, in equal shares to the others.
+  // What the resident set leaves, in equal shares to the others (more of a layer's pages stay
+  // between its sub-batches), or, when every app is whole, to them all (room to batch).
   std::uint64_t left = frames;
-  std::size_t short_apps = 0;
+  std::vector<bool> short_app(n);
+  std::size_t takers = 0;
   for (std::size_t i = 0; i < n; ++i) {
     left -= quotas[i];
-    short_apps += quotas[i] < least[i] + extra[i];
+    short_app[i] = quotas[i] < least[i] + extra[i];
+    takers += short_app[i];
   }
-  for (std::size_t i = 0, k = 0; i < n && short_apps > 0; ++i)
-    if (quotas[i] < least[i] + extra[i])
-      quotas[i] += left / short_apps + (k++ < left % short_apps ? 1 : 0);
+  const bool to_short = takers > 0;
+  if (!to_short) takers = n;
+  for (std::size_t i = 0, k = 0; i < n; ++i)
+    if (short_app[i] == to_short) quotas[i] += left / takers + (k++ < left % takers ? 1 : 0);
   return quotas;
 }
 
@@ -106,7 +110,7 @@ SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_
                                      std::uint64_t frames) {
   std::vector<double> demand;
   for (const auto& a : apps) demand.push_back(static_cast<double>(a.demand()));
-  return {proportional_sm_split(demand, sm_count), ascending_demand_quotas(apps, frames)};
+  return {proportional_sm_split(demand, sm_count), ascending_demand_quotas(apps, frames), {}};
 }
 
 namespace {
@@ -175,7 +179,21 @@ class LayerBatch final : public SharingPolicy {
   SharingPlan plan(const std::vector<AppDemand>& a, int sms, std::uint64_t frames) const override {
     std::vector<double> need;
     for (const auto& app : a) need.push_back(app.utilisation());
-    return {proportional_sm_split(need, sms), resident_set_quotas(a, frames)};
+    // Pages for one job each; an app kept whole merges no more jobs than its quota holds (a
+    // larger group would refault inside it), one left short batches freely, since every job
+    // streams its weights in anyway and a group shares them.
+    std::vector<AppDemand> one = a;
+    for (AppDemand& d : one) d.in_flight = 1;
+    SharingPlan p{proportional_sm_split(need, sms), resident_set_quotas(one, frames), {}};
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      int g = 0;
+      if (p.quotas[i] >= one[i].demand())
+        g = static_cast<int>(std::min<std::uint64_t>(
+            static_cast<std::uint64_t>(std::clamp(a[i].in_flight, 1, max_group_)),
+            (p.quotas[i] - a[i].weight_chunks) / std::max<std::uint64_t>(1, a[i].activation_chunks)));
+      p.groups.push_back(std::max(g, 0));
+    }
+    return p;
   }
   LayerChoice choose_layer(const LayerCost& c, int jobs, int own_sms,
                            int idle_sms) const override {

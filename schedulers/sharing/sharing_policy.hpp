@@ -36,6 +36,7 @@ struct AppDemand {
 struct SharingPlan {
   std::vector<models::SmMask> masks;  // per app; empty mask: every SM
   std::vector<std::uint64_t> quotas;  // per app, chunks; 0: no quota
+  std::vector<int> groups;            // per app, most jobs merged into one run; 0: max_group()
 };
 
 // One layer of a group, as the per-layer scheduler prices it.

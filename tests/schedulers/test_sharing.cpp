@@ -98,6 +98,23 @@ TEST_CASE("resident-set quotas: whole the apps that would refault the most, the 
   CHECK(resident_set_quotas({a, b, c}, 50) == ascending_demand_quotas({a, b, c}, 50));
 }
 
+TEST_CASE("layer-batch plan: groups no larger than a whole app's quota holds") {
+  // Three jobs may be pending each; the resident set is chosen at one job each.
+  const AppDemand a{0, 10, 5, 3, 1e-3, 10e-3, 3};     // 15 chunks at one job
+  const AppDemand b{1, 300, 20, 3, 1e-3, 20e-3, 40};  // 320
+  const auto lb = policy("layer-batch");
+  // 100 frames: a whole at one job (groups of one), b short: it streams its weights anyway and
+  // batches freely (0: the policy's max_group), with what a leaves.
+  auto p = lb->plan({a, b}, 8, 100);
+  CHECK(p.quotas == std::vector<std::uint64_t>{15, 85});
+  CHECK(p.groups == std::vector<int>{1, 0});
+  // 400 frames: both whole, the 65 left shared between them as room to batch.
+  p = lb->plan({a, b}, 8, 400);
+  CHECK(p.quotas == std::vector<std::uint64_t>{48, 352});
+  CHECK(p.groups == std::vector<int>{3, 2});  // a: no more than its 3 jobs in flight
+  CHECK(demand_proportional_plan({a, b}, 8, 400).groups.empty());  // BARM: max_group
+}
+
 TEST_CASE("layer-batch plan: SMs by the compute the releases need, resident-set quotas") {
   // App 0: small pages, heavy compute (10 ms every 20 ms); app 1: large pages, light compute.
   std::vector<AppDemand> apps{{0, 10, 5, 1, 10e-3, 20e-3}, {1, 300, 20, 1, 1e-3, 20e-3}};
@@ -221,24 +238,22 @@ TEST_CASE("inference server: a batching app's lone jobs touch what FIFO's do (2 
   CHECK(lazy.mean_ms == doctest::Approx(fifo.mean_ms));
 }
 
-TEST_CASE("inference server: page demand counts the jobs a group can really hold") {
-  // Models in flight = jobs released within one deadline, at most the policy's group: with
-  // deadline = period that is one, so layer-batch (groups of up to 8) asks what BARM asks; with
-  // deadline = 2 x period, two jobs' activations. At ratio 0.5 every quota is the full demand.
+TEST_CASE("inference server: layer-batch merges no more jobs than are in flight or its quota holds") {
+  // Jobs in flight = those released within one deadline, at most the policy's group: with
+  // deadline = period that is one, with deadline = 2 x period two. Layer-batch (groups of up to
+  // 8) merges no more than that, nor more than a whole app's quota holds: at ratio 0.5 the
+  // frames left over hold a second LeNet job's activations but not a second SqueezeNet's.
   ServeRig rig;
   ModelLibrary lib(rig.gpu.lowering(workloads::DType::fp32));
   ServeOptions o;
   o.oversubscription = 0.5;
-  auto quotas = [&](const char* policy, double slack) {
-    return serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy(policy),
+  auto groups = [&](double slack) {
+    return serve(rig.gpu, *rig.cost, rig.uvm, *rig.lru, *rig.none, *rig.policy("layer-batch"),
                  toy_set(slack), o, lib)
-        .plan.quotas;
+        .plan.groups;
   };
-  const auto barm = quotas("barm", 1.0);
-  CHECK(quotas("layer-batch", 1.0) == barm);
-  const auto two = quotas("layer-batch", 2.0);
-  REQUIRE(two.size() == barm.size());
-  for (std::size_t i = 0; i < two.size(); ++i) CHECK(two[i] > barm[i]);
+  CHECK(groups(1.0) == std::vector<int>{1, 1});
+  CHECK(groups(2.0) == std::vector<int>{2, 1});
 }
 
 TEST_CASE("inference server: with the tree prefetcher, page demand is counted in VA blocks") {
