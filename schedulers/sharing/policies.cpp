@@ -166,7 +166,8 @@ class LazyBatching final : public SharingPolicy {
 // Liu (2023): per layer, the sub-batch and the SMs that minimise the layer's estimated time,
 // fault penalty included. Pages: per-app quotas, so no app thrashes another, chosen to keep
 // whole the apps that would refault the most (resident_set_quotas) rather than BARM's ascending
-// demand, which at high ratios leaves every app a little short and so refaulting all of it.
+// demand, which at high ratios leaves every app a little short and so refaulting all of it;
+// a whole app's groups are capped at what its quota holds.
 // SMs: each app owns a share in proportion to the compute its releases need (page demand says
 // nothing of that), and a layer that will not fault also takes the SMs of apps with no job
 // running. A faulting layer keeps to its own: its CTAs would sit stalled on the borrowed SMs,
@@ -185,14 +186,8 @@ class LayerBatch final : public SharingPolicy {
     std::vector<AppDemand> one = a;
     for (AppDemand& d : one) d.in_flight = 1;
     SharingPlan p{proportional_sm_split(need, sms), resident_set_quotas(one, frames), {}};
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      int g = 0;
-      if (p.quotas[i] >= one[i].demand())
-        g = static_cast<int>(std::min<std::uint64_t>(
-            static_cast<std::uint64_t>(std::clamp(a[i].in_flight, 1, max_group_)),
-            (p.quotas[i] - a[i].weight_chunks) / std::max<std::uint64_t>(1, a[i].activation_chunks)));
-      p.groups.push_back(std::max(g, 0));
-    }
+    for (std::size_t i = 0; i < a.size(); ++i)
+      p.groups.push_back(p.quotas[i] < one[i].demand() ? 0 : group_within(a[i], p.quotas[i]));
     return p;
   }
   LayerChoice choose_layer(const LayerCost& c, int jobs, int own_sms,
@@ -221,6 +216,14 @@ class LayerBatch final : public SharingPolicy {
   }
 
  private:
+  // Jobs one run of a whole app may merge: those in flight, no more than its quota holds.
+  int group_within(const AppDemand& d, std::uint64_t quota) const {
+    const std::uint64_t fit =
+        (quota - d.weight_chunks) / std::max<std::uint64_t>(1, d.activation_chunks);
+    const auto in_flight = static_cast<std::uint64_t>(std::clamp(d.in_flight, 1, max_group_));
+    return static_cast<int>(std::min(fit, in_flight));
+  }
+
   int max_group_;
 };
 
