@@ -4,13 +4,6 @@
 
 namespace sim {
 
-Time Time::ceil_seconds(double seconds) {
-  if (!(seconds > 0)) return Time(0);
-  const double ps = std::ceil(seconds * 1e12 - 1e-6);  // tolerate float noise at exact ps
-  if (ps >= static_cast<double>(std::numeric_limits<rep>::max())) return max();
-  return Time(static_cast<rep>(ps));
-}
-
 std::string Time::str() const {
   const rep a = ps_ < 0 ? -ps_ : ps_;
   const char* unit = "ps";

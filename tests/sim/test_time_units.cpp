@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 
 #include "sim/error.hpp"
@@ -19,6 +20,13 @@ TEST_CASE("Time is integer picoseconds with exact arithmetic") {
   CHECK(Time::ceil_seconds(1e-12) == Time::ps(1));
   CHECK(Time::ceil_seconds(1.5e-12) == Time::ps(2));
   CHECK(Time::ceil_seconds(0) == Time::zero());
+  CHECK(Time::ceil_seconds(-1) == Time::zero());
+  CHECK(Time::ceil_seconds(1e-19) == Time::zero());  // under the float-noise tolerance
+  CHECK(Time::ceil_seconds(2.0) == Time::s(2));         // whole: not stepped up
+  CHECK(Time::ceil_seconds(1e9) == Time::max());        // past the count: saturates
+  for (double s : {3.3e-9, 0.123456789, 7.25e-6, 41.0 / 3.0})  // as libm's ceil
+    CHECK(Time::ceil_seconds(s).count() ==
+          static_cast<Time::rep>(std::ceil(s * 1e12 - 1e-6)));
 }
 
 TEST_CASE("Time formats in the largest fitting unit") {
