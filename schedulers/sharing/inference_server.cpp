@@ -240,26 +240,16 @@ class Server {
     return idle;
   }
 
-  // The frames of its most demanding layer at one job: the chunks of the activations it reads
-  // and writes, and of the weights every CTA reads (split weights stream through).
+  // The frames of its most demanding layer at one job: the chunks its kernels touch, but for
+  // weights split among the CTAs (those stream through).
   std::uint64_t least_chunks(const App& a) const {
     const workloads::OpGraph& g = *a.graphs[0];
-    const auto& space = memory_->space();
     std::uint64_t most = 0;
     for (OpId id : a.layers) {
-      const workloads::Op& op = g.op(id);
-      const bool split = fc_like(g, op);
       std::uint64_t n = 0;
-      auto add = [&](workloads::TensorId t) {
-        const auto i = static_cast<std::size_t>(t);
-        const bool weight = g.tensor(t).parameter;
-        if (weight && split) return;
-        const auto bytes = static_cast<std::uint64_t>(g.tensor(t).bytes());
-        n += space.chunks(weight ? a.weights : a.activations, a.offset[i], a.offset[i] + bytes)
-                 .size();
-      };
-      for (auto t : op.inputs) add(t);
-      for (auto t : op.outputs) add(t);
+      for (const UnifiedMemory::Touch& t : touches(a, g, g.op(id)))
+        if (t.alloc != a.weights || !t.split)
+          n += memory_->space().chunks(t.alloc, t.offset, t.offset + t.bytes).size();
       most = std::max(most, n);
     }
     return most;
