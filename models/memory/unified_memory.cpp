@@ -72,6 +72,12 @@ void UnifiedMemory::set_sample_offset(int app, std::uint64_t first_sample) {
 
 void UnifiedMemory::set_quota(int app, std::uint64_t chunks) { quota_[app] = chunks; }
 
+std::uint64_t UnifiedMemory::chunks_held(std::uint64_t bytes) const {
+  const std::uint64_t chunk = space_.chunk_bytes();
+  const std::uint64_t unit = std::max(chunk, prefetcher_.reach_bytes());
+  return (bytes + unit - 1) / unit * (unit / chunk);
+}
+
 std::uint32_t UnifiedMemory::new_waiter(std::function<void()> resume, int app,
                                         const workloads::KernelDesc* kernel) {
   const std::uint32_t id = waiters_.acquire();

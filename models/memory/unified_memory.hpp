@@ -101,6 +101,10 @@ class UnifiedMemory final : public PagingGate {
   AddressSpace& space() { return space_; }
   const AddressSpace& space() const { return space_; }
   std::uint64_t frame_chunks() const { return frames_; }
+  // Chunks a touched run of `bytes` from an aligned start comes to hold: whole chunks, rounded
+  // out to what the prefetcher migrates beside a fault (tree: a batching app's unused job
+  // windows come in with the used one when they share a VA block).
+  std::uint64_t chunks_held(std::uint64_t bytes) const;
 
   void register_kernel(const workloads::KernelDesc& k, int app, std::vector<Touch> touches);
   // The sample window an app's kernels touch from now on (see Touch::per_sample).

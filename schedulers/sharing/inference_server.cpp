@@ -141,8 +141,8 @@ class Server {
       // Models in flight: the jobs a group may hold, each with its own activations (with one
       // job's worth, a batched group's extra windows thrash inside the quota even when memory
       // is not oversubscribed).
-      demand.push_back({a.index, held_chunks(a.weight_bytes, prefetcher),
-                        held_chunks(a.job_stride, prefetcher),
+      demand.push_back({a.index, memory_->chunks_held(a.weight_bytes),
+                        memory_->chunks_held(a.job_stride),
                         jobs_in_flight(*a.task, group), job_seconds(a), a.task->period.seconds(),
                         least_chunks(a)});
     // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
@@ -213,18 +213,6 @@ class Server {
   }
 
  private:
-  std::uint64_t chunks(std::uint64_t bytes) const {
-    return (bytes + options_.chunk_bytes - 1) / options_.chunk_bytes;
-  }
-
-  // Chunks a touched run of `bytes` from an aligned start comes to hold, rounded out to what the
-  // prefetcher migrates beside it (the tree prefetcher pulls a batching app's unused job windows
-  // in with the used one when they share a VA block).
-  std::uint64_t held_chunks(std::uint64_t bytes, const models::memory::Prefetcher& p) const {
-    const std::uint64_t unit = std::max(options_.chunk_bytes, p.reach_bytes());
-    return chunks((bytes + unit - 1) / unit * unit);
-  }
-
   // The SMs the task set may use that neither `a` nor any application running a job owns.
   models::SmMask idle_sms(const App& a) const {
     models::SmMask idle = exposed_.empty()

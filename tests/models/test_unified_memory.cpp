@@ -228,6 +228,11 @@ TEST_CASE("explicit prefetch migrates without faults; tree prefetch cuts faults 
   }
   CHECK(faults[0] == 512);       // every page of the block faulted
   CHECK(faults[1] == 320);       // A's pages only
+  // What a touched run comes to hold: whole chunks, and with the tree whole VA blocks, since it
+  // may pull the rest of a block in beside a fault.
+  CHECK(Rig(64 * kMiB, 64 << 10, "lru", "none").mem->chunks_held(100 << 10) == 2);
+  CHECK(Rig(64 * kMiB, 64 << 10, "lru", "tree").mem->chunks_held(100 << 10) == 32);
+  CHECK(Rig(64 * kMiB, 2 * kMiB, "lru", "tree").mem->chunks_held(3 * kMiB) == 2);
 }
 
 TEST_CASE("a strided touch takes one piece per sample, moved by the sample window") {
