@@ -117,10 +117,7 @@ class BarmExperiment final : public Experiment {
             ctx.stats.set(key + ".miss_rate", r.miss_rate);
             r.memory.report(ctx.stats, key);
             ctx.stats.set(key + ".completed", static_cast<double>(r.completed));
-            // Jobs per run: above 1 only where a policy batched.
-            ctx.stats.set(key + ".mean_group", r.groups ? static_cast<double>(r.completed) /
-                                                              static_cast<double>(r.groups)
-                                                        : 0.0);
+            ctx.stats.set(key + ".mean_group", r.mean_group());
             for (std::size_t t = 0; t < set.tasks.size(); ++t) {
               const auto& pt = r.tasks[t];
               const std::string tk = key + ".task." + set.tasks[t].name;

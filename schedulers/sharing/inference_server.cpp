@@ -159,8 +159,7 @@ class Server {
         m.resize(static_cast<std::size_t>(gpu.sm_count), false);
     result_.plan = plan_;
     for (std::size_t i = 0; i < apps_.size(); ++i)
-      if (i < plan_.quotas.size() && plan_.quotas[i] > 0)
-        memory_->set_quota(static_cast<int>(i), plan_.quotas[i]);
+      if (plan_.quota(i) > 0) memory_->set_quota(static_cast<int>(i), plan_.quota(i));
   }
 
   ServeResult run() {
@@ -401,9 +400,8 @@ class Server {
   }
 
   void start_group(App& a) {
-    const std::size_t i = static_cast<std::size_t>(a.index);
-    const int cap = i < plan_.groups.size() && plan_.groups[i] > 0 ? plan_.groups[i]
-                                                                    : policy_.max_group();
+    const int planned = plan_.group(static_cast<std::size_t>(a.index));
+    const int cap = planned > 0 ? planned : policy_.max_group();
     const auto n = std::min<std::size_t>(a.queue.size(), static_cast<std::size_t>(std::max(1, cap)));
     a.group.assign(a.queue.begin(), a.queue.begin() + static_cast<std::ptrdiff_t>(n));
     a.queue.erase(a.queue.begin(), a.queue.begin() + static_cast<std::ptrdiff_t>(n));
@@ -518,9 +516,7 @@ class Server {
       }
     }
     for (auto t : o.outputs) c.activation_bytes_per_job += static_cast<std::uint64_t>(g1.tensor(t).bytes());
-    const std::uint64_t quota = plan_.quotas.size() > static_cast<std::size_t>(a.index)
-                                    ? plan_.quotas[static_cast<std::size_t>(a.index)]
-                                    : 0;
+    const std::uint64_t quota = plan_.quota(static_cast<std::size_t>(a.index));
     c.budget_bytes = (quota > 0 ? quota : memory_->frame_chunks()) * space.chunk_bytes();
     c.fault_seconds_per_byte = uvm_.fault_seconds_per_byte();
     const App* app = &a;

@@ -54,6 +54,10 @@ struct ServeResult {
   std::vector<double> response_ms;
   std::uint64_t jobs = 0, completed = 0, dropped = 0, late = 0;
   std::uint64_t groups = 0;  // runs started: a group of one or more jobs of one app
+  // Jobs per run (1: no batch formed); every run started has completed by the time it is read.
+  double mean_group() const {
+    return groups ? static_cast<double>(completed) / static_cast<double>(groups) : 0.0;
+  }
   double mean_ms = 0, p99_ms = 0, miss_rate = 0;
   models::memory::MemoryStats memory;
   std::uint64_t frames = 0, working_set_chunks = 0;

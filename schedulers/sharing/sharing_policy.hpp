@@ -37,6 +37,9 @@ struct SharingPlan {
   std::vector<models::SmMask> masks;  // per app; empty mask: every SM
   std::vector<std::uint64_t> quotas;  // per app, chunks; 0: no quota
   std::vector<int> groups;            // per app, most jobs merged into one run; 0: max_group()
+  // App i's quota and group cap; 0 where the plan sets none.
+  std::uint64_t quota(std::size_t i) const { return i < quotas.size() ? quotas[i] : 0; }
+  int group(std::size_t i) const { return i < groups.size() ? groups[i] : 0; }
 };
 
 // One layer of a group, as the per-layer scheduler prices it.
