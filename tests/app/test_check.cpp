@@ -18,20 +18,21 @@ const std::string kBaseline = R"({
   "zero": 0
 })";
 
+// A run's metrics: the baseline's, with these serving figures and any `more` members.
+std::string run_with(const std::string& latency_ms, const std::string& throughput,
+                     const std::string& more = "") {
+  return R"({"serve.latency_ms": )" + latency_ms + R"(, "serve.throughput": )" + throughput +
+         R"(, "train.step_ms": 50, "zero": 0)" + more + "}";
+}
+
 }  // namespace
 
 TEST_CASE("check: exits 0 within tolerance, 4 on a regression, and shows what moved") {
   TempDir d;
   const auto base = d.write("base.json", kBaseline).string();
   const auto same = d.write("same.json", kBaseline).string();
-  const auto within = d.write("within.json",
-                              R"({"serve.latency_ms": 10.1, "serve.throughput": 200,
-                                  "train.step_ms": 50, "zero": 0})")
-                          .string();
-  const auto moved = d.write("moved.json",
-                             R"({"serve.latency_ms": 10.0, "serve.throughput": 180,
-                                 "train.step_ms": 50, "zero": 0, "extra": 1})")
-                         .string();
+  const auto within = d.write("within.json", run_with("10.1", "200")).string();
+  const auto moved = d.write("moved.json", run_with("10.0", "180", R"(, "extra": 1)")).string();
 
   auto r = warpsim("check " + base + " " + same);
   CHECK(r.code == 0);
@@ -61,14 +62,8 @@ TEST_CASE("check: exits 0 within tolerance, 4 on a regression, and shows what mo
 TEST_CASE("check: a metric with a better side fails only when it moves the other way") {
   TempDir d;
   const auto base = d.write("base.json", kBaseline).string();
-  const auto faster = d.write("faster.json",
-                              R"({"serve.latency_ms": 8.0, "serve.throughput": 240,
-                                  "train.step_ms": 50, "zero": 0})")
-                          .string();
-  const auto slower = d.write("slower.json",
-                              R"({"serve.latency_ms": 12.0, "serve.throughput": 160,
-                                  "train.step_ms": 50, "zero": 0})")
-                          .string();
+  const auto faster = d.write("faster.json", run_with("8.0", "240")).string();
+  const auto slower = d.write("slower.json", run_with("12.0", "160")).string();
   const std::string better = " --lower-is-better '*_ms' --higher-is-better '*.throughput'";
   CHECK(warpsim("check " + base + " " + faster).code == 4);  // no direction: a move is a move
   auto r = warpsim("check " + base + " " + faster + better);
