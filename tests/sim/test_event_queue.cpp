@@ -217,6 +217,22 @@ TEST_CASE("the same schedule gives the same fingerprint; a different one does no
   CHECK(run(1) != run(2));
 }
 
+TEST_CASE("the fingerprint tells apart schedules that differ only in priority") {
+  using sim::Priority;
+  auto run = [](Priority p) {
+    Simulator s;
+    for (int i = 0; i < 4; ++i) s.schedule(Time::us(i), [] {}, p);
+    s.run();
+    return s.fingerprint();
+  };
+  const Priority all[] = {Priority::kEarly, Priority::kModel, Priority::kBandwidth,
+                          Priority::kLate, Priority::kStats, Priority::kExit};
+  for (Priority a : all)
+    for (Priority b : all)
+      if (a != b) CHECK(run(a) != run(b));
+  CHECK(run(Priority::kLate) == run(Priority::kLate));
+}
+
 TEST_CASE("calendar: earliest first, ties in the order last set, entries move in place") {
   sim::Calendar c;
   c.set(3, sim::Time::us(5));
