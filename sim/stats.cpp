@@ -53,7 +53,9 @@ double QuantileSketch::quantile(double q) const {
   if (n == 0) return 0.0;
   if (q <= 0) return acc_.min();
   if (q >= 1) return acc_.max();
-  const double rank = q * static_cast<double>(n - 1);
+  // Nearest rank, as latency reports define p99: the smallest sample with at least q x n
+  // samples at or below it (0-based index ceil(q n) - 1).
+  const double rank = std::max(0.0, std::ceil(q * static_cast<double>(n)) - 1);
   double seen = 0;
   double result = acc_.max();
   bool found = false;
@@ -161,7 +163,9 @@ std::string Stats::metrics_json(Time now) const { return metrics_to_json(flatten
 
 std::string Stats::stats_csv(Time now) const {
   std::string out = "component,stat,value\n";
-  for (const auto& [k, v] : flatten(now)) {
+  std::map<std::string, double> all = flatten(now);
+  all.insert(components_.begin(), components_.end());
+  for (const auto& [k, v] : all) {
     // Split at the last dot outside brackets: "gpu[0].sm[1].busy.avg" -> component "gpu[0].sm[1]".
     const auto dot = k.rfind('.');
     const std::string comp = dot == std::string::npos ? "" : k.substr(0, dot);

@@ -47,7 +47,9 @@ class QuantileSketch {
   explicit QuantileSketch(double relative_accuracy = 0.005);
   void add(double v);
   void merge(const QuantileSketch& o);
-  double quantile(double q) const;  // q in [0, 1]; 0 when empty
+  // The nearest-rank q-quantile (the smallest sample with at least q x n samples at or below
+  // it), within the relative accuracy; q in [0, 1]; 0 when empty.
+  double quantile(double q) const;
   std::uint64_t count() const { return acc_.count(); }
   const Accumulator& summary() const { return acc_; }
 
@@ -83,6 +85,9 @@ class Stats {
   TimeWeighted& time_weighted(const std::string& name, Time start = Time::zero());
   // A single named number (an experiment's result).
   void set(const std::string& name, double value) { scalars_[name] = value; }
+  // A component's statistic under its hierarchical name ("nimble.resnet50.eager.gpu[0].sm_busy"):
+  // written to stats.csv only, so metrics.json keeps to what experiments report.
+  void component(const std::string& name, double value) { components_[name] = value; }
 
   // Every statistic as flat dotted keys; time-weighted ones averaged up to `now`.
   std::map<std::string, double> flatten(Time now) const;
@@ -95,6 +100,7 @@ class Stats {
   std::map<std::string, QuantileSketch> sketches_;
   std::map<std::string, TimeWeighted> weighted_;
   std::map<std::string, double> scalars_;
+  std::map<std::string, double> components_;
 };
 
 // JSON text of flat metrics, one key per line, keys sorted; non-finite values become null.
