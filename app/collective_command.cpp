@@ -10,7 +10,7 @@
 
 #include "app/paths.hpp"
 #include "interconnect/collective.hpp"
-#include "interconnect/measure.hpp"
+#include "drivers/collective_measure.hpp"
 #include "interconnect/system_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/error.hpp"
@@ -58,7 +58,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     const std::uint64_t hi = parse_bytes("--max", o.max_bytes.empty() ? "256MiB" : o.max_bytes);
     if (lo == 0 || hi < lo) throw sim::InputError("need 0 < --min <= --max");
     if (!(o.factor > 1)) throw sim::InputError("--factor must be > 1");
-    sizes = interconnect::geometric_sizes(lo, hi, o.factor);
+    sizes = drivers::geometric_sizes(lo, hi, o.factor);
     if (sizes.size() > 200) throw sim::InputError("the sweep has more than 200 sizes");
   }
 
@@ -81,7 +81,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
   if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
   for (std::uint64_t size : sizes) {
     const bool traced = timeline && size == sizes.back();
-    const interconnect::CollectiveTiming t = interconnect::measure_collective(
+    const drivers::CollectiveTiming t = drivers::measure_collective(
         spec, cost.get(), *algo, op, size, traced ? timeline.get() : nullptr);
     const double us = t.time.us(), algbw = t.algbw_gbps, busbw = t.busbw_gbps;
     const bool reduces = op == interconnect::CollectiveOp::all_reduce ||

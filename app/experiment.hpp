@@ -8,6 +8,8 @@
 #include <ostream>
 #include <string>
 
+#include "drivers/system.hpp"
+#include "models/host_runtime.hpp"
 #include "sim/config.hpp"
 #include "sim/registry.hpp"
 #include "sim/rng.hpp"
@@ -30,7 +32,27 @@ struct RunContext {
   void add_fingerprint(std::uint64_t f) {
     fingerprint = (fingerprint ^ f) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
   }
+  // Every simulation an experiment runs reports itself here; its components' statistics go to
+  // stats.csv under `point` (the run's metric prefix).
+  void add_run(const drivers::RunSummary& r, const std::string& point) {
+    add_fingerprint(r.fingerprint);
+    events += r.events;
+    wall_seconds += r.wall_seconds;
+    for (const auto& [k, v] : r.components) stats.component(point + "." + k, v);
+  }
+  std::uint64_t events = 0;  // over every simulation run
+  double wall_seconds = 0;
 };
+
+// The host a scenario names -- `host:` a configs/hosts preset, `host_mode:` which of its modes
+// (default `mode`) -- or, when it names none, the ideal host (no host time, no launch latency).
+inline models::HostCosts scenario_host(const sim::Config& cfg, const std::string& mode) {
+  if (!cfg.has("host")) {
+    if (cfg.has("host_mode")) cfg.at("host_mode").fail("host_mode needs a host: preset");
+    return models::HostCosts::ideal();
+  }
+  return models::HostCosts::for_mode(cfg.at("host"), cfg.get_string("host_mode", mode));
+}
 
 class Experiment {
  public:

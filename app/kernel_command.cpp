@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "app/gpu_loader.hpp"
+#include "drivers/system.hpp"
 #include "models/gpu.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
@@ -324,22 +325,17 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
     r.compute_bound = bound.compute_bound();
   }
 
-  // The kernels back to back on one stream, no host in the way: each starts when the one
-  // before it finishes.
-  sim::Simulator sim;
-  models::Gpu gpu(sim, spec, *cost);
+  // The kernels in order on one stream from the ideal host (none in the way); each one's time
+  // is from its stream handing it to the GPU to its end.
+  drivers::System system(spec, drivers::SystemOptions{1, cost.get()});
   std::vector<sim::Time> start(tasks.kernels.size()), end(tasks.kernels.size());
-  std::function<void(std::size_t)> launch = [&](std::size_t i) {
-    if (i == tasks.kernels.size()) return;
-    start[i] = sim.now();
-    gpu.launch(tasks.kernels[i], [&, i] {
-      end[i] = sim.now();
-      launch(i + 1);
+  for (std::size_t i = 0; i < tasks.kernels.size(); ++i)
+    system.host().launch(0, tasks.kernels[i], [&, i](sim::Time s) {
+      start[i] = s;
+      end[i] = system.sim().now();
     });
-  };
-  launch(0);
-  sim.run();
-  if (gpu.kernels_completed() != tasks.kernels.size())
+  system.run();
+  if (system.gpu().kernels_completed() != tasks.kernels.size())
     throw std::logic_error("not every kernel finished");
   double total_s = 0, total_flops = 0, total_bytes = 0;
   for (std::size_t i = 0; i < reports.size(); ++i) {

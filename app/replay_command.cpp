@@ -7,7 +7,7 @@
 
 #include "app/gpu_loader.hpp"
 #include "app/replay_inputs.hpp"
-#include "app/trace_replay.hpp"
+#include "app/trace_validation.hpp"
 #include "workloads/kineto_trace.hpp"
 
 namespace app {

@@ -7,9 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "app/trace_replay.hpp"
+#include "drivers/replay/trace_replay.hpp"
 
 namespace app {
+
+using drivers::describe_replay;
+using drivers::iteration_spans;
+using drivers::IterationSpan;
+using drivers::make_replay_cost;
+using drivers::parse_replay_cost;
+using drivers::ReplayCost;
+using drivers::ReplayResult;
+using drivers::simulate_replay;
 
 struct KernelClassError {
   std::string name;

@@ -21,7 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "interconnect/ddp_iteration.hpp"
+#include "drivers/training/ddp_iteration.hpp"
+#include "schedulers/launch/launch_policy.hpp"
 #include "app/paths.hpp"
 #include "app/plugins.hpp"
 #include "interconnect/collective.hpp"
@@ -66,15 +67,11 @@ void run_case(const Case& c) {
   double simulated_ms = 0;
   std::uint64_t work = 0;
   if (!c.ddp) {
-    sim::Simulator sim;
-    sim::FlowNetwork net(sim);
-    interconnect::Topology topo(spec, net);
-    models::Gpu gpu(sim, spec.gpu, *cost);
-    interconnect::CollectiveRunner runner(sim, topo, &gpu);
-    runner.run(algo->plan(interconnect::CollectiveOp::all_reduce, topo), 64.0 * (1 << 20),
-               [&] { simulated_ms = sim.now().ms(); });
-    sim.run();
-    work = sim.events_executed();
+    drivers::System system(spec, drivers::SystemOptions{1, cost.get()});
+    interconnect::CollectiveRunner runner(system.sim(), system.topology(), &system.gpu());
+    runner.run(algo->plan(interconnect::CollectiveOp::all_reduce, system.topology()),
+               64.0 * (1 << 20), [&] { simulated_ms = system.sim().now().ms(); });
+    work = system.run().events;
   } else {
     const workloads::OpGraph g = workloads::make_model(
         "gpt2_xl",
@@ -83,9 +80,12 @@ void run_case(const Case& c) {
     std::vector<workloads::Phase> phases;
     for (const auto& op : g.ops()) phases.push_back(op.phase);
     const auto buckets = workloads::gradient_buckets(g, 25 << 20);
-    const interconnect::DdpRun r = interconnect::run_ddp(spec, *cost, *algo, tg, phases, buckets, {});
+    const auto eager = schedulers::launch::launch_policies(catalog).create(
+        "eager", sim::Config::empty(sim::SourcePos{"bench"}, "launch"));
+    const drivers::DdpRun r =
+        drivers::run_ddp(spec, *cost, *algo, tg, phases, buckets, {.launch = eager.get()});
     simulated_ms = r.iteration.ms();
-    work = r.events;
+    work = r.run.events;
   }
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("%.3f %.3f %llu\n", simulated_ms, wall, static_cast<unsigned long long>(work));

@@ -1,10 +1,10 @@
 // A whole training step simulated against the real GPU's clock: ResNet-50 (batch 256, 224x224)
 // and, as a stress case, NASNet-A large (batch 64, 331x331), fp16 (mixed-precision training as
-// run on an H100: tensor-core convolutions and GEMMs), on h100-sxm, through app::run_dnn under
+// run on an H100: tensor-core convolutions and GEMMs), on h100-sxm, through drivers::run_dnn under
 // the `eager`, `graph` and `nimble` launch policies with the pytorch-xeon host costs.
 //
 // Prints the simulated step time, the wall time to simulate it (policy planning + simulation,
-// as app::run_dnn does both; the planning alone is printed too, and lowering, done once per
+// as drivers::run_dnn does both; the planning alone is printed too, and lowering, done once per
 // model, apart) and simulated / wall: above 1, the simulator runs the step faster than the GPU
 // would. The fingerprint (every event's time mixed) shows that two builds simulate the same
 // schedule. Best of `--repeat` runs.
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "app/experiments/dnn_runner.hpp"
+#include "drivers/dnn/dnn_run.hpp"
 #include "app/paths.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
@@ -96,10 +96,10 @@ int main(int argc, char** argv) {
         policy->plan(graph, costs);  // timed apart as well: run_dnn plans again
         const double plan_s = seconds_since(t_plan);
         double best = 1e300, worst = 0;
-        app::DnnRun run;
+        drivers::DnnRun run;
         for (int r = 0; r < repeat; ++r) {
           const auto t0 = Clock::now();
-          run = app::run_dnn(spec, *cost, *policy, costs, graph);
+          run = drivers::run_dnn(spec, *cost, *policy, costs, graph);
           const double w = seconds_since(t0);
           best = std::min(best, w);
           worst = std::max(worst, w);
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
             "{:<28} {:>7} {:>8} {:>10.3f} {:>10.1f} {:>5.0f}-{:<5.0f} {:>10.3f} {:>8.2f} "
             "{:>8.1f} {:016x}\n",
             label, pn, run.kernels, run.latency.ms(), best * 1e3, best * 1e3, worst * 1e3,
-            run.latency.seconds() / best, run.events / best / 1e6, plan_s * 1e3, run.fingerprint);
+            run.latency.seconds() / best, run.run.events / best / 1e6, plan_s * 1e3, run.run.fingerprint);
       }
       fmt::print("{:<28} lowering (once): {:.1f} ms\n", label, lower_s * 1e3);
     }

@@ -14,6 +14,7 @@ HostCosts HostCosts::from_config(const sim::Config& c) {
   h.event_wait = c.get_duration("event_wait", "0 ns");
   h.graph_launch = c.get_duration("graph_launch", "0 ns");
   h.graph_node = c.get_duration("graph_node", "0 ns");
+  if (c.has("launch_latency")) h.launch_latency = c.get_duration("launch_latency");
   return h;
 }
 
@@ -24,14 +25,13 @@ HostCosts HostCosts::for_mode(const sim::Config& host, const std::string& mode) 
   return from_config(host.at(mode));
 }
 
-HostRuntime::HostRuntime(sim::Simulator& sim, Gpu& gpu, HostCosts costs,
-                         std::span<const workloads::KernelDesc> kernels)
-    : sim_(sim), gpu_(gpu), costs_(costs), kernels_(kernels) {}
+HostRuntime::HostRuntime(sim::Simulator& sim, Gpu& gpu, HostCosts costs)
+    : sim_(sim), gpu_(gpu), costs_(costs) {}
 
-void HostRuntime::attach_timeline(sim::TimelineWriter* timeline) {
+void HostRuntime::attach_timeline(sim::TimelineWriter* timeline, const std::string& host_name) {
   timeline_ = timeline;
   if (!timeline_) return;
-  host_pid_ = timeline_->process("host");
+  host_pid_ = timeline_->process(host_name);
   host_tid_ = timeline_->thread(host_pid_, "thread 0 (framework + CUDA API)");
 }
 
@@ -43,18 +43,18 @@ int HostRuntime::track(std::int32_t stream) {
   return stream_tids_[static_cast<std::size_t>(stream)];
 }
 
-void HostRuntime::run(const HostProgram& program, std::function<void()> on_done) {
-  if (program_ && !host_finished_) throw std::logic_error("HostRuntime: a program is running");
-  program_ = &program;
-  pc_ = 0;
-  on_done_ = std::move(on_done);
-  host_finished_ = false;
-  host_waiting_sync_ = false;
-  host_waiting_stream_ = -1;
-  streams_.assign(static_cast<std::size_t>(program.streams), Stream{});
-  event_done_.assign(static_cast<std::size_t>(program.events), false);
-  event_waiters_.assign(static_cast<std::size_t>(program.events), {});
-  graph_runs_.clear();
+sim::Time HostRuntime::latency() const {
+  return costs_.launch_latency.value_or(gpu_.spec().launch_latency);
+}
+
+HostRuntime::Stream& HostRuntime::stream(std::int32_t s) {
+  if (s < 0) throw std::invalid_argument("host runtime: negative stream");
+  if (static_cast<std::size_t>(s) >= streams_.size()) streams_.resize(static_cast<std::size_t>(s) + 1);
+  return streams_[static_cast<std::size_t>(s)];
+}
+
+void HostRuntime::run(const HostProgram& program, std::span<const workloads::KernelDesc> kernels,
+                      Done on_done) {
   for (const auto& c : program.commands) {
     const bool bad_stream = c.stream < 0 || c.stream >= program.streams;
     if ((c.kind == HostCommand::Kind::launch || c.kind == HostCommand::Kind::record ||
@@ -62,19 +62,72 @@ void HostRuntime::run(const HostProgram& program, std::function<void()> on_done)
         bad_stream)
       throw std::invalid_argument("host program: stream out of range");
     if (c.kind == HostCommand::Kind::launch &&
-        (c.kernel < 0 || static_cast<std::size_t>(c.kernel) >= kernels_.size()))
+        (c.kernel < 0 || static_cast<std::size_t>(c.kernel) >= kernels.size()))
       throw std::invalid_argument("host program: kernel out of range");
   }
+  if (program.streams > 0) stream(program.streams - 1);
+  Segment seg;
+  seg.program = &program;
+  seg.kernels = kernels;
+  seg.event_base = static_cast<std::int32_t>(event_done_.size());
+  seg.on_done = std::move(on_done);
+  event_done_.resize(event_done_.size() + static_cast<std::size_t>(program.events), false);
+  event_waiters_.resize(event_done_.size());
+  issue(std::move(seg));
+}
+
+void HostRuntime::launch(std::int32_t s, const workloads::KernelDesc& k, KernelDone on_done,
+                         const SmMask* mask) {
+  stream(s);
+  Segment seg;
+  seg.single.kind = HostCommand::Kind::launch;
+  seg.single.stream = s;
+  seg.kernel = &k;
+  seg.mask = mask;
+  seg.kernel_done = std::move(on_done);
+  issue(std::move(seg));
+}
+
+void HostRuntime::work(sim::Time duration, std::string label) {
+  Segment seg;
+  seg.single.kind = HostCommand::Kind::work;
+  seg.single.duration = duration;
+  seg.single.label = std::move(label);
+  issue(std::move(seg));
+}
+
+void HostRuntime::issue(Segment s) {
+  segments_.push_back(std::move(s));
+  if (host_active_) return;  // the host thread gets to it in order
+  host_active_ = true;
   next_command();
 }
 
 void HostRuntime::next_command() {
-  if (pc_ == program_->commands.size()) {
-    host_finished_ = true;
+  HostCommand single;
+  const HostCommand* cp = nullptr;
+  Segment* seg = nullptr;
+  while (!cp) {
+    if (segments_.empty()) {
+      host_active_ = false;
+      return;
+    }
+    seg = &segments_.front();
+    if (!seg->program) {
+      single = std::move(seg->single);
+      cp = &single;
+      break;
+    }
+    if (seg->pc < seg->program->commands.size()) {
+      cp = &seg->program->commands[seg->pc++];
+      break;
+    }
+    // The program is issued: its on_done waits for the device to drain.
+    if (seg->on_done) idle_waiters_.push_back(std::move(seg->on_done));
+    segments_.pop_front();
     check_done();
-    return;
   }
-  const HostCommand& c = program_->commands[pc_++];
+  const HostCommand& c = *cp;
   const sim::Time now = sim_.now();
   sim::Time cost;
   std::string_view what;
@@ -86,9 +139,16 @@ void HostRuntime::next_command() {
     case HostCommand::Kind::launch: {
       cost = costs_.per_launch;
       what = "cudaLaunchKernel";
-      const sim::Time ready = now + gpu_.spec().launch_latency;
-      streams_[static_cast<std::size_t>(c.stream)].queue.push_back(
-          Item{Item::Kind::kernel, c.kernel, ready});
+      const sim::Time ready = now + latency();
+      Item it{Item::Kind::kernel, nullptr, nullptr, -1, ready, {}};
+      if (seg->program) {
+        it.kernel = &seg->kernels[static_cast<std::size_t>(c.kernel)];
+      } else {
+        it.kernel = seg->kernel;
+        it.mask = seg->mask;
+        it.done = std::move(seg->kernel_done);
+      }
+      stream(c.stream).queue.push_back(std::move(it));
       ++device_outstanding_;
       schedule_pump(c.stream, ready);
       break;
@@ -98,32 +158,38 @@ void HostRuntime::next_command() {
       const bool rec = c.kind == HostCommand::Kind::record;
       cost = rec ? costs_.event_record : costs_.event_wait;
       what = rec ? "cudaEventRecord" : "cudaStreamWaitEvent";
-      streams_[static_cast<std::size_t>(c.stream)].queue.push_back(
-          Item{rec ? Item::Kind::record : Item::Kind::wait, c.event, now});
+      stream(c.stream).queue.push_back(Item{rec ? Item::Kind::record : Item::Kind::wait, nullptr,
+                                            nullptr, seg->event_base + c.event, now, {}});
       schedule_pump(c.stream, now);
       break;
     }
     case HostCommand::Kind::graph_launch: {
       cost = costs_.graph_launch;
       what = "cudaGraphLaunch";
-      const std::int32_t g = c.graph;
-      sim_.schedule(now + gpu_.spec().launch_latency, [this, g] { start_graph(g); });
-      device_outstanding_ += program_->graphs.at(static_cast<std::size_t>(g)).kernels.size();
+      const DeviceGraph* g = &seg->program->graphs.at(static_cast<std::size_t>(c.graph));
+      const std::span<const workloads::KernelDesc> kernels = seg->kernels;
+      sim_.schedule(now + latency(), [this, g, kernels] { start_graph(*g, kernels); });
+      device_outstanding_ += g->kernels.size();
       break;
     }
     case HostCommand::Kind::synchronize:
+      if (!seg->program) segments_.pop_front();
       if (device_outstanding_ > 0) {
         host_waiting_sync_ = true;  // resumed by check_done()
         return;
       }
+      seg = nullptr;
       break;
     case HostCommand::Kind::stream_synchronize:
+      if (!seg->program) segments_.pop_front();
       if (!stream_drained(c.stream)) {
         host_waiting_stream_ = c.stream;  // resumed by check_done()
         return;
       }
+      seg = nullptr;
       break;
   }
+  if (seg && !seg->program) segments_.pop_front();
   if (timeline_ && cost > sim::Time::zero())
     timeline_->complete(host_pid_, host_tid_, what, "host", now, cost);
   host_busy_ += cost;
@@ -138,44 +204,60 @@ void HostRuntime::pump(std::int32_t stream_index) {
   Stream& s = streams_[static_cast<std::size_t>(stream_index)];
   const sim::Time now = sim_.now();
   while (!s.queue.empty()) {
-    const Item it = s.queue.front();
+    Item& it = s.queue.front();
     if (it.ready > now) return;  // a pump is scheduled for its arrival
     switch (it.kind) {
       case Item::Kind::record:
         if (s.busy) return;  // completes with the stream's prior work
-        s.queue.pop_front();
-        event_done(it.index);
+        {
+          const std::int32_t e = it.event;
+          s.queue.pop_front();
+          event_done(e);
+        }
         continue;
       case Item::Kind::wait:
-        if (!event_done_[static_cast<std::size_t>(it.index)]) {
-          event_waiters_[static_cast<std::size_t>(it.index)].push_back(stream_index);
+        if (!event_done_[static_cast<std::size_t>(it.event)]) {
+          event_waiters_[static_cast<std::size_t>(it.event)].push_back(stream_index);
           return;
         }
         s.queue.pop_front();
         continue;
-      case Item::Kind::kernel:
+      case Item::Kind::kernel: {
         if (s.busy) return;
         if (now < s.free_at) {
           schedule_pump(stream_index, s.free_at);
           return;
         }
         s.busy = true;
+        s.running = it.kernel;
+        s.running_start = now;
+        s.running_done = std::move(it.done);
+        const SmMask* mask = it.mask;
         s.queue.pop_front();
         gpu_.launch(
-            kernels_[static_cast<std::size_t>(it.index)],
+            *s.running,
             [this, stream_index] {
               Stream& st = streams_[static_cast<std::size_t>(stream_index)];
               st.busy = false;
               st.free_at = sim_.now() + gpu_.spec().kernel_gap;
-              ++kernels_done_;
               --device_outstanding_;
+              KernelDone done = std::move(st.running_done);
+              st.running_done = nullptr;
+              kernel_finished(*st.running, st.running_start);
+              if (done) done(st.running_start);
               schedule_pump(stream_index, sim_.now());
               check_done();
             },
-            nullptr, track(stream_index));
+            mask, track(stream_index));
         return;
+      }
     }
   }
+}
+
+void HostRuntime::kernel_finished(const workloads::KernelDesc& k, sim::Time start) {
+  ++kernels_done_;
+  if (observer_) observer_(k, start, sim_.now());
 }
 
 void HostRuntime::event_done(std::int32_t event) {
@@ -185,11 +267,11 @@ void HostRuntime::event_done(std::int32_t event) {
   for (std::int32_t s : waiters) schedule_pump(s, sim_.now());
 }
 
-void HostRuntime::start_graph(std::int32_t g) {
-  const DeviceGraph& graph = program_->graphs[static_cast<std::size_t>(g)];
+void HostRuntime::start_graph(const DeviceGraph& graph,
+                              std::span<const workloads::KernelDesc> kernels) {
   const std::size_t n = graph.kernels.size();
-  GraphRun run{&graph, std::vector<std::int32_t>(n, 0), std::vector<std::vector<std::int32_t>>(n),
-               n};
+  GraphRun run{&graph, kernels, std::vector<std::int32_t>(n, 0),
+               std::vector<std::vector<std::int32_t>>(n), n};
   for (std::size_t v = 0; v < n; ++v)
     for (std::int32_t d : graph.deps[v]) {
       ++run.waiting[v];
@@ -206,19 +288,25 @@ void HostRuntime::start_graph(std::int32_t g) {
 }
 
 void HostRuntime::graph_node_ready(std::size_t r, std::int32_t node) {
-  const DeviceGraph& graph = *graph_runs_[r].graph;
+  const GraphRun& gr = graph_runs_[r];
+  const DeviceGraph& graph = *gr.graph;
   const std::int32_t stream =
       graph.stream_of.empty() ? 0 : graph.stream_of[static_cast<std::size_t>(node)];
+  const workloads::KernelDesc& k =
+      gr.kernels[static_cast<std::size_t>(graph.kernels[static_cast<std::size_t>(node)])];
+  const sim::Time start = sim_.now();
   gpu_.launch(
-      kernels_[static_cast<std::size_t>(graph.kernels[static_cast<std::size_t>(node)])],
-      [this, r, node] {
+      k,
+      [this, r, node, start] {
         GraphRun& run = graph_runs_[r];
         for (std::int32_t v : run.succ[static_cast<std::size_t>(node)])
           if (--run.waiting[static_cast<std::size_t>(v)] == 0)
             sim_.schedule_in(costs_.graph_node, [this, r, v] { graph_node_ready(r, v); });
         --run.left;
-        ++kernels_done_;
         --device_outstanding_;
+        kernel_finished(run.kernels[static_cast<std::size_t>(
+                            run.graph->kernels[static_cast<std::size_t>(node)])],
+                        start);
         check_done();
       },
       nullptr, track(stream));
@@ -229,6 +317,13 @@ bool HostRuntime::stream_drained(std::int32_t stream) const {
   if (s.busy) return false;
   for (const Item& it : s.queue)  // records and waits left behind do not hold the host
     if (it.kind == Item::Kind::kernel) return false;
+  return true;
+}
+
+bool HostRuntime::device_idle() const {
+  if (device_outstanding_ > 0) return false;
+  for (const Stream& s : streams_)
+    if (!s.queue.empty()) return false;
   return true;
 }
 
@@ -244,12 +339,10 @@ void HostRuntime::check_done() {
     sim_.schedule(sim_.now(), [this] { next_command(); });
     return;
   }
-  if (!host_finished_ || !on_done_) return;
-  for (const Stream& s : streams_)
-    if (!s.queue.empty()) return;
-  auto done = std::move(on_done_);
-  on_done_ = nullptr;
-  done();
+  if (idle_waiters_.empty() || !device_idle()) return;
+  auto waiters = std::move(idle_waiters_);
+  idle_waiters_.clear();
+  for (Done& w : waiters) w();
 }
 
 }  // namespace models

@@ -8,7 +8,7 @@
 #include "app/experiment.hpp"
 #include "models/memory/policies.hpp"
 #include "models/memory/unified_memory.hpp"
-#include "schedulers/sharing/inference_server.hpp"
+#include "drivers/inference/inference_server.hpp"
 
 namespace app {
 namespace {
@@ -40,6 +40,7 @@ class BarmExperiment final : public Experiment {
     options_.prefetch_weights = mem.get_bool("prefetch_weights", false);
     options_.read_mostly_weights = mem.get_bool("read_mostly_weights", false);
     options_.reuse_activations = mem.get_bool("reuse_activations", false);
+    options_.host = scenario_host(cfg, "eager");
     for (const sim::Config& r : cfg.seq("oversubscription")) {
       const double v = r.as_double();
       if (v <= 0 || v > 100) r.fail("oversubscription ratio must be in (0, 100]");
@@ -77,7 +78,7 @@ class BarmExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
-    sharing::ModelLibrary library(gpu_.lowering(workloads::DType::fp32));
+    drivers::ModelLibrary library(gpu_.lowering(workloads::DType::fp32));
     ctx.report += fmt::format(
         "GPU {} ({} SMs available), unified memory: {} eviction, {} prefetch, {} KiB "
         "granularity; fault batch {}, {:.1f} us per batch + {:.2f} us per fault, migration "
@@ -105,10 +106,10 @@ class BarmExperiment final : public Experiment {
         for (int sms : sm_counts_) {
           std::string row = fmt::format("| {:.1f} | {} |", ratio, sms);
           for (const auto& p : policies_) {
-            sharing::ServeOptions o = options_;
+            drivers::ServeOptions o = options_;
             o.oversubscription = ratio;
             o.sms = sms;
-            const sharing::ServeResult r = sharing::serve(gpu_, *cost_, uvm_, *eviction_,
+            const drivers::ServeResult r = drivers::serve(gpu_, *cost_, uvm_, *eviction_,
                                                           *prefetcher_, *p.impl, set, o, library);
             const std::string key =
                 fmt::format("barm.{}.os{:.1f}.sm{}.{}", set.name, ratio, sms, p.name);
@@ -130,8 +131,8 @@ class BarmExperiment final : public Experiment {
               ctx.stats.set(tk + ".stall_s", r.memory.stall_of(app));
             }
             if (ratio == stall_ratio && sms == stall_sms) stalls.push_back(r.memory);
-            ctx.add_fingerprint(r.fingerprint);
-            ctx.end_time = std::max(ctx.end_time, r.end);
+            ctx.add_run(r.run, key);
+            ctx.end_time = std::max(ctx.end_time, r.run.simulated);
             row += fmt::format(" {:.1f} ({:.1f} / {:.2f} / {}) |", r.mean_ms, r.p99_ms,
                                r.miss_rate, r.memory.faults);
             console_ << fmt::format("{:<8} os{:.1f} sm{} {:<14} mean {:>9.2f} ms  p99 {:>9.2f} ms"
@@ -191,7 +192,7 @@ class BarmExperiment final : public Experiment {
   std::unique_ptr<memory::EvictionPolicy> eviction_;
   std::unique_ptr<memory::Prefetcher> prefetcher_;
   std::string eviction_name_ = "lru", prefetch_name_ = "none";
-  sharing::ServeOptions options_;
+  drivers::ServeOptions options_;
   std::vector<double> ratios_;
   std::vector<int> sm_counts_;
   std::vector<Policy> policies_;
@@ -209,7 +210,9 @@ void register_barm_experiment(sim::PluginCatalog& catalog) {
        {"uvm", "uvm", "", "UVM driver parameters (configs/uvm/)"},
        {"kernel_cost", "map", "", "kernel-cost plugin: {name: roofline}"},
        {"memory", "map", "", "eviction (memory family), prefetch, granularity, prefetch_weights, "
-                             "read_mostly_weights"},
+                             "read_mostly_weights, reuse_activations"},
+       {"host", "preset", "", "host costs (configs/hosts/); none: the ideal host"},
+       {"host_mode", "string", "eager", "mode of the host preset"},
        {"oversubscription", "list", "", "working set / device memory ratios"},
        {"sm_counts", "list", "", "SMs the GPU exposes"},
        {"policies", "list", "", "sharing policies"},

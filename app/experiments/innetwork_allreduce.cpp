@@ -6,8 +6,9 @@
 #include <map>
 
 #include "app/experiment.hpp"
-#include "interconnect/ddp_iteration.hpp"
-#include "interconnect/measure.hpp"
+#include "drivers/training/ddp_iteration.hpp"
+#include "schedulers/launch/launch_policy.hpp"
+#include "drivers/collective_measure.hpp"
 #include "sim/units.hpp"
 #include "workloads/lowering.hpp"
 #include "workloads/model_zoo.hpp"
@@ -68,8 +69,13 @@ class InNetworkAllReduce final : public Experiment {
       const std::uint64_t lo = ar->get_size("min"), hi = ar->get_size("max");
       const double f = ar->get_double("factor", 4);
       if (lo == 0 || hi < lo || !(f > 1)) ar->fail("need 0 < min <= max and factor > 1");
-      sizes_ = interconnect::geometric_sizes(lo, hi, f);
+      sizes_ = drivers::geometric_sizes(lo, hi, f);
     }
+    // How each rank's step reaches its GPU: a launch policy (default eager) under a host
+    // (default the ideal host), so DDP composes with host costs and Nimble's schedule.
+    launch_ = schedulers::launch::launch_policies(catalog).create_from(
+        cfg.find("launch") ? *cfg.find("launch") : sim::Config(sim::parse_yaml("eager", "launch"), "launch"));
+    host_ = scenario_host(cfg, launch_->host_mode());
     timeline_run_ = cfg.get_string("timeline_run", "");
     if (auto pub = cfg.find("published"))
       for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
@@ -115,9 +121,10 @@ class InNetworkAllReduce final : public Experiment {
             bi == 0 ? m.name
                     : fmt::format("{}_bucket{}MiB", m.name, buckets_[bi] >> 20);
         const std::string base = fmt::format("innet.{}.{}", sys.name, model_key);
-        const interconnect::DdpRun alone = interconnect::run_ddp(sys, *cost_, *train_algos_.front().impl, tg, phases,
-                                     buckets, {.communicate = false});
-        ctx.add_fingerprint(alone.fingerprint);
+        const drivers::DdpRun alone =
+            drivers::run_ddp(sys, *cost_, *train_algos_.front().impl, tg, phases, buckets,
+                             ddp_options({.communicate = false}));
+        ctx.add_run(alone.run, base + ".alone");
         ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
         ctx.stats.set(base + ".alone.iteration_ms", alone.iteration.ms());
         ctx.stats.set(base + ".alone.forward_ms", alone.forward.ms());
@@ -126,10 +133,11 @@ class InNetworkAllReduce final : public Experiment {
         for (const auto& [a, algo] : train_algos_) {
           const bool traced =
               ctx.timeline && timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a);
-          const interconnect::DdpRun over = interconnect::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
-                                      {.timeline = traced ? ctx.timeline : nullptr});
-          const interconnect::DdpRun seq =
-              interconnect::run_ddp(sys, *cost_, *algo, tg, phases, buckets, {.overlap = false});
+          const drivers::DdpRun over =
+              drivers::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
+                               ddp_options({.timeline = traced ? ctx.timeline : nullptr}));
+          const drivers::DdpRun seq = drivers::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
+                                                       ddp_options({.overlap = false}));
           const std::string k = fmt::format("{}.{}", base, a);
           slowdown[a] = over.backward.ms() / alone.backward.ms();
           ctx.stats.set(k + ".backward_ms", over.backward.ms());
@@ -137,7 +145,8 @@ class InNetworkAllReduce final : public Experiment {
           ctx.stats.set(k + ".backward_slowdown", slowdown[a]);
           ctx.stats.set(k + ".iteration_ms_no_overlap", seq.iteration.ms());
           ctx.stats.set(k + ".allreduce_ms", over.communication.ms());
-          for (const interconnect::DdpRun* run : {&over, &seq}) ctx.add_fingerprint(run->fingerprint);
+          ctx.add_run(over.run, k);
+          ctx.add_run(seq.run, k + ".no_overlap");
           ctx.report += fmt::format("| {} | {} MiB | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | {:.2f} |\n",
                                     m.name, buckets_[bi] >> 20, a, alone.backward.ms(),
                                     over.backward.ms(), slowdown[a], over.iteration.ms(),
@@ -161,11 +170,11 @@ class InNetworkAllReduce final : public Experiment {
     std::map<std::uint64_t, double> ring_us;
     for (const auto& [a, algo] : sweep_algos_) {
       for (std::uint64_t size : sizes_) {
-        const interconnect::CollectiveTiming t = interconnect::measure_collective(
+        const drivers::CollectiveTiming t = drivers::measure_collective(
             sys, cost_.get(), *algo, interconnect::CollectiveOp::all_reduce, size);
-        ctx.add_fingerprint(t.fingerprint);
         const double us = t.time.us(), busbw = t.busbw_gbps;
         const std::string k = fmt::format("allreduce.{}.{}.{}", sys.name, a, size);
+        ctx.add_run(t.run, k);
         ctx.stats.set(k + ".time_us", us);
         ctx.stats.set(k + ".busbw_gbps", busbw);
         if (a == "ring") ring_us[size] = us;
@@ -177,7 +186,15 @@ class InNetworkAllReduce final : public Experiment {
     ctx.report += "\n";
   }
 
+  drivers::DdpOptions ddp_options(drivers::DdpOptions o) const {
+    o.launch = launch_.get();
+    o.host = host_;
+    return o;
+  }
+
   std::unique_ptr<models::KernelCost> cost_;
+  std::unique_ptr<schedulers::launch::LaunchPolicy> launch_;
+  models::HostCosts host_;
   workloads::DType dtype_ = workloads::DType::fp16;
   std::vector<interconnect::SystemSpec> systems_;
   std::vector<ModelRun> models_;
@@ -202,7 +219,10 @@ void register_innetwork_allreduce_experiment(sim::PluginCatalog& catalog) {
                                "the first gives the plain keys), algorithms"},
        {"allreduce", "map", "", "algorithms, min, max, factor (4): the all-reduce size sweep"},
        {"published", "map", "", "published values by metric key, for report.md"},
-       {"timeline_run", "string", "", "which run --timeline shows: <system>.<model>.<algorithm>"}},
+       {"timeline_run", "string", "", "which run --timeline shows: <system>.<model>.<algorithm>"},
+       {"launch", "plugin", "eager", "launch policy of each rank's step (eager, graph, nimble)"},
+       {"host", "preset", "", "host costs (configs/hosts/); none: the ideal host"},
+       {"host_mode", "string", "", "mode of the host preset (default: the launch policy's)"}},
       [&catalog](const sim::Config& cfg) {
         return std::make_unique<InNetworkAllReduce>(cfg, catalog);
       });

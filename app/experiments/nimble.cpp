@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "app/experiment.hpp"
-#include "app/experiments/dnn_runner.hpp"
+#include "drivers/dnn/dnn_run.hpp"
 #include "models/kernel_cost.hpp"
 #include "workloads/lowering.hpp"
 #include "workloads/model_zoo.hpp"
@@ -132,19 +132,19 @@ class NimbleExperiment final : public Experiment {
 
   void measure(RunContext& ctx, const std::string& key, const std::string& label,
                const workloads::TaskGraph& graph) {
-    std::vector<DnnRun> runs;
+    std::vector<drivers::DnnRun> runs;
     for (const auto& p : policies_) {
       const bool traced = ctx.timeline && timeline_run_ == key + "." + p.name;
-      runs.push_back(run_dnn(gpu_, *cost_, *p.impl, p.costs, graph,
+      runs.push_back(drivers::run_dnn(gpu_, *cost_, *p.impl, p.costs, graph,
                              traced ? ctx.timeline : nullptr));
-      const DnnRun& r = runs.back();
+      const drivers::DnnRun& r = runs.back();
       const std::string k = fmt::format("{}.{}", key, p.name);
       const bool training = key.starts_with("training");
       ctx.stats.set(k + (training ? ".step_ms" : ".latency_ms"), r.latency.ms());
       ctx.stats.set(k + ".gpu_idle", r.gpu_idle);
       ctx.stats.set(k + ".streams", r.streams);
       ctx.stats.set(k + ".speedup_vs_eager", runs.front().latency.seconds() / r.latency.seconds());
-      ctx.add_fingerprint(r.fingerprint);
+      ctx.add_run(r.run, k);
       ctx.end_time = std::max(ctx.end_time, r.latency);
     }
     ctx.stats.set(key + ".kernels", static_cast<double>(graph.kernels.size()));

@@ -57,6 +57,7 @@ class TraceValidationExperiment final : public Experiment {
         end = std::max(end, r.end_time);
         const Validation v = compare(w, r, parse_replay_cost(cost_name));
         const std::string key = c.name + "." + cost_name;
+        ctx.add_run(r.run, key);
         for (const auto& [k, value] : validation_metrics(v, key, false)) ctx.stats.set(k, value);
         ctx.report +=
             fmt::format("| {} | {} | {} | {}/{} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", c.name,

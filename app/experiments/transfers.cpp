@@ -5,8 +5,7 @@
 #include <map>
 
 #include "app/experiment.hpp"
-#include "sim/flow_network.hpp"
-#include "sim/simulator.hpp"
+#include "drivers/system.hpp"
 
 namespace app {
 namespace {
@@ -71,8 +70,9 @@ class TransfersExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
-    sim::Simulator sim;
-    sim::FlowNetwork net(sim);
+    drivers::System system;  // links only
+    sim::Simulator& sim = system.sim();
+    sim::FlowNetwork& net = system.network();
     std::vector<sim::FlowNetwork::ResourceId> res;
     for (const auto& l : links_) res.push_back(net.add_resource(l.name, l.bandwidth));
 
@@ -133,7 +133,7 @@ class TransfersExperiment final : public Experiment {
         });
       });
     }
-    sim.run();
+    const drivers::RunSummary run = system.run();
 
     ctx.console << fmt::format("{:<14} {:>12} {:>12} {:>12}\n", "transfer", "bytes", "finish",
                                "GB/s");
@@ -155,8 +155,8 @@ class TransfersExperiment final : public Experiment {
     ctx.stats.set("transfers.count", static_cast<double>(all.size()));
     ctx.stats.set("transfers.makespan_us", makespan.us());
     ctx.console << fmt::format("{} transfers, makespan {}\n", all.size(), makespan.str());
-    ctx.end_time = sim.now();
-    ctx.add_fingerprint(sim.fingerprint());
+    ctx.end_time = run.simulated;
+    ctx.add_run(run, "transfers");
   }
 
  private:

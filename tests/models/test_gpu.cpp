@@ -304,9 +304,9 @@ TEST_CASE("host runtime: eager launches are host-bound for tiny kernels, graphs 
 
   auto run = [&](const models::HostProgram& p) {
     Fixture f;
-    models::HostRuntime host(f.sim, *f.gpu, costs, kernels);
+    models::HostRuntime host(f.sim, *f.gpu, costs);
     Time done;
-    host.run(p, [&] { done = f.sim.now(); });
+    host.run(p, kernels, [&] { done = f.sim.now(); });
     f.sim.run();
     CHECK(host.kernels_completed() == 10);
     return done;
@@ -336,9 +336,9 @@ TEST_CASE("events order work across streams") {
   p.commands = {cmd(K::launch, 0, 0, -1), cmd(K::record, 0, -1, 0), cmd(K::wait, 1, -1, 0),
                 cmd(K::launch, 1, 1, -1)};
   Fixture f;
-  models::HostRuntime host(f.sim, *f.gpu, models::HostCosts{}, kernels);
+  models::HostRuntime host(f.sim, *f.gpu, models::HostCosts{});
   Time done;
-  host.run(p, [&] { done = f.sim.now(); });
+  host.run(p, kernels, [&] { done = f.sim.now(); });
   f.sim.run();
   // Without the wait both would share the GPU and end at 5 us + 2 ms; with it, back to back.
   CHECK(done == Time::us(5) + Time::ms(2));
@@ -366,9 +366,9 @@ TEST_CASE("a stream synchronization waits for its stream only") {
   };
   auto run = [&](const models::HostProgram& p) {
     Fixture f;
-    models::HostRuntime host(f.sim, *f.gpu, models::HostCosts{}, kernels);
+    models::HostRuntime host(f.sim, *f.gpu, models::HostCosts{});
     Time done;
-    host.run(p, [&] { done = f.sim.now(); });
+    host.run(p, kernels, [&] { done = f.sim.now(); });
     f.sim.run();
     CHECK(host.kernels_completed() == 3);
     return done;
@@ -378,6 +378,66 @@ TEST_CASE("a stream synchronization waits for its stream only") {
   const Time stream_sync = run(program(K::stream_synchronize));
   const Time device_sync = run(program(K::synchronize));
   CHECK(stream_sync + Time::us(500) < device_sync);
+}
+
+TEST_CASE("host runtime: streamed launches follow their stream, pay the host and meet programs") {
+  // Four SMs, one CTA each: a 4-CTA kernel takes the whole GPU for 1 ms.
+  const KernelDesc k = compute_kernel(4);
+  SUBCASE("ideal host: each kernel starts one kernel gap after the one before on its stream") {
+    Fixture f;
+    models::HostRuntime host(f.sim, *f.gpu, models::HostCosts::ideal());
+    std::vector<Time> starts, ends;
+    for (int i = 0; i < 3; ++i)
+      host.launch(0, k, [&](Time s) {
+        starts.push_back(s);
+        ends.push_back(f.sim.now());
+      });
+    f.sim.run();
+    REQUIRE(starts.size() == 3);
+    CHECK(starts[0] == Time::zero());  // no launch latency exposed
+    CHECK(starts[1] == ends[0] + Time::us(1));
+    CHECK(starts[2] == ends[1] + Time::us(1));
+    CHECK(host.host_busy() == Time::zero());
+  }
+  SUBCASE("a costed host: launch latency and per-launch time; separate streams overlap") {
+    Fixture f;
+    models::HostCosts costs;
+    costs.per_launch = Time::us(7);  // launch latency: the GPU's 5 us
+    models::HostRuntime host(f.sim, *f.gpu, costs);
+    KernelDesc half = compute_kernel(2);
+    std::vector<Time> starts(2);
+    host.launch(0, half, [&](Time s) { starts[0] = s; });
+    host.launch(1, half, [&](Time s) { starts[1] = s; });
+    f.sim.run();
+    CHECK(starts[0] == Time::us(5));
+    CHECK(starts[1] == Time::us(7 + 5));  // issued after the first call's host time
+    CHECK(host.host_busy() == Time::us(14));
+    CHECK(host.kernels_completed() == 2);
+  }
+  SUBCASE("a program and streamed work share the host thread in issue order") {
+    Fixture f;
+    models::HostRuntime host(f.sim, *f.gpu, models::HostCosts::ideal());
+    std::vector<KernelDesc> table{k};
+    models::HostProgram p;
+    models::HostCommand w;
+    w.duration = Time::us(30);
+    p.commands.push_back(w);
+    models::HostCommand l;
+    l.kind = models::HostCommand::Kind::launch;
+    l.kernel = 0;
+    p.commands.push_back(l);
+    Time program_done, streamed_start;
+    host.run(p, table, [&] { program_done = f.sim.now(); });
+    host.launch(0, k, [&](Time s) { streamed_start = s; });
+    std::vector<std::string> seen;
+    host.on_kernel([&](const KernelDesc& d, Time, Time) { seen.push_back(d.name); });
+    f.sim.run();
+    // The streamed kernel was issued after the program's 30 us of host work and its launch, and
+    // follows the program's kernel on stream 0 (1 ms + the 1 us gap).
+    CHECK(streamed_start == Time::us(30) + Time::ms(1) + Time::us(1));
+    CHECK(program_done == Time::us(30) + 2 * Time::ms(1) + Time::us(1));  // device idle
+    CHECK(seen.size() == 2);
+  }
 }
 
 TEST_CASE("every GPU preset loads and validates") {

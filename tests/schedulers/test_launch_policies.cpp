@@ -137,9 +137,9 @@ Execution simulate(const Policies& p, models::HostProgram program, const workloa
     x.end[i] = e;
     ++x.runs[i];
   });
-  models::HostRuntime host(sim, gpu, costs, g.kernels);
+  models::HostRuntime host(sim, gpu, costs);
   bool done = false;
-  host.run(x.program, [&] {
+  host.run(x.program, g.kernels, [&] {
     x.latency = sim.now();
     done = true;
   });

@@ -7,27 +7,30 @@
 #include <cstdint>
 #include <vector>
 
+#include "drivers/system.hpp"
 #include "interconnect/collective.hpp"
 #include "interconnect/system_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/time.hpp"
 #include "sim/timeline.hpp"
 
-namespace interconnect {
+namespace drivers {
 
 struct CollectiveTiming {
   sim::Time time;
   double algbw_gbps = 0, busbw_gbps = 0;
-  std::uint64_t fingerprint = 0;  // the simulation's event schedule
+  RunSummary run;
 };
 
 // `cost` null: network only (no GPU model, the collective kernels take no SMs). `timeline`: the
 // collective's pieces, and the GPU's kernels when there is a GPU model.
-CollectiveTiming measure_collective(const SystemSpec& system, const models::KernelCost* cost,
-                                    const Collective& algorithm, CollectiveOp op,
+CollectiveTiming measure_collective(const interconnect::SystemSpec& system,
+                                    const models::KernelCost* cost,
+                                    const interconnect::Collective& algorithm,
+                                    interconnect::CollectiveOp op,
                                     std::uint64_t bytes, sim::TimelineWriter* timeline = nullptr);
 
 // lo, lo x factor, ... up to hi (nccl-tests' -b/-e/-f). Needs 0 < lo <= hi and factor > 1.
 std::vector<std::uint64_t> geometric_sizes(std::uint64_t lo, std::uint64_t hi, double factor);
 
-}  // namespace interconnect
+}  // namespace drivers

@@ -3,15 +3,19 @@
 // model, its device ops run on the GPU model under a kernel-cost plugin, and each op's simulated
 // start and end are kept for comparison with what was measured.
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "drivers/system.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/timeline.hpp"
+#include "sim/registry.hpp"
+#include "workloads/kineto_trace.hpp"
 #include "workloads/replay_workload.hpp"
 
-namespace app {
+namespace drivers {
 
 // --cost trace | roofline, as a kernel-cost plugin configuration.
 enum class ReplayCost { trace, roofline };
@@ -24,6 +28,7 @@ struct ReplayResult {
   std::vector<double> start, end;  // per op, seconds from the replay's origin
   double end_time = 0;             // host done and device idle
   double host_busy = 0;
+  RunSummary run;
 };
 
 // `timeline`: the simulated run (host + streams), and when `with_measured`, the measured run
@@ -42,13 +47,13 @@ struct IterationSpan {
 std::vector<IterationSpan> iteration_spans(const workloads::ReplayWorkload& w,
                                            const ReplayResult& r);
 
-}  // namespace app
+}  // namespace drivers
 
-namespace app {
+namespace drivers {
 
 // A few lines on what was replayed: the trace, its GPU and the simulated one, what it holds,
 // and every counted approximation and skipped event.
 std::string describe_replay(const workloads::kineto::Trace& t, const workloads::ReplayWorkload& w,
                             const models::GpuSpec& gpu, const std::string& cost);
 
-}  // namespace app
+}  // namespace drivers

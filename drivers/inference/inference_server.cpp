@@ -1,42 +1,28 @@
-#include "schedulers/sharing/inference_server.hpp"
+#include "drivers/inference/inference_server.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <deque>
 #include <stdexcept>
 
+#include "drivers/inference/activation_layout.hpp"
 #include "models/gpu.hpp"
-#include "sim/flow_network.hpp"
-#include "sim/simulator.hpp"
-#include "workloads/lowering.hpp"
-#include "workloads/model_zoo.hpp"
+#include "sim/stats.hpp"
 
-namespace schedulers::sharing {
+namespace drivers {
 
-ModelLibrary::Entry& ModelLibrary::get(const std::string& model, int samples) {
-  auto& e = cache_[{model, samples}];
-  if (!e) {
-    e = std::make_unique<Entry>();
-    workloads::ModelOptions mo;
-    mo.batch = samples;
-    e->graph = workloads::make_model(model, mo);
-    e->lowered = workloads::lower_graph(e->graph, lowering_);
-  }
-  return *e;
-}
-
-const workloads::OpGraph& ModelLibrary::graph(const std::string& model, int samples) {
-  return get(model, samples).graph;
-}
-
-const workloads::TaskGraph& ModelLibrary::lowered(const std::string& model, int samples) {
-  return get(model, samples).lowered;
-}
+using schedulers::sharing::AppDemand;
+using schedulers::sharing::LayerChoice;
+using schedulers::sharing::LayerCost;
 
 namespace {
 
 using models::memory::UnifiedMemory;
 using workloads::OpId;
+
+// p99 from a sketch within 0.01% of the exact order statistic: far below any gap a policy
+// comparison reads.
+constexpr double kQuantileAccuracy = 1e-4;
 
 struct Job {
   sim::Time release, deadline;
@@ -106,13 +92,8 @@ class Server {
         policy_(policy),
         tasks_(tasks),
         options_(options),
-        link_(sim_),
-        gpu_(sim_, gpu, cost) {
+        system_(gpu, SystemOptions{1, &cost, options.host, true, nullptr}) {
     if (options.oversubscription <= 0) throw std::invalid_argument("oversubscription must be > 0");
-    const double link_bw = gpu.host_link_bandwidth > 0 ? gpu.host_link_bandwidth : 16e9;
-    h2d_ = link_.add_resource("host_link.h2d", link_bw);
-    // An integrated GPU's "link" is the one DRAM pool both directions share.
-    d2h_ = gpu.host_link_kind == "shared-memory" ? h2d_ : link_.add_resource("host_link.d2h", link_bw);
     const int group = std::max(1, policy.max_group());
     std::uint64_t working_set = 0;
     for (const auto& t : tasks.tasks) {
@@ -124,14 +105,17 @@ class Server {
     }
     const auto frame_bytes = static_cast<std::uint64_t>(
         static_cast<double>(working_set) / options.oversubscription);
-    memory_ = std::make_unique<UnifiedMemory>(sim_, link_, h2d_, d2h_, uvm, frame_bytes,
-                                              options.chunk_bytes, eviction, prefetcher);
-    gpu_.attach_paging(memory_.get());
+    memory_ = &system_.attach_unified_memory(uvm, frame_bytes, options.chunk_bytes, eviction,
+                                             prefetcher);
     // Footprints key on the kernels' addresses: the apps take their final place first.
     apps_.reserve(tasks.tasks.size());
     for (std::size_t i = 0; i < tasks.tasks.size(); ++i)
       apps_.push_back(build_app(tasks.tasks[i], static_cast<int>(i), group, library));
     for (App& a : apps_) register_footprints(a);
+    // Each application is a process of its own (its host thread and stream); the first uses
+    // the GPU's own runtime.
+    for (std::size_t i = 0; i < apps_.size(); ++i)
+      hosts_.push_back(i == 0 ? &system_.host() : &system_.add_process(0, options.host));
     result_.frames = memory_->frame_chunks();
     result_.tasks.resize(tasks.tasks.size());
     result_.working_set_chunks = (working_set + options.chunk_bytes - 1) / options.chunk_bytes;
@@ -171,7 +155,7 @@ class Server {
     auto serve_from = [this](sim::Time t0) {
       for (const auto& r : workloads::releases(tasks_)) {
         const Job job{t0 + r.release, t0 + r.deadline, r.task};
-        sim_.schedule(job.release, [this, r, job] {
+        system_.sim().schedule(job.release, [this, r, job] {
           apps_[static_cast<std::size_t>(r.task)].queue.push_back(job);
           ++result_.jobs;
           try_start();
@@ -182,12 +166,12 @@ class Server {
       loading = static_cast<int>(apps_.size());
       for (App& a : apps_)
         memory_->prefetch(a.weights, 0, a.weight_bytes, [this, &loading, serve_from] {
-          if (--loading == 0) serve_from(sim_.now());
+          if (--loading == 0) serve_from(system_.sim().now());
         });
     } else {
       serve_from(sim::Time::zero());
     }
-    sim_.run();
+    result_.run = system_.run();
     for (App& a : apps_)  // jobs never started count as dropped at their deadline
       for (const Job& j : a.queue) record(j, true);
     if (!memory_->idle()) throw std::logic_error("unified memory: faults left unserviced");
@@ -196,18 +180,15 @@ class Server {
       double sum = 0;
       for (double v : rt) sum += v;
       result_.mean_ms = sum / static_cast<double>(rt.size());
-      std::vector<double> sorted = rt;
-      std::sort(sorted.begin(), sorted.end());
-      const auto k = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(sorted.size())));
-      result_.p99_ms = sorted[std::min(sorted.size() - 1, k > 0 ? k - 1 : 0)];
+      sim::QuantileSketch q(kQuantileAccuracy);
+      for (double v : rt) q.add(v);
+      result_.p99_ms = q.quantile(0.99);
     }
     result_.miss_rate = result_.jobs ? static_cast<double>(result_.dropped + result_.late) /
                                            static_cast<double>(result_.jobs)
                                      : 0.0;
     result_.memory = memory_->stats();
-    result_.end = sim_.now();
-    result_.events = sim_.events_executed();
-    result_.fingerprint = sim_.fingerprint();
+    for (const models::HostRuntime* h : hosts_) result_.host_busy_s += h->host_busy().seconds();
     return std::move(result_);
   }
 
@@ -272,8 +253,8 @@ class Server {
     // gathers its samples from the jobs' buffers (N stride = the job's buffer), so a group of
     // k jobs touches k jobs' worth, however many a group may hold. (Each blob's room for a
     // whole group would put the first job of every blob in 2 MiB chunks of its own.)
-    a.job_stride =
-        options_.reuse_activations ? layout_by_liveness(g1, a) : layout_one_per_tensor(g1, a);
+    a.job_stride = options_.reuse_activations ? layout_by_liveness(g1, a.per_job, a.offset)
+                                              : layout_one_per_tensor(g1, a.per_job, a.offset);
     const std::uint64_t at = a.job_stride * static_cast<std::uint64_t>(group);
     result_.activation_bytes += at;
     const std::string name = t.name;
@@ -298,58 +279,6 @@ class Server {
       a.kernels.push_back(std::move(by_op));
     }
     return a;
-  }
-
-  static std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g, App& a) {
-    std::uint64_t at = 0;
-    for (std::size_t i = 0; i < g.tensor_count(); ++i)
-      if (!g.tensors()[i].parameter) {
-        a.offset[i] = at;
-        at += a.per_job[i];
-      }
-    return at;
-  }
-
-  // A framework's activation arena (TensorRT-style): a tensor lives from the op producing it
-  // (graph inputs: from the start) to its last reader; largest first, each takes the lowest
-  // offset not overlapping a placed tensor whose lifetime overlaps its own.
-  static std::uint64_t layout_by_liveness(const workloads::OpGraph& g, App& a) {
-    struct Live {
-      std::size_t tensor;
-      std::int64_t first, last;
-      std::uint64_t bytes;
-    };
-    std::vector<Live> live;
-    const auto ops = static_cast<std::int64_t>(g.op_count());
-    for (std::size_t i = 0; i < g.tensor_count(); ++i) {
-      if (g.tensors()[i].parameter) continue;
-      const auto t = static_cast<workloads::TensorId>(i);
-      const std::int64_t first = g.producer(t) < 0 ? 0 : g.producer(t);
-      std::int64_t last = g.consumers(t).empty() ? ops : g.consumers(t).back();
-      last = std::max(last, first);
-      live.push_back({i, first, last, a.per_job[i]});
-    }
-    std::stable_sort(live.begin(), live.end(),
-                     [](const Live& x, const Live& y) { return x.bytes > y.bytes; });
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> taken;  // [lo, hi) of overlapping ones
-    std::vector<Live> placed;
-    std::uint64_t end = 0;
-    for (const Live& l : live) {
-      taken.clear();
-      for (const Live& p : placed)
-        if (p.first <= l.last && l.first <= p.last)
-          taken.push_back({a.offset[p.tensor], a.offset[p.tensor] + p.bytes});
-      std::sort(taken.begin(), taken.end());
-      std::uint64_t at = 0;
-      for (const auto& [lo, hi] : taken) {
-        if (at + l.bytes <= lo) break;
-        at = std::max(at, hi);
-      }
-      a.offset[l.tensor] = at;
-      end = std::max(end, at + l.bytes);
-      placed.push_back(l);
-    }
-    return end;
   }
 
   void register_footprints(const App& a) {
@@ -381,7 +310,7 @@ class Server {
 
   void try_start() {
     for (App& a : apps_)
-      while (!a.running && !a.queue.empty() && a.queue.front().deadline <= sim_.now()) {
+      while (!a.running && !a.queue.empty() && a.queue.front().deadline <= system_.sim().now()) {
         // Its deadline passed before it could start: dropped; it waited until the deadline.
         record(a.queue.front(), true);
         a.queue.pop_front();
@@ -446,6 +375,10 @@ class Server {
     }
     a.jobs_in_sub = std::min(a.sub_batch, jobs - a.first_job);
     a.next_kernel = 0;
+    // The framework's work for the layer's op, on the host thread before its launches.
+    if (options_.host.per_op > sim::Time::zero())
+      hosts_[static_cast<std::size_t>(a.index)]->work(options_.host.per_op,
+                                                      a.graphs[0]->op(a.layers[a.layer]).name);
     launch_next(a);
   }
 
@@ -463,14 +396,14 @@ class Server {
     // The app's kernels run one at a time, so its sample window is the launching one's.
     memory_->set_sample_offset(a.index, static_cast<std::uint64_t>(a.first_job));
     const models::SmMask* mask = a.layer_mask.empty() ? nullptr : &a.layer_mask;
+    // The app's process launches on its stream; the next kernel follows the stream's gap.
     App* app = &a;
-    gpu_.launch(kd, [this, app] {
-      sim_.schedule_in(gpu_spec_.kernel_gap, [this, app] { launch_next(*app); });
-    }, mask);
+    hosts_[static_cast<std::size_t>(a.index)]->launch(
+        0, kd, [this, app](sim::Time) { launch_next(*app); }, mask);
   }
 
   void record(const Job& j, bool dropped) {
-    const double ms = ((dropped ? j.deadline : sim_.now()) - j.release).ms();
+    const double ms = ((dropped ? j.deadline : system_.sim().now()) - j.release).ms();
     result_.response_ms.push_back(ms);
     auto& t = result_.tasks[static_cast<std::size_t>(j.task)];
     ++t.jobs;
@@ -480,7 +413,7 @@ class Server {
       ++t.dropped;
     } else {
       ++result_.completed;
-      if (sim_.now() > j.deadline) {
+      if (system_.sim().now() > j.deadline) {
         ++result_.late;
         ++t.late;
       }
@@ -538,11 +471,9 @@ class Server {
   const SharingPolicy& policy_;
   const workloads::TaskSet& tasks_;
   ServeOptions options_;
-  sim::Simulator sim_;
-  sim::FlowNetwork link_;
-  sim::FlowNetwork::ResourceId h2d_ = 0, d2h_ = 0;
-  models::Gpu gpu_;
-  std::unique_ptr<UnifiedMemory> memory_;
+  System system_;
+  std::vector<models::HostRuntime*> hosts_;  // each application's process
+  UnifiedMemory* memory_ = nullptr;
   std::vector<App> apps_;
   SharingPlan plan_;         // masks over every SM of the GPU
   models::SmMask exposed_;   // the SMs the task set may use (empty: all)
@@ -562,4 +493,4 @@ ServeResult serve(const models::GpuSpec& gpu, const models::KernelCost& cost,
   return s.run();
 }
 
-}  // namespace schedulers::sharing
+}  // namespace drivers

@@ -3,7 +3,9 @@
 // under a sharing policy: the applications' weights and activations are managed allocations,
 // every kernel's CTAs touch their operands' ranges (so demand paging, eviction and thrashing
 // happen in models/memory as the GPU runs), and each application runs its jobs layer by layer
-// on its SM mask, in groups when the policy batches.
+// on its SM mask, in groups when the policy batches. Each application is a process: a host
+// thread and stream of its own (a HostRuntime); the host is ideal unless ServeOptions::host
+// names one.
 
 #include <cstdint>
 #include <map>
@@ -11,32 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "drivers/inference/model_library.hpp"
+#include "drivers/system.hpp"
 #include "models/gpu_spec.hpp"
+#include "models/host_runtime.hpp"
 #include "models/kernel_cost.hpp"
 #include "models/memory/unified_memory.hpp"
 #include "schedulers/sharing/sharing_policy.hpp"
-#include "workloads/kernel.hpp"
-#include "workloads/op_graph.hpp"
 #include "workloads/task_set.hpp"
 
-namespace schedulers::sharing {
+namespace drivers {
 
-// Models built and lowered once per (model, samples), shared by every run of an experiment.
-class ModelLibrary {
- public:
-  explicit ModelLibrary(workloads::LoweringOptions lowering) : lowering_(lowering) {}
-  const workloads::OpGraph& graph(const std::string& model, int samples);
-  const workloads::TaskGraph& lowered(const std::string& model, int samples);
-
- private:
-  struct Entry {
-    workloads::OpGraph graph;
-    workloads::TaskGraph lowered;
-  };
-  Entry& get(const std::string& model, int samples);
-  workloads::LoweringOptions lowering_;
-  std::map<std::pair<std::string, int>, std::unique_ptr<Entry>> cache_;
-};
+using schedulers::sharing::SharingPlan;
+using schedulers::sharing::SharingPolicy;
 
 struct ServeOptions {
   double oversubscription = 1.0;       // working set / device frames
@@ -46,6 +35,7 @@ struct ServeOptions {
   bool read_mostly_weights = false;     // cudaMemAdviseSetReadMostly on the weights
   bool reuse_activations = false;       // activation arena by liveness (else a buffer per blob)
   int sms = 0;  // SMs the task set may use, the GPU's first n (0: all); the others stay idle
+  models::HostCosts host = models::HostCosts::ideal();  // per-op work and launch costs
 };
 
 struct ServeResult {
@@ -69,8 +59,8 @@ struct ServeResult {
   std::vector<PerTask> tasks;
   std::vector<int> layer_batches;  // sub-batch sizes the policy chose, for inspection
   SharingPlan plan;                // SM masks and page quotas the policy gave the apps
-  sim::Time end;
-  std::uint64_t events = 0, fingerprint = 0;
+  double host_busy_s = 0;  // the apps' host threads' busy time, summed
+  RunSummary run;
 };
 
 ServeResult serve(const models::GpuSpec& gpu, const models::KernelCost& cost,
@@ -80,4 +70,4 @@ ServeResult serve(const models::GpuSpec& gpu, const models::KernelCost& cost,
                   const workloads::TaskSet& tasks, const ServeOptions& options,
                   ModelLibrary& library);
 
-}  // namespace schedulers::sharing
+}  // namespace drivers

@@ -1,4 +1,4 @@
-#include "app/trace_replay.hpp"
+#include "drivers/replay/trace_replay.hpp"
 
 #include <fmt/format.h>
 
@@ -10,9 +10,8 @@
 #include "models/host_runtime.hpp"
 #include "models/occupancy.hpp"
 #include "sim/error.hpp"
-#include "sim/simulator.hpp"
 
-namespace app {
+namespace drivers {
 
 ReplayCost parse_replay_cost(const std::string& name) {
   if (name == "trace") return ReplayCost::trace;
@@ -82,10 +81,11 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
           "{}: device op {} ('{}') cannot run on {}: {}; replay on a GPU that can hold it",
           w.source, i, w.ops[i].kernel_class.substr(0, 80), gpu.name, occ.cannot_run));
   }
-  sim::Simulator sim;
-  models::Gpu device(sim, gpu, cost);
-  // The host's own costs are in the measured gaps: the runtime adds none of its own.
-  models::HostRuntime host(sim, device, models::HostCosts{}, w.kernels);
+  // The host's own costs are in the measured gaps: the runtime adds none of its own (but the
+  // GPU's launch latency, which the gaps do not hold).
+  System system(gpu, SystemOptions{1, &cost, models::HostCosts{}, false, nullptr});
+  models::Gpu& device = system.gpu();
+  models::HostRuntime& host = system.host();
   ReplayResult r;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   r.start.assign(w.ops.size(), nan);
@@ -111,10 +111,10 @@ ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::G
     host.attach_timeline(timeline);
   }
   bool done = false;
-  host.run(program, [&] { done = true; });
-  sim.run();
+  host.run(program, w.kernels, [&] { done = true; });
+  r.run = system.run();
   if (!done) throw std::logic_error("replay: the host program did not finish");
-  r.end_time = sim.now().seconds();
+  r.end_time = r.run.simulated.seconds();
   r.host_busy = host.host_busy().seconds();
   for (std::size_t i = 0; i < w.ops.size(); ++i)
     if (std::isnan(r.end[i])) throw std::logic_error(fmt::format("replay: op {} never ran", i));
@@ -148,9 +148,9 @@ std::vector<IterationSpan> iteration_spans(const workloads::ReplayWorkload& w,
   return out;
 }
 
-}  // namespace app
+}  // namespace drivers
 
-namespace app {
+namespace drivers {
 
 std::string describe_replay(const workloads::kineto::Trace& t, const workloads::ReplayWorkload& w,
                             const models::GpuSpec& gpu, const std::string& cost) {
@@ -172,4 +172,4 @@ std::string describe_replay(const workloads::kineto::Trace& t, const workloads::
   return s;
 }
 
-}  // namespace app
+}  // namespace drivers

@@ -1,0 +1,31 @@
+#pragma once
+// Zoo models built and lowered once per (model, samples), shared by every run of an experiment.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "workloads/kernel.hpp"
+#include "workloads/lowering.hpp"
+#include "workloads/op_graph.hpp"
+
+namespace drivers {
+
+class ModelLibrary {
+ public:
+  explicit ModelLibrary(workloads::LoweringOptions lowering) : lowering_(lowering) {}
+  const workloads::OpGraph& graph(const std::string& model, int samples);
+  const workloads::TaskGraph& lowered(const std::string& model, int samples);
+
+ private:
+  struct Entry {
+    workloads::OpGraph graph;
+    workloads::TaskGraph lowered;
+  };
+  Entry& get(const std::string& model, int samples);
+  workloads::LoweringOptions lowering_;
+  std::map<std::pair<std::string, int>, std::unique_ptr<Entry>> cache_;
+};
+
+}  // namespace drivers
