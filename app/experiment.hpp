@@ -11,6 +11,7 @@
 #include "drivers/system.hpp"
 #include "models/host_runtime.hpp"
 #include "sim/config.hpp"
+#include "sim/params.hpp"
 #include "sim/registry.hpp"
 #include "sim/rng.hpp"
 #include "sim/stats.hpp"
@@ -44,14 +45,30 @@ struct RunContext {
   double wall_seconds = 0;
 };
 
+// The keys scenario_host reads, for an experiment's schema.
+inline const sim::ParamSchema& host_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+host      | host   |  | host costs (configs/hosts/); absent: the ideal host
+host_mode | string |  | mode of the host preset (default: the loop's own)
+)");
+  return s;
+}
+
 // The host a scenario names -- `host:` a configs/hosts preset, `host_mode:` which of its modes
 // (default `mode`) -- or, when it names none, the ideal host (no host time, no launch latency).
-inline models::HostCosts scenario_host(const sim::Config& cfg, const std::string& mode) {
-  if (!cfg.has("host")) {
-    if (cfg.has("host_mode")) cfg.at("host_mode").fail("host_mode needs a host: preset");
+inline models::HostCosts scenario_host(const sim::Params& p, const std::string& mode) {
+  const auto host = p.find("host");
+  if (!host) {
+    if (auto m = p.find("host_mode")) m->fail("host_mode needs a host: preset");
     return models::HostCosts::ideal();
   }
-  return models::HostCosts::for_mode(cfg.at("host"), cfg.get_string("host_mode", mode));
+  return models::HostCosts::for_mode(*host, p.config().or_default("host_mode", mode).as_string());
+}
+
+// `base` followed by `more` (an experiment's own keys, then shared ones such as host_params()).
+inline sim::ParamSchema schema_of(sim::ParamSchema base, const sim::ParamSchema& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
 }
 
 class Experiment {

@@ -6,9 +6,39 @@
 #include <memory>
 
 #include "app/paths.hpp"
+#include "interconnect/system_spec.hpp"
+#include "models/gpu_spec.hpp"
+#include "models/host_runtime.hpp"
+#include "models/memory/unified_memory.hpp"
 #include "sim/error.hpp"
 
 namespace app {
+
+namespace {
+
+// The hardware and host specs a scenario names, each with the schema its reader declares.
+struct SpecSchema {
+  const char* name;
+  const char* what;
+  const sim::ParamSchema& (*schema)();
+};
+constexpr SpecSchema kSpecs[] = {
+    {"gpu", "a GPU preset (configs/gpus/)", &models::GpuSpec::schema},
+    {"system", "a multi-GPU system preset (configs/systems/)", &interconnect::SystemSpec::schema},
+    {"link", "a full-duplex link of a system", &interconnect::LinkSpec::schema},
+    {"reduction", "a switch's in-network reduction engine", &interconnect::ReductionSpec::schema},
+    {"uvm", "unified-memory driver costs (configs/uvm/)", &models::memory::UvmParams::schema},
+    {"host", "one mode of a host preset (configs/hosts/): eager, scripted, graph",
+     &models::HostCosts::schema},
+};
+
+void print_params(const sim::ParamSchema& params, std::ostream& out) {
+  for (const sim::ParamSpec& p : params)
+    out << fmt::format("      {:<16} {:<10} {}{}\n", p.name, p.type, p.description,
+                       p.default_value.empty() ? "" : " (default " + p.default_value + ")");
+}
+
+}  // namespace
 
 bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
                   std::ostream& out) {
@@ -21,11 +51,19 @@ bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
     for (const sim::PluginInfo& e : f->list()) {
       out << fmt::format("  {:<18} {}{}\n", e.name, e.description,
                          e.origin == "built-in" ? "" : " [" + e.origin + "]");
-      if (!family.empty())
-        for (const sim::ParamSpec& p : e.params)
-          out << fmt::format("      {:<16} {:<10} {}{}\n", p.name, p.type, p.description,
-                             p.default_value.empty() ? "" : " (default " + p.default_value + ")");
+      if (!family.empty()) print_params(e.params, out);
     }
+  }
+  for (const SpecSchema& s : kSpecs) {
+    if (!family.empty() && family != s.name) continue;
+    if (family.empty()) {
+      if (&s == &kSpecs[0]) out << "specs (their keys: warpsim list <spec>)\n";
+      out << fmt::format("  {:<18} {}\n", s.name, s.what);
+      continue;
+    }
+    found = true;
+    out << fmt::format("{} — {}\n", s.name, s.what);
+    print_params(s.schema(), out);
   }
   for (const char* folder : {"gpus", "hosts", "systems", "experiments", "sweeps"}) {
     if (!family.empty() && family != folder) continue;

@@ -11,6 +11,7 @@
 #include "app/paths.hpp"
 #include "sim/error.hpp"
 #include "sim/files.hpp"
+#include "sim/params.hpp"
 
 namespace app {
 namespace fs = std::filesystem;
@@ -22,10 +23,18 @@ Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   Scenario s;
   s.root = loader.load(opts.scenario, overrides);
   const sim::Config cfg(s.root, "");
-  s.name = cfg.get_string("name", opts.scenario.stem().string());
-  cfg.get_string("description", "");
-  s.seed = static_cast<std::uint64_t>(cfg.get_int_in("seed", 0, INT64_MAX, 1));
-  s.experiment = experiments(catalog).create(cfg.at("experiment"), cfg);
+  // The keys every scenario has beside its experiment's own.
+  static const sim::ParamSchema scenario = sim::schema(R"(
+experiment  | plugin |   | what runs (family experiment)
+name        | string |   | results go to results/<name> (default: the file's stem)
+description | string |   | what the scenario is (for people)
+seed        | int    | 1 | the one seed every random stream derives from
+)");
+  const sim::Params p(cfg, scenario);
+  s.name = cfg.get_string("name", opts.scenario.stem().string());  // the file's stem
+  p.note("description");
+  s.seed = static_cast<std::uint64_t>(p.integer("seed", 0, INT64_MAX));
+  s.experiment = experiments(catalog).create(p.value("experiment"), cfg);
   sim::check_unused(s.root);  // every key was read by someone, or it is a mistake
   return s;
 }

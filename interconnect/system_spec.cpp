@@ -1,6 +1,7 @@
 #include "interconnect/system_spec.hpp"
 
 #include "sim/nearest.hpp"
+#include "sim/params.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,51 +11,103 @@
 #include <utility>
 
 namespace interconnect {
-namespace {
 
-LinkSpec read_link(const sim::Config& c) {
+const sim::ParamSchema& LinkSpec::schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+bandwidth | bandwidth |      | each direction
+latency   | duration  | 0 ns | per traversal
+)");
+  return s;
+}
+
+LinkSpec LinkSpec::from_config(const sim::Config& c) {
+  const sim::Params p(c, schema());
   LinkSpec l;
-  l.bandwidth = c.get_bandwidth("bandwidth");
-  if (!(l.bandwidth > 0)) c.at("bandwidth").fail("a link needs a bandwidth > 0");
-  l.latency = c.get_duration("latency", "0 ns");
+  l.bandwidth = p.bandwidth("bandwidth");
+  if (!(l.bandwidth > 0)) p.value("bandwidth").fail("a link needs a bandwidth > 0");
+  l.latency = p.duration("latency");
   return l;
 }
 
-ReductionSpec read_reduction(const sim::Config& c) {
+const sim::ParamSchema& ReductionSpec::schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+throughput | bandwidth |      | reduced output bytes/s the engine produces
+slots      | int       |      | aggregation buffers: chunks in flight through the switch
+chunk      | size      |      | bytes one slot holds
+latency    | duration  | 0 ns | per chunk, last contribution to result ready
+fallback   | string    | wait | no free slot: wait | ring (run the host ring instead)
+)");
+  return s;
+}
+
+ReductionSpec ReductionSpec::from_config(const sim::Config& c) {
+  const sim::Params p(c, schema());
   ReductionSpec r;
   r.present = true;
-  r.throughput = c.get_bandwidth("throughput");
-  if (!(r.throughput > 0)) c.at("throughput").fail("the reduction throughput must be > 0");
-  r.slots = static_cast<int>(c.get_int_in("slots", 1, 1 << 20));
-  r.chunk = c.get_size("chunk");
-  if (r.chunk == 0) c.at("chunk").fail("the slot chunk must be > 0 bytes");
-  r.latency = c.get_duration("latency", "0 ns");
-  const std::string f = c.get_string("fallback", "wait");
-  if (f != "wait" && f != "ring") c.at("fallback").fail("fallback is 'wait' or 'ring'");
+  r.throughput = p.bandwidth("throughput");
+  if (!(r.throughput > 0)) p.value("throughput").fail("the reduction throughput must be > 0");
+  r.slots = static_cast<int>(p.integer("slots", 1, 1 << 20));
+  r.chunk = p.size("chunk");
+  if (r.chunk == 0) p.value("chunk").fail("the slot chunk must be > 0 bytes");
+  r.latency = p.duration("latency");
+  const std::string f = p.string("fallback");
+  if (f != "wait" && f != "ring") p.value("fallback").fail("fallback is 'wait' or 'ring'");
   r.fallback_to_ring = f == "ring";
   return r;
 }
 
-}  // namespace
+const sim::ParamSchema& SystemSpec::schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+name                               | string    |       | the preset's name
+description                        | string    |       | what the preset is (for people)
+gpu                                | gpu       |       | a GPU preset (configs/gpus/; `warpsim list gpu`)
+gpus_per_node                      | int       |       | GPUs in one node
+nodes                              | int       | 1     | nodes
+node                               | map       |       | how the GPUs of one node are wired
+node.fabric                        | string    |       | nvswitch | mesh | pcie
+node.link                          | link      |       | each GPU to the node switch; mesh: one lane
+node.mesh                          | list      |       | mesh only: [gpu a, gpu b, lanes] per connection
+node.rings                         | list      |       | ring orders of the node's GPUs (default 0, 1, ...)
+node.reduction                     | reduction |       | the node switch's in-network reduction engine
+network                            | map       |       | between nodes (needed when nodes > 1)
+network.nic                        | link      |       | each GPU's NIC to its rail's leaf
+network.nodes_per_leaf             | int       |       | nodes a leaf group holds
+network.spines                     | int       |       | spine switches
+network.uplink                     | link      |       | one leaf-spine link
+network.reduction                  | reduction |       | the network switches' reduction engines
+collective_kernels                 | map       | {}    | how collective kernels use the GPU (NCCL-like)
+collective_kernels.ctas            | int       | 16    | CTAs of a host algorithm's kernel (channels)
+collective_kernels.in_network_ctas | int       | 4     | CTAs of an in-network kernel (0: by DMA, no kernel)
+collective_kernels.threads         | int       | 512   | threads per CTA
+collective_kernels.chunk           | size      | 4 MiB | pipeline piece of the host algorithms
+collective_kernels.pipeline_depth  | int       | 2     | pieces in flight per step
+collective_kernels.step_overhead   | duration  | 0 ns  | per step: peer synchronisation
+collective_kernels.persistent      | bool      | true  | CTAs stay on their SMs while data is on the wire (NCCL's polling CTAs)
+)");
+  return s;
+}
 
 SystemSpec SystemSpec::from_config(const sim::Config& c) {
+  const sim::Params p(c, schema());
   SystemSpec s;
-  s.name = c.get_string("name");
-  s.gpu = models::GpuSpec::from_config(c.at("gpu"));
-  s.gpus_per_node = static_cast<int>(c.get_int_in("gpus_per_node", 1, 64));
-  s.nodes = static_cast<int>(c.get_int_in("nodes", 1, 1 << 16, 1));
+  s.name = p.string("name");
+  p.note("description");
+  s.gpu = models::GpuSpec::from_config(p.value("gpu"));
+  s.gpus_per_node = static_cast<int>(p.integer("gpus_per_node", 1, 64));
+  s.nodes = static_cast<int>(p.integer("nodes", 1, 1 << 16));
 
-  const sim::Config node = c.at("node");
-  const sim::Config fabric = node.at("fabric");
+  const sim::Params node_params = p.section("node");
+  const sim::Config& node = node_params.config();
+  const sim::Config fabric = node_params.value("fabric");
   const std::string f = fabric.as_string();
   if (f == "nvswitch") s.fabric = NodeFabric::nvswitch;
   else if (f == "mesh") s.fabric = NodeFabric::mesh;
   else if (f == "pcie") s.fabric = NodeFabric::pcie;
   else fabric.fail(fmt::format("unknown node fabric '{}' (nvswitch, mesh or pcie)", f));
-  s.gpu_link = read_link(node.at("link"));
+  s.gpu_link = LinkSpec::from_config(node_params.value("link"));
   if (s.fabric == NodeFabric::mesh) {
     std::set<std::pair<int, int>> seen;
-    for (const sim::Config& l : node.seq("mesh")) {
+    for (const sim::Config& l : node_params.value("mesh").items()) {
       const auto v = l.items();
       if (v.size() != 3) l.fail("a mesh entry is [gpu a, gpu b, lanes]");
       MeshLink m{static_cast<int>(v[0].as_int()), static_cast<int>(v[1].as_int()),
@@ -66,10 +119,10 @@ SystemSpec SystemSpec::from_config(const sim::Config& c) {
         l.fail("this GPU pair is listed twice");
       s.mesh.push_back(m);
     }
-  } else if (node.has("mesh")) {
-    node.at("mesh").fail("'mesh' applies to fabric: mesh only");
+  } else if (auto mesh = node_params.find("mesh")) {
+    mesh->fail("'mesh' applies to fabric: mesh only");
   }
-  if (auto rings = node.find("rings")) {
+  if (auto rings = node_params.find("rings")) {
     for (const sim::Config& ring : rings->items()) {
       std::vector<int> order;
       std::vector<bool> seen(static_cast<std::size_t>(s.gpus_per_node), false);
@@ -85,32 +138,30 @@ SystemSpec SystemSpec::from_config(const sim::Config& c) {
       s.rings.push_back(std::move(order));
     }
   }
-  if (auto r = node.find("reduction")) {
+  if (auto r = node_params.find("reduction")) {
     if (s.fabric == NodeFabric::mesh) r->fail("a mesh has no switch to reduce in");
-    s.node_reduction = read_reduction(*r);
+    s.node_reduction = ReductionSpec::from_config(*r);
   }
 
-  if (auto n = c.find("network")) {
-    s.nic = read_link(n->at("nic"));
-    s.nodes_per_leaf = static_cast<int>(n->get_int_in("nodes_per_leaf", 1, 1 << 12));
-    s.spines = static_cast<int>(n->get_int_in("spines", 1, 1 << 12));
-    s.uplink = read_link(n->at("uplink"));
-    if (auto r = n->find("reduction")) s.network_reduction = read_reduction(*r);
+  if (auto n = p.find_section("network")) {
+    s.nic = LinkSpec::from_config(n->value("nic"));
+    s.nodes_per_leaf = static_cast<int>(n->integer("nodes_per_leaf", 1, 1 << 12));
+    s.spines = static_cast<int>(n->integer("spines", 1, 1 << 12));
+    s.uplink = LinkSpec::from_config(n->value("uplink"));
+    if (auto r = n->find("reduction")) s.network_reduction = ReductionSpec::from_config(*r);
   } else if (s.nodes > 1) {
-    c.at("nodes").fail("more than one node needs a 'network' section");
+    p.value("nodes").fail("more than one node needs a 'network' section");
   }
 
-  if (auto k = c.find("collective_kernels")) {
-    s.kernels.ctas = static_cast<int>(k->get_int_in("ctas", 1, 1024, s.kernels.ctas));
-    s.kernels.in_network_ctas =
-        static_cast<int>(k->get_int_in("in_network_ctas", 0, 1024, s.kernels.in_network_ctas));
-    s.kernels.threads = static_cast<int>(k->get_int_in("threads", 32, 1024, s.kernels.threads));
-    s.kernels.chunk = k->get_size("chunk", "4 MiB");
-    if (s.kernels.chunk == 0) k->at("chunk").fail("the pipeline chunk must be > 0 bytes");
-    s.kernels.pipeline_depth = static_cast<int>(k->get_int_in("pipeline_depth", 1, 64, 2));
-    s.kernels.step_overhead = k->get_duration("step_overhead", "0 ns");
-    s.kernels.persistent = k->get_bool("persistent", true);
-  }
+  const sim::Params k = p.section("collective_kernels");
+  s.kernels.ctas = static_cast<int>(k.integer("ctas", 1, 1024));
+  s.kernels.in_network_ctas = static_cast<int>(k.integer("in_network_ctas", 0, 1024));
+  s.kernels.threads = static_cast<int>(k.integer("threads", 32, 1024));
+  s.kernels.chunk = k.size("chunk");
+  if (s.kernels.chunk == 0) k.value("chunk").fail("the pipeline chunk must be > 0 bytes");
+  s.kernels.pipeline_depth = static_cast<int>(k.integer("pipeline_depth", 1, 64));
+  s.kernels.step_overhead = k.duration("step_overhead");
+  s.kernels.persistent = k.flag("persistent");
   return s;
 }
 

@@ -10,6 +10,7 @@
 
 #include "models/gpu_spec.hpp"
 #include "sim/config.hpp"
+#include "sim/registry.hpp"
 #include "sim/time.hpp"
 
 namespace interconnect {
@@ -18,6 +19,8 @@ namespace interconnect {
 struct LinkSpec {
   double bandwidth = 0;
   sim::Time latency;
+  static const sim::ParamSchema& schema();
+  static LinkSpec from_config(const sim::Config& c);
 };
 
 // A switch's in-network reduction engine (NVLink SHARP, InfiniBand SHARP).
@@ -30,6 +33,8 @@ struct ReductionSpec {
   // When a collective starts and the engine has no free slot: wait for one (chunks queue), or
   // run the collective with the host ring instead (`fallback: ring`).
   bool fallback_to_ring = false;
+  static const sim::ParamSchema& schema();
+  static ReductionSpec from_config(const sim::Config& c);
 };
 
 enum class NodeFabric { nvswitch, mesh, pcie };
@@ -77,6 +82,9 @@ struct SystemSpec {
   int gpus() const { return gpus_per_node * nodes; }
   int leaves_per_rail() const { return (nodes + nodes_per_leaf - 1) / nodes_per_leaf; }
 
+  // Every key of a system preset, declared once (`warpsim list system`); links and reduction
+  // engines have schemas of their own (LinkSpec, ReductionSpec).
+  static const sim::ParamSchema& schema();
   // Reads a system node (the tree of configs/systems/<name>.yaml); bad values fail at them.
   static SystemSpec from_config(const sim::Config& c);
   // A preset name (configs/systems/<name>.yaml) or a yaml file, with `overrides` such as

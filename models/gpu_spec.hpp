@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/config.hpp"
+#include "sim/registry.hpp"
 #include "sim/time.hpp"
 #include "workloads/kernel.hpp"
 #include "workloads/lowering.hpp"
@@ -62,6 +63,9 @@ struct GpuSpec {
   sim::Time cta_launch;       // per-CTA dispatch cost on an SM
   Efficiency efficiency;
 
+  // Every key of a GPU preset, declared once: what from_config reads and `warpsim list gpu`
+  // prints.
+  static const sim::ParamSchema& schema();
   static GpuSpec from_config(const sim::Config& c);
 
   // Peak operations per second of the whole GPU for a math unit and dtype; falls back to the

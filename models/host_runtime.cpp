@@ -4,22 +4,38 @@
 
 #include <stdexcept>
 
+#include "sim/params.hpp"
+
 namespace models {
 
+const sim::ParamSchema& HostCosts::schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+per_op         | duration | 0 ns | framework work per op before its kernels
+per_launch     | duration | 0 ns | host time of one cudaLaunchKernel
+event_record   | duration | 0 ns | cudaEventRecord
+event_wait     | duration | 0 ns | cudaStreamWaitEvent
+graph_launch   | duration | 0 ns | host time of one cudaGraphLaunch
+graph_node     | duration | 0 ns | device cost to start a graph node after its deps
+launch_latency | duration |      | launch call to device start (absent: the GPU's)
+)");
+  return s;
+}
+
 HostCosts HostCosts::from_config(const sim::Config& c) {
+  const sim::Params p(c, schema());
   HostCosts h;
-  h.per_op = c.get_duration("per_op", "0 ns");
-  h.per_launch = c.get_duration("per_launch", "0 ns");
-  h.event_record = c.get_duration("event_record", "0 ns");
-  h.event_wait = c.get_duration("event_wait", "0 ns");
-  h.graph_launch = c.get_duration("graph_launch", "0 ns");
-  h.graph_node = c.get_duration("graph_node", "0 ns");
-  if (c.has("launch_latency")) h.launch_latency = c.get_duration("launch_latency");
+  h.per_op = p.duration("per_op");
+  h.per_launch = p.duration("per_launch");
+  h.event_record = p.duration("event_record");
+  h.event_wait = p.duration("event_wait");
+  h.graph_launch = p.duration("graph_launch");
+  h.graph_node = p.duration("graph_node");
+  if (auto l = p.find("launch_latency")) h.launch_latency = l->as_duration();
   return h;
 }
 
 HostCosts HostCosts::for_mode(const sim::Config& host, const std::string& mode) {
-  host.get_string("name", "");
+  if (auto n = host.find("name")) n->mark_used();  // the preset's name, for people
   for (const std::string& m : host.keys())
     if (m != "name") from_config(host.at(m));
   return from_config(host.at(mode));

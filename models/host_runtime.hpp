@@ -43,6 +43,8 @@ struct HostCosts {
     h.launch_latency = sim::Time::zero();
     return h;
   }
+  // The keys of one mode of a configs/hosts preset (`warpsim list host`).
+  static const sim::ParamSchema& schema();
   // Reads one mode (e.g. `eager:`) of a host config; absent keys cost nothing.
   static HostCosts from_config(const sim::Config& c);
   // The costs of `mode` in a host file (configs/hosts/*.yaml). Every mode in it is read and

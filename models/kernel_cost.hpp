@@ -36,7 +36,8 @@ inline KernelCostRegistry& kernel_costs(sim::PluginCatalog& c) {
 
 void register_roofline_cost(sim::PluginCatalog& c);
 void register_trace_cost(sim::PluginCatalog& c);
-// The roofline model itself, for costs that fall back on it (trace_cost.cpp).
+// The roofline model itself and its parameters, for costs that fall back on it (trace_cost.cpp).
 std::unique_ptr<KernelCost> make_roofline_cost(const sim::Config& c);
+const sim::ParamSchema& roofline_params();
 
 }  // namespace models

@@ -5,15 +5,16 @@
 
 #include "models/kernel_cost.hpp"
 #include "models/occupancy.hpp"
+#include "sim/params.hpp"
 
 namespace models {
 namespace {
 
 class RooflineCost final : public KernelCost {
  public:
-  explicit RooflineCost(const sim::Config& c)
-      : warps_to_saturate_(static_cast<int>(c.get_int_in("warps_to_saturate", 1, 64, 8))),
-        fixed_(c.get_duration("cta_fixed", "0 ns")) {}
+  explicit RooflineCost(const sim::Params& p)
+      : warps_to_saturate_(static_cast<int>(p.integer("warps_to_saturate", 1, 64))),
+        fixed_(p.duration("cta_fixed")) {}
 
   CtaWork cta_work(const GpuSpec& gpu, const workloads::KernelDesc& k) const override {
     const double ctas = static_cast<double>(std::max<std::int64_t>(1, k.ctas()));
@@ -41,16 +42,22 @@ class RooflineCost final : public KernelCost {
 
 }  // namespace
 
+const sim::ParamSchema& roofline_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+warps_to_saturate | int      | 8    | warps a CTA needs to use a whole SM
+cta_fixed         | duration | 0 ns | latency added to every CTA
+)");
+  return s;
+}
+
 std::unique_ptr<KernelCost> make_roofline_cost(const sim::Config& c) {
-  return std::make_unique<RooflineCost>(c);
+  return std::make_unique<RooflineCost>(sim::Params(c, roofline_params()));
 }
 
 void register_roofline_cost(sim::PluginCatalog& c) {
   kernel_costs(c).add(
       "roofline", "FLOPs on the math unit vs DRAM/L2 bytes, under run-time SM and DRAM shares",
-      {{"warps_to_saturate", "int", "8", "warps a CTA needs to use a whole SM"},
-       {"cta_fixed", "duration", "0 ns", "latency added to every CTA"}},
-      [](const sim::Config& c) { return std::make_unique<RooflineCost>(c); });
+      roofline_params(), [](const sim::Config& c) { return make_roofline_cost(c); });
 }
 
 }  // namespace models

@@ -12,14 +12,30 @@
 #include "models/kernel_cost.hpp"
 #include "models/occupancy.hpp"
 #include "sim/error.hpp"
+#include "sim/params.hpp"
 
 namespace models {
 namespace {
 
+// Its own key, then the roofline's (the model it falls back on).
+const sim::ParamSchema& schema() {
+  static const sim::ParamSchema s = [] {
+    sim::ParamSchema out = {{"prefer", "string", "measured",
+                             "measured | model: price kernels whose work is known by the roofline "
+                             "model"}};
+    for (sim::ParamSpec p : roofline_params()) {
+      p.description = "roofline: " + p.description;
+      out.push_back(p);
+    }
+    return out;
+  }();
+  return s;
+}
+
 class TraceCost final : public KernelCost {
  public:
   explicit TraceCost(const sim::Config& c) : roofline_(make_roofline_cost(c)) {
-    const std::string prefer = c.get_string("prefer", "measured");
+    const std::string prefer = sim::Params(c, schema()).string("prefer");
     if (prefer != "measured" && prefer != "model")
       c.fail("prefer must be 'measured' or 'model', got '" + prefer + "'");
     prefer_model_ = prefer == "model";
@@ -51,11 +67,7 @@ void register_trace_cost(sim::PluginCatalog& c) {
   kernel_costs(c).add(
       "trace",
       "measured durations from a trace (spread over the kernel's waves); roofline without one",
-      {{"prefer", "string", "measured",
-        "measured | model: price kernels whose work is known by the roofline model"},
-       {"warps_to_saturate", "int", "8", "roofline: warps a CTA needs to use a whole SM"},
-       {"cta_fixed", "duration", "0 ns", "roofline: latency added to every CTA"}},
-      [](const sim::Config& c) { return std::make_unique<TraceCost>(c); });
+      schema(), [](const sim::Config& c) { return std::make_unique<TraceCost>(c); });
 }
 
 }  // namespace models

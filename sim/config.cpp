@@ -245,6 +245,7 @@ void emit(YAML::Emitter& out, const ConfigNode& n) {
       for (const auto& [k, v] : n.entries) {
         out << YAML::Key << k << YAML::Value;
         emit(out, *v);
+        if (v->defaulted) out << YAML::Comment("default");
       }
       out << YAML::EndMap;
       break;
@@ -326,6 +327,16 @@ Config Config::at(std::string_view key) const {
                    typo.empty() ? "" : fmt::format(" (found '{}' instead?)", typo)));
 }
 
+void Config::make_map_of(std::string_view key) const {
+  if (!is_scalar()) return;
+  auto value = std::make_shared<ConfigNode>(*node_);
+  value->used = true;
+  node_->kind = Kind::kMap;
+  node_->scalar.clear();
+  node_->entries.clear();
+  node_->entries.emplace_back(std::string(key), value);
+}
+
 std::vector<Config> Config::items() const {
   if (!is_seq()) fail("expected a list");
   std::vector<Config> out;
@@ -392,21 +403,69 @@ bool Config::as_bool() const {
   });
 }
 
+namespace {
+void mark(const ConfigNode& n) {
+  n.used = true;
+  for (const auto& [k, v] : n.entries) mark(*v);
+  for (const auto& v : n.items) mark(*v);
+}
+}  // namespace
+
+Config Config::or_default(std::string_view key, std::string_view dflt) const {
+  return or_default_node(key, false, dflt);
+}
+
+Config Config::or_default_yaml(std::string_view key, std::string_view yaml) const {
+  return or_default_node(key, true, yaml);
+}
+
+Config Config::or_default_node(std::string_view key, bool yaml, std::string_view dflt) const {
+  if (auto c = find(key)) return *c;
+  std::shared_ptr<ConfigNode> n;
+  if (yaml) {
+    n = parse_yaml(std::string(dflt), "(default of '" + child_path(key) + "')");
+    mark(*n);
+  } else {
+    n = std::make_shared<ConfigNode>();
+    n->kind = Kind::kScalar;
+    n->scalar = std::string(dflt);
+  }
+  n->used = true;
+  n->defaulted = true;
+  if (is_map()) {
+    n->pos = n->key_pos = node_->pos;
+    bool replaced = false;
+    for (auto& [k, v] : node_->entries)
+      if (k == key) {  // written as null: the default takes its place
+        v = n;
+        replaced = true;
+      }
+    if (!replaced) node_->entries.emplace_back(std::string(key), n);
+  }
+  return Config(n, child_path(key));
+}
+
+std::uint64_t Config::as_size() const { return convert(units::parse_size); }
+double Config::as_bandwidth() const { return convert(units::parse_bandwidth); }
+Time Config::as_duration() const { return convert(units::parse_duration); }
+Frequency Config::as_frequency() const { return convert(units::parse_frequency); }
+double Config::as_flops() const { return convert(units::parse_flops); }
+
+void Config::mark_used() const {
+  if (node_) mark(*node_);
+}
+
 std::string Config::get_string(std::string_view key, std::string_view dflt) const {
-  auto c = find(key);
-  return c ? c->as_string() : std::string(dflt);
+  return or_default(key, dflt).as_string();
 }
 std::int64_t Config::get_int(std::string_view key, std::int64_t dflt) const {
-  auto c = find(key);
-  return c ? c->as_int() : dflt;
+  return or_default(key, fmt::format("{}", dflt)).as_int();
 }
 double Config::get_double(std::string_view key, double dflt) const {
-  auto c = find(key);
-  return c ? c->as_double() : dflt;
+  return or_default(key, fmt::format("{}", dflt)).as_double();  // shortest round trip
 }
 bool Config::get_bool(std::string_view key, bool dflt) const {
-  auto c = find(key);
-  return c ? c->as_bool() : dflt;
+  return or_default(key, dflt ? "true" : "false").as_bool();
 }
 
 std::int64_t Config::get_int_in(std::string_view key, std::int64_t lo, std::int64_t hi) const {
@@ -417,7 +476,8 @@ std::int64_t Config::get_int_in(std::string_view key, std::int64_t lo, std::int6
 }
 std::int64_t Config::get_int_in(std::string_view key, std::int64_t lo, std::int64_t hi,
                                 std::int64_t dflt) const {
-  return has(key) ? get_int_in(key, lo, hi) : dflt;
+  or_default(key, fmt::format("{}", dflt));
+  return get_int_in(key, lo, hi);
 }
 
 std::vector<std::string> Config::get_strings(std::string_view key) const {
@@ -432,13 +492,13 @@ std::uint64_t Config::get_size(std::string_view key) const {
   return at(key).convert(units::parse_size);
 }
 std::uint64_t Config::get_size(std::string_view key, std::string_view dflt) const {
-  return has(key) ? get_size(key) : units::parse_size(dflt);
+  return or_default(key, dflt).convert(units::parse_size);
 }
 double Config::get_bandwidth(std::string_view key) const {
   return at(key).convert(units::parse_bandwidth);
 }
 double Config::get_bandwidth(std::string_view key, std::string_view dflt) const {
-  return has(key) ? get_bandwidth(key) : units::parse_bandwidth(dflt);
+  return or_default(key, dflt).convert(units::parse_bandwidth);
 }
 Frequency Config::get_frequency(std::string_view key) const {
   return at(key).convert(units::parse_frequency);
@@ -447,7 +507,7 @@ Time Config::get_duration(std::string_view key) const {
   return at(key).convert(units::parse_duration);
 }
 Time Config::get_duration(std::string_view key, std::string_view dflt) const {
-  return has(key) ? get_duration(key) : units::parse_duration(dflt);
+  return or_default(key, dflt).convert(units::parse_duration);
 }
 double Config::get_flops(std::string_view key) const {
   return at(key).convert(units::parse_flops);

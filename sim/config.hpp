@@ -35,6 +35,7 @@ struct ConfigNode {
   SourcePos key_pos;  // where its key is, for map entries
   // Use tracking (see check_unused).
   mutable bool used = false;
+  bool defaulted = false;  // written by a reader's default, not by the user (dumped with a comment)
   mutable std::vector<std::string> asked;
 
   std::shared_ptr<ConfigNode> find(std::string_view key) const;
@@ -56,9 +57,19 @@ class Config {
   bool is_scalar() const { return node_ && node_->kind == ConfigNode::Kind::kScalar; }
 
   bool has(std::string_view key) const;  // records the key as known
+  // The value at `key`, or `dflt` written into the tree first (marked as a default): every
+  // getter with a default goes through here, so the resolved config saved beside the results
+  // holds every value the run used and re-runs the same when a code default changes.
+  Config or_default(std::string_view key, std::string_view dflt) const;
+  // As or_default, with a default written as YAML: a list or a map ("{}": a section whose keys
+  // all have defaults).
+  Config or_default_yaml(std::string_view key, std::string_view yaml) const;
   Config at(std::string_view key) const;  // required
   std::optional<Config> find(std::string_view key) const;
   std::vector<Config> items() const;                  // this node as a sequence
+  // Turns this scalar into a map {`key`: <the scalar>} in place (a plugin written as its bare
+  // name gets a map to hold its parameters' defaults).
+  void make_map_of(std::string_view key) const;
   std::vector<std::string> keys() const;              // this node as a map, marks them used
   std::vector<Config> seq(std::string_view key) const;  // required sequence under key
 
@@ -93,6 +104,15 @@ class Config {
   Time get_duration(std::string_view key, std::string_view dflt) const;
   double get_flops(std::string_view key) const;
 
+  // This scalar with its unit.
+  std::uint64_t as_size() const;
+  double as_bandwidth() const;
+  Time as_duration() const;
+  Frequency as_frequency() const;
+  double as_flops() const;
+  // Marks this node and everything under it as read (a key kept for people, not the model).
+  void mark_used() const;
+
   // An InputError located at this node: "file:line:col: <path>: message".
   [[noreturn]] void fail(const std::string& message) const;
 
@@ -100,6 +120,7 @@ class Config {
 
  private:
   std::string child_path(std::string_view key) const;
+  Config or_default_node(std::string_view key, bool yaml, std::string_view dflt) const;
   template <class F>
   auto convert(F&& f) const -> decltype(f(std::string_view{}));
 

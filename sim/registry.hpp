@@ -91,7 +91,9 @@ class Registry : public RegistryBase {
   std::unique_ptr<Interface> create_from(const Config& spec) const
     requires std::is_same_v<std::tuple<Args...>, std::tuple<const Config&>>
   {
-    if (spec.is_scalar()) return create(spec, Config::empty(spec.pos(), spec.path()));
+    // A bare name becomes {name: <it>} in place, so the defaults its parameters take are
+    // written into the resolved config like everyone else's.
+    if (spec.is_scalar()) spec.make_map_of("name");
     return create(spec.at("name"), spec);
   }
 
@@ -115,7 +117,9 @@ class Registry : public RegistryBase {
 // What a plugin written as in Registry::create_from is called in results: its `label`, else its
 // name.
 inline std::string plugin_label(const Config& spec) {
-  return spec.is_scalar() ? spec.as_string() : spec.get_string("label", spec.get_string("name"));
+  if (spec.is_scalar()) return spec.as_string();
+  if (auto label = spec.find("label")) return label->as_string();  // a name, not a parameter
+  return spec.get_string("name");
 }
 
 // Every plugin family of one program, by name.

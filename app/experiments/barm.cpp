@@ -16,6 +16,29 @@ namespace {
 namespace sharing = schedulers::sharing;
 namespace memory = models::memory;
 
+const sim::ParamSchema& schema() {
+  static const sim::ParamSchema s = schema_of(
+      sim::schema(R"(
+gpu                        | gpu    |       | GPU preset (configs/gpus/)
+uvm                        | uvm    |       | UVM driver parameters (configs/uvm/)
+kernel_cost                | map    |       | kernel-cost plugin: {name: roofline}
+memory                     | map    |       | unified memory
+memory.eviction            | plugin |       | eviction policy (family memory)
+memory.prefetch            | plugin |       | prefetcher (family memory-prefetch)
+memory.granularity         | size   | 2 MiB | eviction unit: 64 KiB or 2 MiB
+memory.prefetch_weights    | bool   | false | cudaMemPrefetchAsync of the weights
+memory.read_mostly_weights | bool   | false | cudaMemAdviseSetReadMostly on them
+memory.reuse_activations   | bool   | false | an activation arena by liveness (else a buffer per blob)
+oversubscription           | list   |       | working set / device memory ratios
+sm_counts                  | list   |       | SMs the GPU exposes
+policies                   | list   |       | sharing policies
+tasksets                   | map    |       | name -> {tasks: [{model, batch, arrival, period, deadline, jobs}]}
+only_tasksets              | list   |       | run only these task sets
+)"),
+      host_params());
+  return s;
+}
+
 struct Policy {
   std::string name;
   std::unique_ptr<sharing::SharingPolicy> impl;
@@ -24,41 +47,42 @@ struct Policy {
 class BarmExperiment final : public Experiment {
  public:
   BarmExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog)
-      : gpu_(models::GpuSpec::from_config(cfg.at("gpu"))),
-        uvm_(memory::UvmParams::from_config(cfg.at("uvm"))) {
-    const sim::Config cost = cfg.at("kernel_cost");
-    cost_ = models::kernel_costs(catalog).create_from(cost);
-    const sim::Config mem = cfg.at("memory");
-    eviction_ = memory::eviction_policies(catalog).create_from(mem.at("eviction"));
-    prefetcher_ = memory::prefetchers(catalog).create_from(mem.at("prefetch"));
-    eviction_name_ = sim::plugin_label(mem.at("eviction"));
-    prefetch_name_ = sim::plugin_label(mem.at("prefetch"));
-    options_.chunk_bytes = mem.get_size("granularity", "2 MiB");
+      : BarmExperiment(sim::Params(cfg, schema()), catalog) {}
+  BarmExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog)
+      : gpu_(models::GpuSpec::from_config(cfg.value("gpu"))),
+        uvm_(memory::UvmParams::from_config(cfg.value("uvm"))) {
+    cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
+    const sim::Params mem = cfg.section("memory");
+    eviction_name_ = sim::plugin_label(mem.value("eviction"));
+    prefetch_name_ = sim::plugin_label(mem.value("prefetch"));
+    eviction_ = memory::eviction_policies(catalog).create_from(mem.value("eviction"));
+    prefetcher_ = memory::prefetchers(catalog).create_from(mem.value("prefetch"));
+    options_.chunk_bytes = mem.size("granularity");
     if (options_.chunk_bytes != memory::kBasicBlockBytes &&
         options_.chunk_bytes != memory::kVaBlockBytes)
-      mem.at("granularity").fail("must be 64 KiB (basic block) or 2 MiB (VA block)");
-    options_.prefetch_weights = mem.get_bool("prefetch_weights", false);
-    options_.read_mostly_weights = mem.get_bool("read_mostly_weights", false);
-    options_.reuse_activations = mem.get_bool("reuse_activations", false);
+      mem.value("granularity").fail("must be 64 KiB (basic block) or 2 MiB (VA block)");
+    options_.prefetch_weights = mem.flag("prefetch_weights");
+    options_.read_mostly_weights = mem.flag("read_mostly_weights");
+    options_.reuse_activations = mem.flag("reuse_activations");
     options_.host = scenario_host(cfg, "eager");
-    for (const sim::Config& r : cfg.seq("oversubscription")) {
+    for (const sim::Config& r : cfg.value("oversubscription").items()) {
       const double v = r.as_double();
       if (v <= 0 || v > 100) r.fail("oversubscription ratio must be in (0, 100]");
       ratios_.push_back(v);
     }
-    for (const sim::Config& s : cfg.seq("sm_counts")) {
+    for (const sim::Config& s : cfg.value("sm_counts").items()) {
       const auto n = s.as_int();
       if (n < 1 || n > gpu_.sm_count)
         s.fail(fmt::format("SM count must be in [1, {}] on {}", gpu_.sm_count, gpu_.name));
       sm_counts_.push_back(static_cast<int>(n));
     }
-    for (const sim::Config& p : cfg.seq("policies")) {
+    for (const sim::Config& p : cfg.value("policies").items()) {
       Policy pol;
       pol.name = sim::plugin_label(p);
       pol.impl = sharing::sharing_policies(catalog).create_from(p);
       policies_.push_back(std::move(pol));
     }
-    const sim::Config sets = cfg.at("tasksets");
+    const sim::Config sets = cfg.value("tasksets");
     for (const std::string& name : sets.keys())
       tasksets_.push_back(workloads::read_task_set(name, sets.at(name)));
     if (auto only = cfg.find("only_tasksets")) {  // a subset, for quick runs
@@ -206,19 +230,7 @@ void register_barm_experiment(sim::PluginCatalog& catalog) {
   experiments(catalog).add(
       "barm",
       "multi-tenant DNN inference under oversubscribed unified memory (BARM, Liu 2023)",
-      {{"gpu", "gpu", "", "GPU preset (configs/gpus/)"},
-       {"uvm", "uvm", "", "UVM driver parameters (configs/uvm/)"},
-       {"kernel_cost", "map", "", "kernel-cost plugin: {name: roofline}"},
-       {"memory", "map", "", "eviction (memory family), prefetch, granularity, prefetch_weights, "
-                             "read_mostly_weights, reuse_activations"},
-       {"host", "preset", "", "host costs (configs/hosts/); none: the ideal host"},
-       {"host_mode", "string", "eager", "mode of the host preset"},
-       {"oversubscription", "list", "", "working set / device memory ratios"},
-       {"sm_counts", "list", "", "SMs the GPU exposes"},
-       {"policies", "list", "", "sharing policies"},
-       {"tasksets", "map", "", "name -> {tasks: [{model, batch, arrival, period, deadline, jobs}]}"},
-       {"only_tasksets", "list", "", "run only these task sets"}},
-      [&catalog](const sim::Config& cfg) {
+      schema(), [&catalog](const sim::Config& cfg) {
         return std::make_unique<BarmExperiment>(cfg, catalog);
       });
 }

@@ -16,6 +16,30 @@
 namespace app {
 namespace {
 
+const sim::ParamSchema& schema() {
+  static const sim::ParamSchema s = schema_of(
+      sim::schema(R"(
+systems              | list   |       | items {system: <preset>} (configs/systems/)
+kernel_cost          | map    |       | kernel-cost plugin: {name: roofline}
+dtype                | string | fp16  | training dtype
+launch               | plugin | eager | launch policy of each rank's step (eager, graph, nimble)
+training             | map    |       | DDP training runs (absent: none)
+training.models      | list   |       | names or {name, batch}
+training.batch       | int    | 32    | batch of the models named bare
+training.buckets     | list   |       | bucket sizes; the first gives the plain keys
+training.algorithms  | list   |       | collective algorithms
+allreduce            | map    |       | the all-reduce size sweep (absent: none)
+allreduce.algorithms | list   |       | collective algorithms
+allreduce.min        | size   |       | smallest message
+allreduce.max        | size   |       | largest message
+allreduce.factor     | double | 4     | size step
+published            | map    |       | published values by metric key, for report.md
+timeline_run         | string | ""    | which run --timeline shows: <system>.<model>.<algorithm>
+)"),
+      host_params());
+  return s;
+}
+
 struct ModelRun {
   std::string name;
   int batch = 32;
@@ -28,13 +52,14 @@ struct Algorithm {
 
 class InNetworkAllReduce final : public Experiment {
  public:
-  InNetworkAllReduce(const sim::Config& cfg, sim::PluginCatalog& catalog) {
-    const sim::Config cost = cfg.at("kernel_cost");
-    cost_ = models::kernel_costs(catalog).create_from(cost);
-    dtype_ = workloads::parse_dtype(cfg.get_string("dtype", "fp16"));
-    for (const sim::Config& s : cfg.seq("systems"))
+  InNetworkAllReduce(const sim::Config& cfg, sim::PluginCatalog& catalog)
+      : InNetworkAllReduce(sim::Params(cfg, schema()), catalog) {}
+  InNetworkAllReduce(const sim::Params& cfg, sim::PluginCatalog& catalog) {
+    cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
+    dtype_ = workloads::parse_dtype(cfg.string("dtype"));
+    for (const sim::Config& s : cfg.value("systems").items())
       systems_.push_back(interconnect::SystemSpec::from_config(s.at("system")));
-    if (systems_.empty()) cfg.at("systems").fail("give at least one system");
+    if (systems_.empty()) cfg.value("systems").fail("give at least one system");
     // Algorithms are stateless planners: each is built once, from its place in the config.
     auto read_algos = [&](const sim::Config& list) {
       std::vector<Algorithm> out;
@@ -43,40 +68,39 @@ class InNetworkAllReduce final : public Experiment {
       if (out.empty()) list.fail("give at least one algorithm");
       return out;
     };
-    if (auto tr = cfg.find("training")) {
+    if (auto tr = cfg.find_section("training")) {
       const auto names = workloads::model_names();
-      for (const sim::Config& m : tr->seq("models")) {
+      const int batch = static_cast<int>(tr->integer("batch", 1, 4096));
+      for (const sim::Config& m : tr->value("models").items()) {
         ModelRun mr;
         mr.name = m.is_scalar() ? m.as_string() : m.get_string("name");
-        if (!m.is_scalar()) mr.batch = static_cast<int>(m.get_int_in("batch", 1, 4096, 32));
-        else mr.batch = static_cast<int>(tr->get_int_in("batch", 1, 4096, 32));
+        if (!m.is_scalar()) mr.batch = static_cast<int>(m.get_int_in("batch", 1, 4096, batch));
+        else mr.batch = batch;
         if (std::find(names.begin(), names.end(), mr.name) == names.end())
           (m.is_scalar() ? m : m.at("name"))
               .fail(fmt::format("unknown model '{}'{}", mr.name, sim::did_you_mean(mr.name, names)));
         models_.push_back(mr);
       }
-      if (tr->has("batch")) tr->get_int("batch");
-      for (const sim::Config& b : tr->seq("buckets")) {
+      for (const sim::Config& b : tr->value("buckets").items()) {
         const auto v = b.as_string();
         buckets_.push_back(static_cast<std::int64_t>(sim::units::parse_size(v)));
         if (buckets_.back() <= 0) b.fail("a bucket size must be > 0");
       }
-      if (buckets_.empty()) tr->at("buckets").fail("give at least one bucket size");
-      train_algos_ = read_algos(tr->at("algorithms"));
+      if (buckets_.empty()) tr->value("buckets").fail("give at least one bucket size");
+      train_algos_ = read_algos(tr->value("algorithms"));
     }
-    if (auto ar = cfg.find("allreduce")) {
-      sweep_algos_ = read_algos(ar->at("algorithms"));
-      const std::uint64_t lo = ar->get_size("min"), hi = ar->get_size("max");
-      const double f = ar->get_double("factor", 4);
-      if (lo == 0 || hi < lo || !(f > 1)) ar->fail("need 0 < min <= max and factor > 1");
+    if (auto ar = cfg.find_section("allreduce")) {
+      sweep_algos_ = read_algos(ar->value("algorithms"));
+      const std::uint64_t lo = ar->size("min"), hi = ar->size("max");
+      const double f = ar->real("factor");
+      if (lo == 0 || hi < lo || !(f > 1)) ar->config().fail("need 0 < min <= max and factor > 1");
       sizes_ = drivers::geometric_sizes(lo, hi, f);
     }
     // How each rank's step reaches its GPU: a launch policy (default eager) under a host
     // (default the ideal host), so DDP composes with host costs and Nimble's schedule.
-    launch_ = schedulers::launch::launch_policies(catalog).create_from(
-        cfg.find("launch") ? *cfg.find("launch") : sim::Config(sim::parse_yaml("eager", "launch"), "launch"));
+    launch_ = schedulers::launch::launch_policies(catalog).create_from(cfg.value("launch"));
     host_ = scenario_host(cfg, launch_->host_mode());
-    timeline_run_ = cfg.get_string("timeline_run", "");
+    timeline_run_ = cfg.string("timeline_run");
     if (auto pub = cfg.find("published"))
       for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
   }
@@ -212,17 +236,7 @@ void register_innetwork_allreduce_experiment(sim::PluginCatalog& catalog) {
   experiments(catalog).add(
       "innetwork_allreduce",
       "data-parallel training with overlapped all-reduce, host vs in-network (KAIST 2021)",
-      {{"systems", "list", "", "items {system: <preset>} (configs/systems/)"},
-       {"kernel_cost", "map", "", "kernel-cost plugin: {name: roofline}"},
-       {"dtype", "string", "fp16", "training dtype"},
-       {"training", "map", "", "models (names or {name, batch}), batch (32), buckets (sizes; "
-                               "the first gives the plain keys), algorithms"},
-       {"allreduce", "map", "", "algorithms, min, max, factor (4): the all-reduce size sweep"},
-       {"published", "map", "", "published values by metric key, for report.md"},
-       {"timeline_run", "string", "", "which run --timeline shows: <system>.<model>.<algorithm>"},
-       {"launch", "plugin", "eager", "launch policy of each rank's step (eager, graph, nimble)"},
-       {"host", "preset", "", "host costs (configs/hosts/); none: the ideal host"},
-       {"host_mode", "string", "", "mode of the host preset (default: the launch policy's)"}},
+      schema(),
       [&catalog](const sim::Config& cfg) {
         return std::make_unique<InNetworkAllReduce>(cfg, catalog);
       });

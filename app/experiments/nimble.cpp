@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "app/experiment.hpp"
+#include "sim/params.hpp"
 #include "drivers/dnn/dnn_run.hpp"
 #include "models/kernel_cost.hpp"
 #include "workloads/lowering.hpp"
@@ -13,6 +14,28 @@
 
 namespace app {
 namespace {
+
+const sim::ParamSchema& schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+gpu                  | gpu    |      | GPU preset (configs/gpus/)
+host                 | host   |      | host costs per framework mode (configs/hosts/)
+kernel_cost          | map    |      | kernel-cost plugin: {name: roofline, ...}
+policies             | list   |      | launch policies; the first must be eager
+dtype                | string | fp32 | fp32 | fp16 | bf16 | tf32
+inference            | map    |      | inference passes (absent: none)
+inference.batch      | int    | 1    | samples per pass
+inference.models     | list   |      | zoo models
+inference.image_size | int    |      | input size (absent: each model's default)
+training             | map    |      | training steps (absent: none)
+training.models      | list   |      | zoo models
+training.batches     | list   |      | batch sizes
+training.image_size  | int    | 32   | input size (CIFAR: 32)
+training.num_classes | int    | 10   | classes of the classifier head
+published            | map    |      | published values by metric key, for report.md
+timeline_run         | string | ""   | which run the timeline shows, e.g. inference.resnet50.nimble
+)");
+  return s;
+}
 
 struct Policy {
   std::string name;
@@ -23,14 +46,14 @@ struct Policy {
 class NimbleExperiment final : public Experiment {
  public:
   NimbleExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog)
-      : gpu_(models::GpuSpec::from_config(cfg.at("gpu"))) {
-    const sim::Config cost = cfg.at("kernel_cost");
-    cost_ = models::kernel_costs(catalog).create_from(cost);
-    dtype_ = workloads::parse_dtype(cfg.get_string("dtype", "fp32"));
-    const sim::Config host = cfg.at("host");
-    host.get_string("name", "");
+      : NimbleExperiment(sim::Params(cfg, schema()), catalog) {}
+  NimbleExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog)
+      : gpu_(models::GpuSpec::from_config(cfg.value("gpu"))) {
+    cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
+    dtype_ = workloads::parse_dtype(cfg.string("dtype"));
+    const sim::Config host = cfg.value("host");
     auto& launch = schedulers::launch::launch_policies(catalog);
-    for (const sim::Config& p : cfg.seq("policies")) {
+    for (const sim::Config& p : cfg.value("policies").items()) {
       // A policy is a name, or a map {name: ..., <params>} under a label of its own.
       Policy pol;
       pol.name = sim::plugin_label(p);
@@ -39,23 +62,23 @@ class NimbleExperiment final : public Experiment {
       policies_.push_back(std::move(pol));
     }
     if (policies_.empty() || policies_.front().name != "eager")
-      cfg.at("policies").fail("the first policy must be 'eager' (speedups are relative to it)");
-    if (auto inf = cfg.find("inference")) {
-      inference_batch_ = static_cast<int>(inf->get_int_in("batch", 1, 4096, 1));
-      inference_models_ = read_models(inf->at("models"));
+      cfg.value("policies").fail("the first policy must be 'eager' (speedups are relative to it)");
+    if (auto inf = cfg.find_section("inference")) {
+      inference_batch_ = static_cast<int>(inf->integer("batch", 1, 4096));
+      inference_models_ = read_models(inf->value("models"));
       if (auto sizes = inf->find("image_size")) image_size_ = sizes->as_int();
     }
-    if (auto tr = cfg.find("training")) {
-      training_models_ = read_models(tr->at("models"));
-      for (const sim::Config& b : tr->seq("batches"))
+    if (auto tr = cfg.find_section("training")) {
+      training_models_ = read_models(tr->value("models"));
+      for (const sim::Config& b : tr->value("batches").items())
         training_batches_.push_back(static_cast<int>(b.as_int()));
-      training_image_ = static_cast<int>(tr->get_int_in("image_size", 8, 1024, 32));
-      training_classes_ = static_cast<int>(tr->get_int_in("num_classes", 2, 100000, 10));
+      training_image_ = static_cast<int>(tr->integer("image_size", 8, 1024));
+      training_classes_ = static_cast<int>(tr->integer("num_classes", 2, 100000));
     }
     if (auto pub = cfg.find("published")) {  // data to compare against, never used by the model
       for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
     }
-    timeline_run_ = cfg.get_string("timeline_run", "");
+    timeline_run_ = cfg.string("timeline_run");
   }
 
   void run(RunContext& ctx) override {
@@ -193,16 +216,7 @@ void register_nimble_experiment(sim::PluginCatalog& catalog) {
   experiments(catalog).add(
       "nimble",
       "DNN inference / training steps under launch policies (Nimble, NeurIPS 2020)",
-      {{"gpu", "gpu", "", "GPU preset (configs/gpus/)"},
-       {"host", "host", "", "host costs per framework mode (configs/hosts/)"},
-       {"kernel_cost", "map", "", "kernel-cost plugin: {name: roofline, ...}"},
-       {"policies", "list", "", "launch policies; the first must be eager"},
-       {"dtype", "string", "fp32", "fp32 | fp16 | bf16 | tf32"},
-       {"inference", "map", "", "batch, models, image_size (0: each model's default)"},
-       {"training", "map", "", "models, batches, image_size (32), num_classes (10)"},
-       {"published", "map", "", "published values by metric key, for report.md"},
-       {"timeline_run", "string", "", "which run the timeline shows, e.g. inference.resnet50.nimble"}},
-      [&catalog](const sim::Config& cfg) {
+      schema(), [&catalog](const sim::Config& cfg) {
         return std::make_unique<NimbleExperiment>(cfg, catalog);
       });
 }

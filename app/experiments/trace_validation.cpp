@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "app/experiment.hpp"
+#include "sim/params.hpp"
 #include "app/trace_validation.hpp"
 #include "models/gpu_spec.hpp"
 #include "sim/error.hpp"
@@ -20,26 +21,38 @@ struct TraceCase {
   models::GpuSpec gpu;
 };
 
+const sim::ParamSchema& schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+traces      | list   |                   | the traces
+traces.name | string |                   | its name (metrics <name>.<cost>.*)
+traces.file | path   |                   | a Kineto trace, relative to the scenario file
+traces.gpu  | gpu    |                   | the GPU preset to simulate it on
+costs       | list   | [trace, roofline] | kernel costs: trace | roofline
+)");
+  return s;
+}
+
 class TraceValidationExperiment final : public Experiment {
  public:
-  TraceValidationExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog) {
-    for (const sim::Config& t : cfg.seq("traces")) {
-      TraceCase c{t.get_string("name"), t.get_string("file"),
-                  models::GpuSpec::from_config(t.at("gpu"))};
+  TraceValidationExperiment(const sim::Config& config, sim::PluginCatalog& catalog) {
+    const sim::Params cfg(config, schema());
+    for (const sim::Config& item : cfg.value("traces").items()) {
+      const sim::Params t(item, schema(), "traces.");
+      TraceCase c{t.string("name"), t.string("file"), models::GpuSpec::from_config(t.value("gpu"))};
       // Relative paths are relative to the scenario file, so it runs from any folder.
-      if (c.file.is_relative()) c.file = fs::path(t.at("file").pos().file).parent_path() / c.file;
-      if (!fs::is_regular_file(c.file))
-        t.at("file").fail("no such trace '" + c.file.string() + "'");
+      const sim::Config file = t.value("file");
+      if (c.file.is_relative()) c.file = fs::path(file.pos().file).parent_path() / c.file;
+      if (!fs::is_regular_file(c.file)) file.fail("no such trace '" + c.file.string() + "'");
       cases_.push_back(std::move(c));
     }
-    if (cases_.empty()) cfg.at("traces").fail("at least one trace is needed");
-    const std::vector<std::string> costs =
-        cfg.has("costs") ? cfg.get_strings("costs") : std::vector<std::string>{"trace", "roofline"};
-    for (const std::string& c : costs) {
+    if (cases_.empty()) cfg.value("traces").fail("at least one trace is needed");
+    const sim::Config costs = cfg.value("costs");
+    for (const sim::Config& item : costs.is_scalar() ? std::vector<sim::Config>{costs} : costs.items()) {
+      const std::string c = item.as_string();
       try {
         costs_.emplace_back(c, make_replay_cost(catalog, parse_replay_cost(c)));
       } catch (const sim::InputError& e) {
-        cfg.at("costs").fail(e.what());
+        item.fail(e.what());
       }
     }
   }
@@ -80,9 +93,7 @@ class TraceValidationExperiment final : public Experiment {
 void register_trace_validation_experiment(sim::PluginCatalog& catalog) {
   experiments(catalog).add(
       "trace_validation", "replay real Kineto traces and report simulated vs measured errors",
-      {{"traces", "list", "", "traces: name, file (relative to the scenario), gpu"},
-       {"costs", "list", "[trace, roofline]", "kernel costs: trace | roofline"}},
-      [&catalog](const sim::Config& cfg) {
+      schema(), [&catalog](const sim::Config& cfg) {
         return std::make_unique<TraceValidationExperiment>(cfg, catalog);
       });
 }

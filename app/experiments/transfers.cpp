@@ -6,6 +6,7 @@
 
 #include "app/experiment.hpp"
 #include "drivers/system.hpp"
+#include "sim/params.hpp"
 
 namespace app {
 namespace {
@@ -24,20 +25,43 @@ struct TransferSpec {
   double cap;
 };
 
+const sim::ParamSchema& schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+links                 | list      |      | the links
+links.name            | string    |      | a link's name (paths name links)
+links.bandwidth       | bandwidth |      | its capacity
+links.latency         | duration  | 0 ns | propagation latency, before the bytes flow
+transfers             | list      | []   | named transfers
+transfers.name        | string    |      | its name (metrics transfers.<name>.*)
+transfers.path        | list      |      | link names, in order
+transfers.bytes       | size      |      | how much
+transfers.start       | duration  | 0 ns | when it starts
+transfers.max_rate    | bandwidth |      | a cap on its rate (absent: none)
+arrivals              | map       |      | random transfers (absent: none)
+arrivals.count        | int       |      | how many
+arrivals.mean_gap     | duration  |      | mean of the exponential gaps (Poisson arrivals)
+arrivals.median_bytes | size      |      | median of the lognormal sizes
+arrivals.size_sigma   | double    | 1    | sigma of the lognormal sizes
+arrivals.path         | list      |      | link names, in order
+)");
+  return s;
+}
+
 class TransfersExperiment final : public Experiment {
  public:
-  explicit TransfersExperiment(const sim::Config& cfg) {
+  explicit TransfersExperiment(const sim::Config& config) {
+    const sim::Params cfg(config, schema());
     std::map<std::string, std::size_t> index;
-    for (const sim::Config& l : cfg.seq("links")) {
-      LinkSpec s{l.get_string("name"), l.get_bandwidth("bandwidth"),
-                 l.get_duration("latency", "0 ns")};
-      if (index.count(s.name)) l.at("name").fail("duplicate link name '" + s.name + "'");
+    for (const sim::Config& item : cfg.value("links").items()) {
+      const sim::Params l(item, schema(), "links.");
+      LinkSpec s{l.string("name"), l.bandwidth("bandwidth"), l.duration("latency")};
+      if (index.count(s.name)) l.value("name").fail("duplicate link name '" + s.name + "'");
       index[s.name] = links_.size();
       links_.push_back(s);
     }
-    auto read_path = [&](const sim::Config& t) {
+    auto read_path = [&](const sim::Params& t) {
       std::vector<std::size_t> path;
-      for (const sim::Config& p : t.at("path").items()) {
+      for (const sim::Config& p : t.value("path").items()) {
         const std::string n = p.as_string();
         auto it = index.find(n);
         if (it == index.end()) {
@@ -47,26 +71,25 @@ class TransfersExperiment final : public Experiment {
         }
         path.push_back(it->second);
       }
-      if (path.empty()) t.at("path").fail("a transfer needs at least one link");
+      if (path.empty()) t.value("path").fail("a transfer needs at least one link");
       return path;
     };
-    if (auto list = cfg.find("transfers")) {
-      for (const sim::Config& t : list->items()) {
-        transfers_.push_back(TransferSpec{
-            t.get_string("name"), read_path(t), static_cast<double>(t.get_size("bytes")),
-            t.get_duration("start", "0 ns"),
-            t.has("max_rate") ? t.get_bandwidth("max_rate") : sim::FairShare::kUncapped});
-      }
+    for (const sim::Config& item : cfg.value("transfers").items()) {
+      const sim::Params t(item, schema(), "transfers.");
+      const auto cap = t.find("max_rate");
+      transfers_.push_back(TransferSpec{t.string("name"), read_path(t),
+                                        static_cast<double>(t.size("bytes")), t.duration("start"),
+                                        cap ? cap->as_bandwidth() : sim::FairShare::kUncapped});
     }
-    if (auto a = cfg.find("arrivals")) {  // random transfers: Poisson arrivals, lognormal sizes
-      arrivals_.count = a->get_int_in("count", 0, 1'000'000);
-      arrivals_.mean_gap = a->get_duration("mean_gap");
-      arrivals_.median_bytes = static_cast<double>(a->get_size("median_bytes"));
-      arrivals_.sigma = a->get_double("size_sigma", 1.0);
+    if (auto a = cfg.find_section("arrivals")) {  // random: Poisson arrivals, lognormal sizes
+      arrivals_.count = a->integer("count", 0, 1'000'000);
+      arrivals_.mean_gap = a->duration("mean_gap");
+      arrivals_.median_bytes = static_cast<double>(a->size("median_bytes"));
+      arrivals_.sigma = a->real("size_sigma");
       arrivals_.path = read_path(*a);
     }
     if (transfers_.empty() && arrivals_.count == 0)
-      cfg.fail("nothing to simulate: give 'transfers' or 'arrivals'");
+      config.fail("nothing to simulate: give 'transfers' or 'arrivals'");
   }
 
   void run(RunContext& ctx) override {
@@ -176,10 +199,7 @@ class TransfersExperiment final : public Experiment {
 void register_transfers_experiment(sim::PluginCatalog& catalog) {
   experiments(catalog).add(
       "transfers", "bulk transfers sharing links by max-min fair share (the engine demo)",
-      {{"links", "list", "", "links: name, bandwidth, latency (default 0 ns)"},
-       {"transfers", "list", "[]", "transfers: name, path (link names), bytes, start, max_rate"},
-       {"arrivals", "map", "", "random transfers: count, mean_gap, median_bytes, size_sigma, path"}},
-      [](const sim::Config& cfg) { return std::make_unique<TransfersExperiment>(cfg); });
+      schema(), [](const sim::Config& cfg) { return std::make_unique<TransfersExperiment>(cfg); });
 }
 
 }  // namespace app

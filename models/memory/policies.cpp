@@ -1,5 +1,7 @@
 #include "models/memory/policies.hpp"
 
+#include "sim/params.hpp"
+
 #include <algorithm>
 
 namespace models::memory {
@@ -53,6 +55,15 @@ class TreePrefetch final : public Prefetcher {
 
 }  // namespace
 
+namespace {
+const sim::ParamSchema& tree_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+threshold | double | 0.5 | fraction of a tree node that triggers its prefetch
+)");
+  return s;
+}
+}  // namespace
+
 void register_memory_plugins(sim::PluginCatalog& c) {
   auto& ev = eviction_policies(c);
   ev.add("lru", "least recently used chunk first (the stamp moves at every use)", {},
@@ -63,9 +74,8 @@ void register_memory_plugins(sim::PluginCatalog& c) {
   pf.add("none", "migrate only the faulted pages' chunks", {},
          [](const sim::Config&) { return std::make_unique<NoPrefetch>(); });
   pf.add("tree", "density-based neighbourhood prefetch over the 2 MB VA block's tree",
-         {{"threshold", "double", "0.5", "fraction of a tree node that triggers its prefetch"}},
-         [](const sim::Config& cfg) {
-           const double t = cfg.get_double("threshold", 0.5);
+         tree_params(), [](const sim::Config& cfg) {
+           const double t = sim::Params(cfg, tree_params()).real("threshold");
            if (t <= 0 || t >= 1) cfg.at("threshold").fail("must be in (0, 1)");
            return std::make_unique<TreePrefetch>(t);
          });

@@ -1,5 +1,7 @@
 #include "models/memory/unified_memory.hpp"
 
+#include "sim/params.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -25,14 +27,26 @@ double UvmParams::fault_seconds_per_byte() const {
          1.0 / migration_bandwidth;
 }
 
+const sim::ParamSchema& UvmParams::schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+name                | string    |  | the preset's name (for people)
+fault_batch         | int       |  | faults the driver takes per batch
+batch_overhead      | duration  |  | per batch: fetch and sort the buffer, map, replay
+per_fault           | duration  |  | per fault in a batch: lookup, page-table update
+migration_bandwidth | bandwidth |  | what one migration or write-back can reach
+)");
+  return s;
+}
+
 UvmParams UvmParams::from_config(const sim::Config& c) {
+  const sim::Params r(c, schema());
   UvmParams p;
-  c.get_string("name", "");  // a preset's name, set when `uvm: <gpu>` names a file
-  p.fault_batch = static_cast<std::uint64_t>(c.get_int_in("fault_batch", 1, 1 << 20));
-  p.batch_overhead = c.get_duration("batch_overhead");
-  p.per_fault = c.get_duration("per_fault");
-  p.migration_bandwidth = c.get_bandwidth("migration_bandwidth");
-  if (p.migration_bandwidth <= 0) c.at("migration_bandwidth").fail("must be positive");
+  r.note("name");
+  p.fault_batch = static_cast<std::uint64_t>(r.integer("fault_batch", 1, 1 << 20));
+  p.batch_overhead = r.duration("batch_overhead");
+  p.per_fault = r.duration("per_fault");
+  p.migration_bandwidth = r.bandwidth("migration_bandwidth");
+  if (p.migration_bandwidth <= 0) r.value("migration_bandwidth").fail("must be positive");
   return p;
 }
 

@@ -38,6 +38,7 @@ struct UvmParams {
   sim::Time batch_overhead;         // per batch: fetch and sort the buffer, map, replay
   sim::Time per_fault;              // per fault in a batch: lookup, page-table update
   double migration_bandwidth = 0;   // bytes/s one migration or write-back can reach
+  static const sim::ParamSchema& schema();  // a configs/uvm preset's keys (`warpsim list uvm`)
   static UvmParams from_config(const sim::Config& c);
   // What demand paging costs per byte in full fault batches of 4 KiB faults: the driver's
   // per-fault and per-batch work and the migration (an estimate for policies; the model

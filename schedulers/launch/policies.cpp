@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "schedulers/launch/launch_policy.hpp"
+#include "sim/params.hpp"
 #include "schedulers/launch/stream_assignment.hpp"
 
 namespace schedulers::launch {
@@ -12,7 +13,13 @@ using Kind = models::HostCommand::Kind;
 
 class Eager final : public LaunchPolicy {
  public:
-  explicit Eager(const sim::Config& c) : mode_(c.get_string("host_mode", "eager")) {
+  static const sim::ParamSchema& schema() {
+    static const sim::ParamSchema s = sim::schema(R"(
+host_mode | string | eager | eager | scripted (TorchScript)
+)");
+    return s;
+  }
+  explicit Eager(const sim::Config& c) : mode_(sim::Params(c, schema()).string("host_mode")) {
     if (mode_ != "eager" && mode_ != "scripted")
       c.at("host_mode")
           .fail(fmt::format("'{}': eager launches use host_mode eager or scripted", mode_));
@@ -82,8 +89,14 @@ class Graph final : public LaunchPolicy {
 
 class Nimble final : public LaunchPolicy {
  public:
+  static const sim::ParamSchema& schema() {
+    static const sim::ParamSchema s = sim::schema(R"(
+matching | string | meg | meg | closure (fewest streams, more syncs)
+)");
+    return s;
+  }
   explicit Nimble(const sim::Config& c) {
-    const std::string m = c.get_string("matching", "meg");
+    const std::string m = sim::Params(c, schema()).string("matching");
     if (m == "meg")
       matching_ = MatchingGraph::minimum_equivalent;
     else if (m == "closure")
@@ -124,13 +137,11 @@ class Nimble final : public LaunchPolicy {
 void register_launch_policies(sim::PluginCatalog& c) {
   auto& r = launch_policies(c);
   r.add("eager", "one stream, framework work per op, one launch per kernel (PyTorch eager)",
-        {{"host_mode", "string", "eager", "eager | scripted (TorchScript)"}},
-        [](const sim::Config& cfg) { return std::make_unique<Eager>(cfg); });
+        Eager::schema(), [](const sim::Config& cfg) { return std::make_unique<Eager>(cfg); });
   r.add("graph", "captured once from one stream, replayed as one CUDA graph", {},
         [](const sim::Config& cfg) { return std::make_unique<Graph>(cfg); });
   r.add("nimble", "graph replay + Nimble stream assignment (MEG, bipartite matching, syncs)",
-        {{"matching", "string", "meg", "meg | closure (fewest streams, more syncs)"}},
-        [](const sim::Config& cfg) { return std::make_unique<Nimble>(cfg); });
+        Nimble::schema(), [](const sim::Config& cfg) { return std::make_unique<Nimble>(cfg); });
 }
 
 }  // namespace schedulers::launch

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "schedulers/sharing/sharing_policy.hpp"
+#include "sim/params.hpp"
 
 namespace schedulers::sharing {
 
@@ -227,8 +228,15 @@ class LayerBatch final : public SharingPolicy {
   int max_group_;
 };
 
-int read_group(const sim::Config& c) {
-  return static_cast<int>(c.get_int_in("max_group", 1, 64, 8));
+const sim::ParamSchema& group_params(const char* what) {
+  static const sim::ParamSchema lazy = {{"max_group", "int", "8", "most jobs merged into one batch"}};
+  static const sim::ParamSchema layer = {
+      {"max_group", "int", "8", "most pending jobs of one app batched"}};
+  return std::string_view(what) == "lazy" ? lazy : layer;
+}
+
+int read_group(const sim::Config& c, const char* what) {
+  return static_cast<int>(sim::Params(c, group_params(what)).integer("max_group", 1, 64));
 }
 
 }  // namespace
@@ -242,13 +250,13 @@ void register_sharing_policies(sim::PluginCatalog& c) {
   r.add("barm", "SMs split by page demand, per-app page quotas in ascending demand", {},
         [](const sim::Config&) { return std::make_unique<Barm>(); });
   r.add("lazy-batching", "time sharing; the chosen app runs its pending jobs as one batch",
-        {{"max_group", "int", "8", "most jobs merged into one batch"}},
-        [](const sim::Config& cfg) { return std::make_unique<LazyBatching>(read_group(cfg)); });
+        group_params("lazy"),
+        [](const sim::Config& cfg) { return std::make_unique<LazyBatching>(read_group(cfg, "lazy")); });
   r.add("layer-batch",
         "per layer, the batch size and SMs of least time with the fault penalty; quotas keep "
         "whole the apps that would refault most (Liu 2023)",
-        {{"max_group", "int", "8", "most pending jobs of one app batched"}},
-        [](const sim::Config& cfg) { return std::make_unique<LayerBatch>(read_group(cfg)); });
+        group_params("layer"),
+        [](const sim::Config& cfg) { return std::make_unique<LayerBatch>(read_group(cfg, "layer")); });
 }
 
 }  // namespace schedulers::sharing

@@ -51,6 +51,31 @@ TEST_CASE("a run writes a complete results folder") {
   CHECK(read(again / "metrics.json") == read(out / "metrics.json"));
 }
 
+TEST_CASE("the saved config holds every value the run used, code defaults included") {
+  TempDir d;
+  const auto out = d.path() / "q";
+  REQUIRE(warpsim("run " + kQuickstart + " --quiet --out " + out.string()).code == 0);
+  const std::string saved = read(out / "config.yaml");
+  // Defaults of a plugin written as a bare name (nimble's matching), of a plugin's map
+  // (roofline), of the GPU preset and of the host preset, each marked as a default.
+  for (const char* k : {"matching: meg  # default", "warps_to_saturate: 8  # default",
+                        "cta_launch: 100 ns  # default", "graph_node: 0 ns  # default"}) {
+    CAPTURE(k);
+    CHECK(saved.find(k) != std::string::npos);
+  }
+  // It re-runs to the same metrics, and what it says is what runs: a changed default there
+  // changes the result.
+  const auto again = d.path() / "again";
+  REQUIRE(warpsim("run " + (out / "config.yaml").string() + " --quiet --out " + again.string())
+              .code == 0);
+  CHECK(read(again / "metrics.json") == read(out / "metrics.json"));
+  const auto edited = d.path() / "edited";
+  REQUIRE(warpsim("run " + (out / "config.yaml").string() +
+                  " --quiet --set kernel_cost.cta_fixed='5 us' --out " + edited.string())
+              .code == 0);
+  CHECK(read(edited / "metrics.json") != read(out / "metrics.json"));
+}
+
 TEST_CASE("same seed: identical metrics and timeline bytes; another seed differs") {
   TempDir d;
   auto run = [&](const std::string& name, int seed) {
