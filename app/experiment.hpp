@@ -4,9 +4,13 @@
 // Experiments read every setting in their constructor, so the program can reject unknown keys
 // before any simulated time passes; run() then simulates and reports.
 
+#include <fmt/format.h>
+
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "drivers/system.hpp"
 #include "models/host_runtime.hpp"
@@ -69,6 +73,36 @@ inline models::HostCosts scenario_host(const sim::Params& p, const std::string& 
 inline sim::ParamSchema schema_of(sim::ParamSchema base, const sim::ParamSchema& more) {
   base.insert(base.end(), more.begin(), more.end());
   return base;
+}
+
+// A plugin an experiment's config lists, under the name results call it (its label).
+template <class Interface>
+struct NamedPlugin {
+  std::string name;
+  std::unique_ptr<Interface> impl;
+};
+
+// Every plugin of `list` (bare names or maps), built from its place in the config; an empty
+// list is an error at it.
+template <class Interface>
+std::vector<NamedPlugin<Interface>> read_plugins(
+    const sim::Registry<Interface, const sim::Config&>& family, const sim::Config& list) {
+  std::vector<NamedPlugin<Interface>> out;
+  for (const sim::Config& p : list.items()) {
+    std::string name = sim::plugin_label(p);
+    out.push_back({std::move(name), family.create_from(p)});
+  }
+  if (out.empty()) list.fail(fmt::format("give at least one {} plugin", family.family()));
+  return out;
+}
+
+// A scenario's `published:` map (metric key -> value): data shown beside the simulated values
+// in report.md, never read by the model.
+inline std::map<std::string, double> read_published(const sim::Params& p) {
+  std::map<std::string, double> out;
+  if (auto pub = p.find("published"))
+    for (const std::string& key : pub->keys()) out[key] = pub->get_double(key);
+  return out;
 }
 
 class Experiment {

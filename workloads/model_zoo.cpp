@@ -1,7 +1,9 @@
 #include "workloads/model_zoo.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "sim/error.hpp"
@@ -106,6 +108,15 @@ std::vector<std::string> model_names() {
   std::vector<std::string> out;
   for (const auto& e : entries()) out.emplace_back(e.name);
   return out;
+}
+
+std::string read_model_name(const sim::Config& item) {
+  const std::string m = item.as_string();
+  const auto all = model_names();
+  if (std::find(all.begin(), all.end(), m) == all.end())
+    item.fail(fmt::format("unknown model '{}'{}; known: {}", m, sim::did_you_mean(m, all),
+                          fmt::join(all, ", ")));
+  return m;
 }
 
 int default_image_size(const std::string& name) {

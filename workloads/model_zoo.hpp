@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config.hpp"
 #include "workloads/op_graph.hpp"
 
 namespace workloads {
@@ -34,6 +35,10 @@ OpGraph make_model(const std::string& name, const ModelOptions& options = {});
 // `sequence`, not `image_size`; their `num_classes` is the vocabulary, fixed by the model); the
 // Caffe models lenet, caffenet, resnet18, googlenet, vgg16 (shared) and squeezenet.
 std::vector<std::string> model_names();
+
+// The zoo model a config value names, or an InputError at it with the nearest name and the
+// known ones (every reader of a model name goes through here).
+std::string read_model_name(const sim::Config& item);
 
 // The input size the model was published with.
 int default_image_size(const std::string& name);

@@ -13,14 +13,10 @@ namespace workloads {
 TaskSet read_task_set(const std::string& name, const sim::Config& c) {
   TaskSet set;
   set.name = name;
-  const auto models = model_names();
   std::map<std::string, int> uses;
   for (const sim::Config& t : c.seq("tasks")) {
     InferenceTask task;
-    task.model = t.get_string("model");
-    if (std::find(models.begin(), models.end(), task.model) == models.end())
-      t.at("model").fail(fmt::format("unknown model '{}'{}", task.model,
-                                     sim::did_you_mean(task.model, models)));
+    task.model = read_model_name(t.at("model"));
     task.batch = static_cast<int>(t.get_int_in("batch", 1, 1024, 1));
     task.arrival = t.get_duration("arrival", "0 ms");
     task.period = t.get_duration("period");

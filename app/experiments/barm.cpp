@@ -39,11 +39,6 @@ only_tasksets              | list   |       | run only these task sets
   return s;
 }
 
-struct Policy {
-  std::string name;
-  std::unique_ptr<sharing::SharingPolicy> impl;
-};
-
 class BarmExperiment final : public Experiment {
  public:
   BarmExperiment(const sim::Config& cfg, sim::PluginCatalog& catalog)
@@ -76,12 +71,7 @@ class BarmExperiment final : public Experiment {
         s.fail(fmt::format("SM count must be in [1, {}] on {}", gpu_.sm_count, gpu_.name));
       sm_counts_.push_back(static_cast<int>(n));
     }
-    for (const sim::Config& p : cfg.value("policies").items()) {
-      Policy pol;
-      pol.name = sim::plugin_label(p);
-      pol.impl = sharing::sharing_policies(catalog).create_from(p);
-      policies_.push_back(std::move(pol));
-    }
+    policies_ = read_plugins(sharing::sharing_policies(catalog), cfg.value("policies"));
     const sim::Config sets = cfg.value("tasksets");
     for (const std::string& name : sets.keys())
       tasksets_.push_back(workloads::read_task_set(name, sets.at(name)));
@@ -219,7 +209,7 @@ class BarmExperiment final : public Experiment {
   drivers::ServeOptions options_;
   std::vector<double> ratios_;
   std::vector<int> sm_counts_;
-  std::vector<Policy> policies_;
+  std::vector<NamedPlugin<sharing::SharingPolicy>> policies_;
   std::vector<workloads::TaskSet> tasksets_;
   std::ostringstream console_;
 };

@@ -45,10 +45,7 @@ struct ModelRun {
   int batch = 32;
 };
 
-struct Algorithm {
-  std::string name;
-  std::unique_ptr<interconnect::Collective> impl;
-};
+using Algorithm = NamedPlugin<interconnect::Collective>;
 
 class InNetworkAllReduce final : public Experiment {
  public:
@@ -62,23 +59,14 @@ class InNetworkAllReduce final : public Experiment {
     if (systems_.empty()) cfg.value("systems").fail("give at least one system");
     // Algorithms are stateless planners: each is built once, from its place in the config.
     auto read_algos = [&](const sim::Config& list) {
-      std::vector<Algorithm> out;
-      for (const sim::Config& a : list.items())
-        out.push_back({sim::plugin_label(a), interconnect::collectives(catalog).create_from(a)});
-      if (out.empty()) list.fail("give at least one algorithm");
-      return out;
+      return read_plugins(interconnect::collectives(catalog), list);
     };
     if (auto tr = cfg.find_section("training")) {
-      const auto names = workloads::model_names();
       const int batch = static_cast<int>(tr->integer("batch", 1, 4096));
       for (const sim::Config& m : tr->value("models").items()) {
         ModelRun mr;
-        mr.name = m.is_scalar() ? m.as_string() : m.get_string("name");
-        if (!m.is_scalar()) mr.batch = static_cast<int>(m.get_int_in("batch", 1, 4096, batch));
-        else mr.batch = batch;
-        if (std::find(names.begin(), names.end(), mr.name) == names.end())
-          (m.is_scalar() ? m : m.at("name"))
-              .fail(fmt::format("unknown model '{}'{}", mr.name, sim::did_you_mean(mr.name, names)));
+        mr.name = workloads::read_model_name(m.is_scalar() ? m : m.at("name"));
+        mr.batch = m.is_scalar() ? batch : static_cast<int>(m.get_int_in("batch", 1, 4096, batch));
         models_.push_back(mr);
       }
       for (const sim::Config& b : tr->value("buckets").items()) {
@@ -101,8 +89,7 @@ class InNetworkAllReduce final : public Experiment {
     launch_ = schedulers::launch::launch_policies(catalog).create_from(cfg.value("launch"));
     host_ = scenario_host(cfg, launch_->host_mode());
     timeline_run_ = cfg.string("timeline_run");
-    if (auto pub = cfg.find("published"))
-      for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
+    published_ = read_published(cfg);
   }
 
   void run(RunContext& ctx) override {

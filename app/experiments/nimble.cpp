@@ -37,9 +37,8 @@ timeline_run         | string | ""   | which run the timeline shows, e.g. infere
   return s;
 }
 
-struct Policy {
-  std::string name;
-  std::unique_ptr<schedulers::launch::LaunchPolicy> impl;
+// A launch policy and the host costs of the framework mode it runs under.
+struct Policy : NamedPlugin<schedulers::launch::LaunchPolicy> {
   models::HostCosts costs;
 };
 
@@ -52,14 +51,10 @@ class NimbleExperiment final : public Experiment {
     cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
     dtype_ = workloads::parse_dtype(cfg.string("dtype"));
     const sim::Config host = cfg.value("host");
-    auto& launch = schedulers::launch::launch_policies(catalog);
-    for (const sim::Config& p : cfg.value("policies").items()) {
-      // A policy is a name, or a map {name: ..., <params>} under a label of its own.
-      Policy pol;
-      pol.name = sim::plugin_label(p);
-      pol.impl = launch.create_from(p);
-      pol.costs = models::HostCosts::for_mode(host, pol.impl->host_mode());
-      policies_.push_back(std::move(pol));
+    // A policy is a name, or a map {name: ..., <params>} under a label of its own.
+    for (auto& p : read_plugins(schedulers::launch::launch_policies(catalog), cfg.value("policies"))) {
+      const models::HostCosts costs = models::HostCosts::for_mode(host, p.impl->host_mode());
+      policies_.push_back(Policy{std::move(p), costs});
     }
     if (policies_.empty() || policies_.front().name != "eager")
       cfg.value("policies").fail("the first policy must be 'eager' (speedups are relative to it)");
@@ -75,9 +70,7 @@ class NimbleExperiment final : public Experiment {
       training_image_ = static_cast<int>(tr->integer("image_size", 8, 1024));
       training_classes_ = static_cast<int>(tr->integer("num_classes", 2, 100000));
     }
-    if (auto pub = cfg.find("published")) {  // data to compare against, never used by the model
-      for (const std::string& key : pub->keys()) published_[key] = pub->get_double(key);
-    }
+    published_ = read_published(cfg);
     timeline_run_ = cfg.string("timeline_run");
   }
 
@@ -119,15 +112,9 @@ class NimbleExperiment final : public Experiment {
  private:
   // Model names from a list (or one name), each checked where it is written.
   static std::vector<std::string> read_models(const sim::Config& list) {
-    const auto all = workloads::model_names();
     std::vector<std::string> out;
-    for (const sim::Config& item : list.is_scalar() ? std::vector<sim::Config>{list} : list.items()) {
-      const std::string m = item.as_string();
-      if (std::find(all.begin(), all.end(), m) == all.end())
-        item.fail(fmt::format("unknown model '{}'{}; known: {}", m, sim::did_you_mean(m, all),
-                              fmt::join(all, ", ")));
-      out.push_back(m);
-    }
+    for (const sim::Config& item : list.is_scalar() ? std::vector<sim::Config>{list} : list.items())
+      out.push_back(workloads::read_model_name(item));
     return out;
   }
 
