@@ -53,6 +53,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     if (!o.min_bytes.empty() || !o.max_bytes.empty())
       throw sim::InputError("give --bytes or --min/--max, not both");
     sizes.push_back(parse_bytes("--bytes", o.bytes));
+    if (sizes.front() == 0) throw sim::InputError("--bytes must be > 0");
   } else {
     const std::uint64_t lo = parse_bytes("--min", o.min_bytes.empty() ? "8" : o.min_bytes);
     const std::uint64_t hi = parse_bytes("--max", o.max_bytes.empty() ? "256MiB" : o.max_bytes);
@@ -62,6 +63,10 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     if (sizes.size() > 200) throw sim::InputError("the sweep has more than 200 sizes");
   }
 
+  {  // the algorithm's own errors (halving-doubling on 6 GPUs) before any output
+    drivers::System probe(spec, drivers::SystemOptions{1, nullptr});
+    algo->plan(op, probe.topology());
+  }
   std::unique_ptr<models::KernelCost> cost;
   if (!o.network_only)
     cost = models::kernel_costs(catalog).create("roofline",

@@ -407,6 +407,8 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
     return 0;
   }
 
+  // The answer first, on a line of its own for scripts (`awk '/^time:/ {print $2}'`), in ms.
+  out << fmt::format("time: {:.6g} ms\n", total_s * 1e3);
   out << fmt::format("{} {} ({}): {} kernel{} on {} ({}, {} SMs), kernel-cost {}\n", problem.op,
                      problem.shape, workloads::dtype_name(dtype),
                      tasks.kernels.size() == 1 ? "one" : std::to_string(tasks.kernels.size()),

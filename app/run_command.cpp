@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <climits>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -81,7 +83,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
 
 Command add_run_command(CLI::App& cli) {
   auto opts = std::make_shared<RunOptions>();
-  auto seed = std::make_shared<std::uint64_t>(0);
+  auto seed = std::make_shared<std::string>();
   auto* sub = cli.add_subcommand("run", "run a scenario (an experiment YAML)");
   sub->add_option("scenario", opts->scenario, "scenario YAML file")->required();
   sub->add_option("--set", opts->overrides, "override a config key: a.b.c=value (repeatable)");
@@ -90,7 +92,15 @@ Command add_run_command(CLI::App& cli) {
   auto* seed_opt = sub->add_option("--seed", *seed, "random seed (overrides the scenario)");
   sub->add_flag("--quiet", opts->quiet, "print nothing on success");
   return {sub, [opts, seed, seed_opt](sim::PluginCatalog& catalog, std::ostream& out) {
-            if (*seed_opt) opts->seed = *seed;
+            if (*seed_opt) {
+              // Read as text: CLI11 would wrap -1 into 18446744073709551615.
+              std::uint64_t v = 0;
+              const auto [end, ec] = std::from_chars(seed->data(), seed->data() + seed->size(), v);
+              if (ec != std::errc() || end != seed->data() + seed->size() || v > INT64_MAX)
+                throw sim::InputError(fmt::format(
+                    "--seed takes a whole number from 0 to {}, got '{}'", INT64_MAX, *seed));
+              opts->seed = v;
+            }
             run_scenario(*opts, catalog, out);
             return kExitOk;
           }};

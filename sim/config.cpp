@@ -323,8 +323,11 @@ Config Config::at(std::string_view key) const {
   if (is_map())
     for (const auto& [k, v] : node_->entries) present.push_back(k);
   const std::string typo = nearest_name(key, present);  // a misspelt key that was given
-  fail(fmt::format("missing required key '{}'{}", key,
-                   typo.empty() ? "" : fmt::format(" (found '{}' instead?)", typo)));
+  if (!typo.empty())  // point at the misspelling, not at the map that lacks the key
+    throw InputError(node_->find(typo)->key_pos,
+                     fmt::format("{}missing required key '{}' (found '{}' instead?)",
+                                 path_.empty() ? "" : "'" + path_ + "': ", key, typo));
+  fail(fmt::format("missing required key '{}'", key));
 }
 
 void Config::make_map_of(std::string_view key) const {

@@ -22,6 +22,17 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::string nearest_name(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;
+  // A name the word begins (h100 -> h100-sxm) is what was meant, if it is the only one.
+  if (word.size() >= 2) {
+    int prefixed = 0;
+    for (const std::string& c : candidates)
+      if (c.size() > word.size() && c.starts_with(word)) {
+        ++prefixed;
+        best = c;
+      }
+    if (prefixed == 1) return best;
+    best.clear();
+  }
   std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (const std::string& c : candidates) {
     const std::size_t d = edit_distance(word, c);

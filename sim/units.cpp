@@ -157,6 +157,12 @@ double parse_flops(std::string_view text) {
 double parse_fraction(std::string_view text) {
   static constexpr std::array<Unit, 2> kFractions{{{"", 1}, {"%", 0.01}}};
   const auto [v, unit] = split_number(text, "fraction");
+  // A bare 5 is almost always meant as 5%: read silently as 500% it would pass anything.
+  if (unit.empty() && v > 1)
+    throw InputError(fmt::format("'{}' as a fraction is {:g}%; write '{}%' for a percentage, or a "
+                                 "fraction of at most 1",
+                                 text, v * 100, text));
+  if (v < 0) throw InputError(fmt::format("'{}': a fraction cannot be negative", text));
   return v * lookup(text, unit, kFractions, "fraction");
 }
 

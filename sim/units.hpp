@@ -19,7 +19,7 @@ Frequency parse_frequency(std::string_view text);
 Time parse_duration(std::string_view text);
 double parse_flops(std::string_view text);          // operations per second
 // A share, tolerance or error bound: "2%" is 0.02, and a bare number is the fraction itself
-// ("0.02"), never a percentage.
+// ("0.02"), never a percentage; a bare number above 1 ("5") is refused as a likely percentage.
 double parse_fraction(std::string_view text);
 
 }  // namespace sim::units

@@ -43,6 +43,10 @@ TEST_CASE("check: exits 0 within tolerance, 4 on a regression, and shows what mo
   CHECK(r.output.find("serve.latency_ms") != std::string::npos);
   CHECK(r.output.find("+1%") != std::string::npos);
   CHECK(warpsim("check " + base + " " + within + " --tolerance 0.5%").code == 4);
+  // A bare 5 would be 500%: refused, with the fix in the message.
+  const auto bare = warpsim("check " + base + " " + within + " --tolerance 5");
+  CHECK(bare.code == 2);
+  CHECK(bare.output.find("write '5%' for a percentage") != std::string::npos);
   CHECK(warpsim("check " + base + " " + within + " --tolerance 0.02").code == 0);
 
   r = warpsim("check " + base + " " + moved);

@@ -106,7 +106,7 @@ TEST_CASE("bad input exits 2 with a located message and writes nothing") {
   const Case cases[] = {
       {"unknown key", base + "sed: 3\n", "", "s.yaml:4:1: unknown key 'sed' at the top level (did you mean 'seed'?)"},
       {"nested unknown key", "experiment: transfers\nlinks: [{name: l, bandwith: \"10 GB/s\"}]\n",
-       "", "s.yaml:2:9: 'links.0': missing required key 'bandwidth' (found 'bandwith' instead?)"},
+       "", "s.yaml:2:19: 'links.0': missing required key 'bandwidth' (found 'bandwith' instead?)"},
       {"malformed yaml", "experiment: [transfers\n", "", "s.yaml:2:1:"},
       {"negative size", "experiment: transfers\nlinks: [{name: l, bandwidth: \"10 GB/s\"}]\n"
                         "transfers: [{name: t, path: [l], bytes: \"-1 MiB\"}]\n",
@@ -118,6 +118,7 @@ TEST_CASE("bad input exits 2 with a located message and writes nothing") {
        "", "s.yaml:3:30: 'transfers.0.path.0': unknown link 'm'"},
       {"bad override", base, "--set seed=abc", "--set seed=abc: 'seed': expected an integer"},
       {"override of a value", base, "--set links.0.name.x=1", "'links.0.name' is a value"},
+      {"negative seed", base, "--seed -1", "--seed takes a whole number from 0 to"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);

@@ -70,6 +70,21 @@ TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") 
   CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
 }
 
+TEST_CASE("warpsim collective: bad input is one line before any table, exit code 2") {
+  const std::string exe = std::string(WARPSIM_EXE) + " collective ";
+  auto r = testing::run_program(exe + "--system dgx-h100 --bytes 0");
+  CHECK(r.code == 2);
+  CHECK(r.output == "warpsim: error: --bytes must be > 0\n");
+  r = testing::run_program(exe + "--system pcie-4gpu --set gpus_per_node=3 --algo halving-doubling"
+                                 " --bytes 1MiB");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("power-of-two") != std::string::npos);
+  CHECK(r.output.find("busbw") == std::string::npos);  // no header before the error
+  r = testing::run_program(std::string(WARPSIM_EXE) + " kernel --gpu h100 --op gemm");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("did you mean 'h100-sxm'") != std::string::npos);
+}
+
 TEST_CASE("innetwork_allreduce full: the shipped experiment, both systems, three models") {
   testing::TempDir d;
   const auto r = testing::run_program(std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +

@@ -102,6 +102,11 @@ TEST_CASE("the text report explains launch, occupancy, bound and time") {
        {"v100-sxm2", "grid", "block", "registers/thread", "CTAs per wave", "limited by", "FLOP/B",
         "-bound", "simulated", "TFLOP/s", "GB/s", "% of achievable"})
     CHECK(r.output.find(s) != std::string::npos);
+  // The answer first, on a line of its own that a script can read.
+  REQUIRE(r.output.starts_with("time: "));
+  const std::string first = r.output.substr(0, r.output.find('\n'));
+  CHECK(first.ends_with(" ms"));
+  CHECK(std::stod(first.substr(6)) > 0);
 
   // The other ops run too.
   for (const char* args : {"--op depthwise_conv --in-channels 128", "--op pool",

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "sim/config.hpp"
+#include "sim/nearest.hpp"
 #include "../support/temp_dir.hpp"
 
 using sim::Config;
@@ -77,6 +78,18 @@ TEST_CASE("bad values name file, line, column and the key path") {
         file + ":5:10: 'gpu.range': must be in [1, 10], got 0");
   CHECK(error_of([&] { c.at("gpu").get_int("sm_cnt"); })
             .find("missing required key 'sm_cnt'") != std::string::npos);
+}
+
+TEST_CASE("a misspelt required key is reported where the misspelling is") {
+  auto root = sim::parse_yaml("name: x\nlinks:\n  - name: a\n    bandwdith: 1 GB/s\n", "s.yaml");
+  const sim::Config c(root, "");
+  const auto link = c.seq("links").at(0);
+  CHECK_THROWS_WITH_AS(link.get_bandwidth("bandwidth"),
+                       doctest::Contains("s.yaml:4:5: 'links.0': missing required key 'bandwidth' "
+                                         "(found 'bandwdith' instead?)"),
+                       sim::InputError);
+  CHECK(sim::nearest_name("h100", {"h100-sxm", "a100-sxm4-40gb"}) == "h100-sxm");
+  CHECK(sim::nearest_name("a100", {"a100-sxm4-40gb", "a100-sxm4-80gb"}).empty());  // two prefixes
 }
 
 TEST_CASE("unknown keys are rejected with the nearest key that was asked for") {

@@ -113,7 +113,10 @@ TEST_CASE("a fraction is a percentage with % or the fraction itself") {
   CHECK(parse_fraction("2%") == doctest::Approx(0.02));
   CHECK(parse_fraction("0.5 %") == doctest::Approx(0.005));
   CHECK(parse_fraction("0.02") == doctest::Approx(0.02));
-  CHECK(parse_fraction("25") == doctest::Approx(25));  // a bare number is never a percentage
+  CHECK(parse_fraction("1") == doctest::Approx(1));
+  // A bare number is never a percentage, and one above 1 is refused rather than read as 2500%.
+  CHECK_THROWS_WITH_AS(parse_fraction("25"), doctest::Contains("write '25%'"), sim::InputError);
+  CHECK(parse_fraction("150%") == doctest::Approx(1.5));
   CHECK_THROWS_AS(parse_fraction("lots"), sim::InputError);
   CHECK_THROWS_AS(parse_fraction("-1%"), sim::InputError);
   CHECK_THROWS_AS(parse_fraction("2 ms"), sim::InputError);
