@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -44,7 +45,15 @@ struct RunContext {
     events += r.events;
     wall_seconds += r.wall_seconds;
     for (const auto& [k, v] : r.components) stats.component(point + "." + k, v);
+    ++runs_done;
+    if (on_progress) on_progress(runs_done, runs_expected);
   }
+  // An experiment says up front how many simulations it will run (add_run counts them), so
+  // `warpsim run` can show progress on anything that takes more than a second.
+  void expect_runs(std::size_t n) { runs_expected += n; }
+  std::uint64_t timeline_spans() const { return timeline ? timeline->spans_written() : 0; }
+  std::size_t runs_expected = 0, runs_done = 0;
+  std::function<void(std::size_t done, std::size_t expected)> on_progress;
   std::uint64_t events = 0;  // over every simulation run
   double wall_seconds = 0;
 };

@@ -18,26 +18,36 @@ std::string clock_text(double seconds) {
 
 }  // namespace
 
-Progress::Progress(std::size_t total, std::size_t skipped, std::FILE* to)
-    : total_(total), skipped_(skipped), to_(to), tty_(::isatty(::fileno(to)) != 0),
-      start_(Clock::now()), last_draw_(start_) {
+Progress::Progress(std::size_t total, std::size_t skipped, std::FILE* to, Words words,
+                   bool after_a_second)
+    : total_(total), skipped_(skipped), to_(to), words_(words), after_a_second_(after_a_second),
+      tty_(::isatty(::fileno(to)) != 0), start_(Clock::now()), last_draw_(start_) {
   if (skipped_ > 0)
-    fmt::print(to_, "sweep: {} of {} points already complete, skipped\n", skipped_, total_);
-  if (tty_) draw(false);
+    fmt::print(to_, "{}: {} of {} {} already complete, skipped\n", words_.prefix, skipped_,
+               total_, words_.items);
+  if (tty_ && !after_a_second_) draw(false);
 }
 
 void Progress::point_done(bool failed) {
   ++done_;
   if (failed) ++failed_;
   const auto now = Clock::now();
+  if (after_a_second_ && !drawn_) {
+    if (now - start_ >= std::chrono::seconds(1)) draw(false);
+    return;
+  }
   // A TTY redraws often enough to look alive; a log gets a line every 5 s.
   if (now - last_draw_ >= (tty_ ? std::chrono::milliseconds(100) : std::chrono::seconds(5)))
     draw(false);
 }
 
-void Progress::finish() { draw(true); }
+void Progress::finish() {
+  if (after_a_second_ && !drawn_ && Clock::now() - start_ < std::chrono::seconds(1)) return;
+  draw(true);
+}
 
 void Progress::draw(bool final) {
+  drawn_ = true;
   last_draw_ = Clock::now();
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
   const std::size_t to_run = total_ - skipped_;
@@ -49,13 +59,14 @@ void Progress::draw(bool final) {
   if (tty_) {
     constexpr std::size_t kWidth = 30;
     const std::size_t filled = total_ ? complete * kWidth / total_ : kWidth;
-    fmt::print(to_, "\r\033[K[{}{}] {}/{} points{}  {:.2f}/s  {} {}", std::string(filled, '#'),
-               std::string(kWidth - filled, '.'), complete, total_, failed, rate,
+    fmt::print(to_, "\r\033[K[{}{}] {}/{} {}{}  {:.2f}/s  {} {}", std::string(filled, '#'),
+               std::string(kWidth - filled, '.'), complete, total_, words_.items, failed, rate,
                final ? "took" : "ETA", final ? clock_text(elapsed) : eta);
     if (final) fmt::print(to_, "\n");
   } else {
-    fmt::print(to_, "sweep: {}/{} points{}, {:.2f} points/s, {} {}\n", complete, total_, failed,
-               rate, final ? "took" : "ETA", final ? clock_text(elapsed) : eta);
+    fmt::print(to_, "{}: {}/{} {}{}, {:.2f} {}/s, {} {}\n", words_.prefix, complete, total_,
+               words_.items, failed, rate, words_.items, final ? "took" : "ETA",
+               final ? clock_text(elapsed) : eta);
   }
   std::fflush(to_);
 }

@@ -4,12 +4,14 @@
 
 #include <charconv>
 #include <climits>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <memory>
 
 #include "app/experiment.hpp"
+#include "app/progress.hpp"
 #include "app/paths.hpp"
 #include "sim/error.hpp"
 #include "sim/files.hpp"
@@ -57,7 +59,22 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     sim::Stats stats;
     sim::RngFactory rng(seed);
     RunContext ctx{stats, timeline.get(), rng, summary, {}, {}, 0};
+    std::optional<Progress> progress;
+    if (!opts.quiet)
+      ctx.on_progress = [&progress](std::size_t done, std::size_t expected) {
+        if (!progress)
+          progress.emplace(expected, 0, stderr, Progress::Words{"run", "simulations"}, true);
+        progress->set_total(std::max(expected, done));
+        progress->point_done(false);
+      };
     experiment->run(ctx);
+    if (progress) progress->finish();
+    // A timeline nobody drew on is a mistake the user should hear of, not an empty file.
+    if (timeline && ctx.timeline_spans() == 0)
+      throw sim::InputError(fmt::format(
+          "--timeline: no run of '{}' drew on it (check its timeline_run key: `warpsim list "
+          "experiment` says what it takes)",
+          name));
 
     stats.set("run.simulated_seconds", ctx.end_time.seconds());
     sim::write_file_atomic(tmp / "metrics.json", stats.metrics_json(ctx.end_time));

@@ -99,6 +99,7 @@ int TimelineWriter::thread(int pid, std::string_view name, int sort_index) {
 
 void TimelineWriter::complete(int pid, int tid, std::string_view name, std::string_view category,
                               Time start, Time duration, const TraceArgs& args) {
+  ++spans_;
   begin_event();
   buf_ += fmt::format(R"({{"ph":"X","cat":{},"name":{},"pid":{},"tid":{},"ts":{},"dur":{})",
                       quote(category), quote(name), pid, tid, us(start), us(duration));
@@ -108,6 +109,7 @@ void TimelineWriter::complete(int pid, int tid, std::string_view name, std::stri
 }
 
 void TimelineWriter::instant(int pid, int tid, std::string_view name, Time at) {
+  ++spans_;
   begin_event();
   buf_ += fmt::format(R"({{"ph":"i","s":"t","name":{},"pid":{},"tid":{},"ts":{}}})", quote(name),
                       pid, tid, us(at));
@@ -115,6 +117,7 @@ void TimelineWriter::instant(int pid, int tid, std::string_view name, Time at) {
 }
 
 void TimelineWriter::counter(int pid, std::string_view name, Time at, double value) {
+  ++spans_;
   begin_event();
   buf_ += fmt::format(R"({{"ph":"C","name":{},"pid":{},"ts":{},"args":{{"value":{}}}}})",
                       quote(name), pid, us(at), number(value));
@@ -123,6 +126,7 @@ void TimelineWriter::counter(int pid, std::string_view name, Time at, double val
 
 void TimelineWriter::flow(std::uint64_t id, std::string_view name, int from_pid, int from_tid,
                           Time from, int to_pid, int to_tid, Time to) {
+  ++spans_;
   begin_event();
   buf_ += fmt::format(R"({{"ph":"s","id":{},"cat":"flow","name":{},"pid":{},"tid":{},"ts":{}}})",
                       id, quote(name), from_pid, from_tid, us(from));

@@ -47,6 +47,8 @@ class TimelineWriter {
 
   void close();
   std::uint64_t events_written() const { return events_; }
+  // Spans, instants, counter samples and flows: what shows, beside the process/thread names.
+  std::uint64_t spans_written() const { return spans_; }
 
  private:
   void begin_event();
@@ -56,6 +58,7 @@ class TimelineWriter {
   std::ofstream out_;
   std::string buf_;
   std::uint64_t events_ = 0;
+  std::uint64_t spans_ = 0;
   int next_pid_ = 1;
   std::vector<int> next_tid_;
   bool closed_ = false;

@@ -34,6 +34,7 @@ sm_counts                  | list   |       | SMs the GPU exposes
 policies                   | list   |       | sharing policies
 tasksets                   | map    |       | name -> {tasks: [{model, batch, arrival, period, deadline, jobs}]}
 only_tasksets              | list   |       | run only these task sets
+timeline_run               | string | ""    | which run --timeline shows: <set>.os<ratio>.sm<n>.<policy> (default: the first)
 )"),
       host_params());
   return s;
@@ -75,6 +76,7 @@ class BarmExperiment final : public Experiment {
     const sim::Config sets = cfg.value("tasksets");
     for (const std::string& name : sets.keys())
       tasksets_.push_back(workloads::read_task_set(name, sets.at(name)));
+    timeline_run_ = cfg.string("timeline_run");
     if (auto only = cfg.find("only_tasksets")) {  // a subset, for quick runs
       std::vector<workloads::TaskSet> keep;
       for (const sim::Config& n : only->items()) {
@@ -92,6 +94,7 @@ class BarmExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
+    ctx.expect_runs(tasksets_.size() * ratios_.size() * sm_counts_.size() * policies_.size());
     drivers::ModelLibrary library(gpu_.lowering(workloads::DType::fp32));
     ctx.report += fmt::format(
         "GPU {} ({} SMs available), unified memory: {} eviction, {} prefetch, {} KiB "
@@ -121,6 +124,8 @@ class BarmExperiment final : public Experiment {
           std::string row = fmt::format("| {:.1f} | {} |", ratio, sms);
           for (const auto& p : policies_) {
             drivers::ServeOptions o = options_;
+            const std::string point = fmt::format("{}.os{:.1f}.sm{}.{}", set.name, ratio, sms, p.name);
+            if (ctx.timeline && point == timeline_point()) o.timeline = ctx.timeline;
             o.oversubscription = ratio;
             o.sms = sms;
             const drivers::ServeResult r = drivers::serve(gpu_, *cost_, uvm_, *eviction_,
@@ -210,6 +215,13 @@ class BarmExperiment final : public Experiment {
   std::vector<double> ratios_;
   std::vector<int> sm_counts_;
   std::vector<NamedPlugin<sharing::SharingPolicy>> policies_;
+  std::string timeline_run_;
+  // The run --timeline shows: the one named, else the first.
+  std::string timeline_point() const {
+    if (!timeline_run_.empty() || tasksets_.empty()) return timeline_run_;
+    return fmt::format("{}.os{:.1f}.sm{}.{}", tasksets_.front().name, ratios_.front(),
+                       sm_counts_.front(), policies_.front().name);
+  }
   std::vector<workloads::TaskSet> tasksets_;
   std::ostringstream console_;
 };

@@ -34,7 +34,7 @@ allreduce.min        | size   |       | smallest message
 allreduce.max        | size   |       | largest message
 allreduce.factor     | double | 4     | size step
 published            | map    |       | published values by metric key, for report.md
-timeline_run         | string | ""    | which run --timeline shows: <system>.<model>.<algorithm>
+timeline_run         | string | ""    | which run --timeline shows: <system>.<model>.<algorithm> (default: the first)
 )"),
       host_params());
   return s;
@@ -93,6 +93,9 @@ class InNetworkAllReduce final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
+    // Per system: each model and bucket alone and per algorithm overlapped and not; the sweep.
+    ctx.expect_runs(systems_.size() * (models_.size() * buckets_.size() * (1 + 2 * train_algos_.size()) +
+                                       sweep_algos_.size() * sizes_.size()));
     for (const auto& sys : systems_) {
       ctx.report += fmt::format("## {} ({} GPUs)\n\n", sys.name, sys.gpus());
       if (!models_.empty()) training(ctx, sys);
@@ -143,7 +146,9 @@ class InNetworkAllReduce final : public Experiment {
         std::map<std::string, double> slowdown;
         for (const auto& [a, algo] : train_algos_) {
           const bool traced =
-              ctx.timeline && timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a);
+              ctx.timeline &&
+              (timeline_run_.empty() ? ctx.timeline_spans() == 0
+                                     : timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a));
           const drivers::DdpRun over =
               drivers::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
                                ddp_options({.timeline = traced ? ctx.timeline : nullptr}));

@@ -32,7 +32,7 @@ training.batches     | list   |      | batch sizes
 training.image_size  | int    | 32   | input size (CIFAR: 32)
 training.num_classes | int    | 10   | classes of the classifier head
 published            | map    |      | published values by metric key, for report.md
-timeline_run         | string | ""   | which run the timeline shows, e.g. inference.resnet50.nimble
+timeline_run         | string | ""   | which run the timeline shows, e.g. inference.resnet50.nimble (default: the first)
 )");
   return s;
 }
@@ -75,6 +75,8 @@ class NimbleExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
+    ctx.expect_runs((inference_models_.size() + training_models_.size() * training_batches_.size()) *
+                    policies_.size());
     const workloads::LoweringOptions lo = gpu_.lowering(dtype_);
     ctx.report += fmt::format("GPU {}, {} SMs; policies: {}.\n\n", gpu_.name, gpu_.sm_count,
                               fmt::join(names(), ", "));
@@ -144,7 +146,9 @@ class NimbleExperiment final : public Experiment {
                const workloads::TaskGraph& graph) {
     std::vector<drivers::DnnRun> runs;
     for (const auto& p : policies_) {
-      const bool traced = ctx.timeline && timeline_run_ == key + "." + p.name;
+      // The run named, else the first.
+      const bool traced = ctx.timeline && (timeline_run_.empty() ? ctx.timeline_spans() == 0
+                                                                 : timeline_run_ == key + "." + p.name);
       runs.push_back(drivers::run_dnn(gpu_, *cost_, *p.impl, p.costs, graph,
                              traced ? ctx.timeline : nullptr));
       const drivers::DnnRun& r = runs.back();

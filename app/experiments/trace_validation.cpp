@@ -28,6 +28,7 @@ traces.name | string |                   | its name (metrics <name>.<cost>.*)
 traces.file | path   |                   | a Kineto trace, relative to the scenario file
 traces.gpu  | gpu    |                   | the GPU preset to simulate it on
 costs       | list   | [trace, roofline] | kernel costs: trace | roofline
+timeline_run | string | ""               | which replay --timeline shows beside its measurement: <trace>.<cost> (default: the first)
 )");
   return s;
 }
@@ -46,6 +47,7 @@ class TraceValidationExperiment final : public Experiment {
       cases_.push_back(std::move(c));
     }
     if (cases_.empty()) cfg.value("traces").fail("at least one trace is needed");
+    timeline_run_ = cfg.string("timeline_run");
     const sim::Config costs = cfg.value("costs");
     for (const sim::Config& item : costs.is_scalar() ? std::vector<sim::Config>{costs} : costs.items()) {
       const std::string c = item.as_string();
@@ -58,6 +60,7 @@ class TraceValidationExperiment final : public Experiment {
   }
 
   void run(RunContext& ctx) override {
+    ctx.expect_runs(cases_.size() * costs_.size());
     ctx.report +=
         "| trace | GPU | cost | ops compared | kernel MAPE | median abs error | "
         "Pearson r | iteration error |\n|---|---|---|---:|---:|---:|---:|---:|\n";
@@ -66,7 +69,13 @@ class TraceValidationExperiment final : public Experiment {
       const workloads::ReplayWorkload w =
           workloads::build_replay(workloads::kineto::read_trace(c.file));
       for (const auto& [cost_name, cost] : costs_) {
-        const ReplayResult r = simulate_replay(w, c.gpu, *cost, nullptr, false);
+        const std::string point = c.name + "." + cost_name;
+        const bool traced =
+            ctx.timeline && point == (timeline_run_.empty() ? cases_.front().name + "." +
+                                                                  costs_.front().first
+                                                            : timeline_run_);
+        const ReplayResult r =
+            simulate_replay(w, c.gpu, *cost, traced ? ctx.timeline : nullptr, traced);
         end = std::max(end, r.end_time);
         const Validation v = compare(w, r, parse_replay_cost(cost_name));
         const std::string key = c.name + "." + cost_name;
@@ -85,6 +94,7 @@ class TraceValidationExperiment final : public Experiment {
 
  private:
   std::vector<TraceCase> cases_;
+  std::string timeline_run_;
   std::vector<std::pair<std::string, std::unique_ptr<models::KernelCost>>> costs_;
 };
 

@@ -92,7 +92,7 @@ class Server {
         policy_(policy),
         tasks_(tasks),
         options_(options),
-        system_(gpu, SystemOptions{1, &cost, options.host, true, nullptr}) {
+        system_(gpu, SystemOptions{1, &cost, options.host, true, options.timeline}) {
     if (options.oversubscription <= 0) throw std::invalid_argument("oversubscription must be > 0");
     const int group = std::max(1, policy.max_group());
     std::uint64_t working_set = 0;

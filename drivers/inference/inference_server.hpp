@@ -20,6 +20,7 @@
 #include "models/kernel_cost.hpp"
 #include "models/memory/unified_memory.hpp"
 #include "schedulers/sharing/sharing_policy.hpp"
+#include "sim/timeline.hpp"
 #include "workloads/task_set.hpp"
 
 namespace drivers {
@@ -36,6 +37,7 @@ struct ServeOptions {
   bool reuse_activations = false;       // activation arena by liveness (else a buffer per blob)
   int sms = 0;  // SMs the task set may use, the GPU's first n (0: all); the others stay idle
   models::HostCosts host = models::HostCosts::ideal();  // per-op work and launch costs
+  sim::TimelineWriter* timeline = nullptr;  // the GPU's SMs and every application's stream
 };
 
 struct ServeResult {

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include <boost/json.hpp>
+
 #include "../support/temp_dir.hpp"
 #include "sim/stats.hpp"
 
@@ -74,6 +76,49 @@ TEST_CASE("the saved config holds every value the run used, code defaults includ
                   " --quiet --set kernel_cost.cta_fixed='5 us' --out " + edited.string())
               .code == 0);
   CHECK(read(edited / "metrics.json") != read(out / "metrics.json"));
+}
+
+TEST_CASE("every shipped experiment's --timeline shows its work as Chrome trace events") {
+  TempDir d;
+  const std::string root = WARPSIM_SOURCE;
+  const std::pair<const char*, const char*> runs[] = {
+      {"transfers", ""},
+      {"quickstart", ""},
+      {"nimble", "--set inference.models=[mobilenet_v2] --set 'training.models=[]'"},
+      {"barm", "--set only_tasksets=[light] --set oversubscription=[0.5] --set sm_counts=[8]"
+               " --set 'policies=[fifo]'"},
+      {"innetwork_allreduce", "--set 'systems=[{system: pcie-4gpu}]' --set 'training.models=[{name: vgg16, batch: 2}]'"
+                              " --set 'training.buckets=[\"25 MiB\"]' --set allreduce.max=4KiB"},
+      {"trace_validation", "--set costs=[trace]"},
+  };
+  for (const auto& [name, args] : runs) {
+    CAPTURE(name);
+    const auto t = d.path() / (std::string(name) + ".json");
+    const auto r = warpsim("run " + root + "/configs/experiments/" + name + ".yaml --quiet --out " +
+                           (d.path() / name).string() + " --timeline " + t.string() + " " + args);
+    CAPTURE(r.output);
+    REQUIRE(r.code == 0);
+    const auto doc = boost::json::parse(read(t)).as_object();
+    std::size_t spans = 0;
+    for (const auto& e : doc.at("traceEvents").as_array()) {
+      const auto& ev = e.as_object();
+      const std::string ph(ev.at("ph").as_string());
+      CHECK(ev.contains("pid"));
+      if (ph == "X") {
+        ++spans;
+        CHECK(ev.at("dur").to_number<double>() >= 0);
+        CHECK(ev.contains("ts"));
+      }
+    }
+    CHECK(spans > 0);
+  }
+  // A timeline_run that names no run is said, not written as an empty file.
+  const auto bad = warpsim("run " + root + "/configs/experiments/quickstart.yaml --quiet --out " +
+                           (d.path() / "bad").string() + " --timeline " +
+                           (d.path() / "bad.json").string() + " --set timeline_run=nope");
+  CHECK(bad.code == 2);
+  CHECK(bad.output.find("no run of 'quickstart' drew on it") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path() / "bad.json"));
 }
 
 TEST_CASE("same seed: identical metrics and timeline bytes; another seed differs") {
