@@ -51,6 +51,16 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
   auto& experiment = scenario.experiment;
 
   const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
+  if (!opts.timeline.empty()) {  // the results folder is written whole at the end
+    const fs::path t = fs::weakly_canonical(fs::absolute(opts.timeline)),
+                   o = fs::weakly_canonical(fs::absolute(out));
+    const auto rel = t.lexically_relative(o);
+    if (!rel.empty() && *rel.begin() != "..")
+      throw sim::InputError(fmt::format(
+          "--timeline {} is inside the results folder {}, which is written whole when the run "
+          "ends: put the timeline beside it",
+          opts.timeline.string(), out.string()));
+  }
   std::ostringstream summary;
   std::uint64_t fingerprint = 0;
   sim::write_folder_atomic(out, [&](const fs::path& tmp) {

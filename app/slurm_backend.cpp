@@ -101,7 +101,12 @@ std::string submit_slurm_job(const fs::path& script) {
   if (!on_path("sbatch"))
     throw sim::InputError("--backend slurm: sbatch is not on PATH (is Slurm installed here?)");
   const auto r = run_command("sbatch --parsable " + shell_quote(script.string()));
-  if (r.code != 0) throw std::runtime_error("sbatch failed: " + trim(r.output));
+  if (r.code != 0) {  // no cluster to talk to is the user's setup, not warpsim's failure
+    std::string last = trim(r.output);
+    if (const auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+    throw sim::InputError("--backend slurm: sbatch could not submit the job (is a Slurm "
+                          "controller running and reachable?): " + last);
+  }
   std::string id = trim(r.output);
   id = id.substr(id.find_last_of('\n') + 1);  // the last line: "<job id>[;cluster]"
   return id.substr(0, id.find(';'));

@@ -63,9 +63,20 @@ void check_first_point(const SweepPlan& plan, sim::PluginCatalog& catalog) {
   try {
     load_scenario(o, catalog);
   } catch (const sim::InputError& e) {
+    // An error in a value the sweep sets is reported where the sweep file sets it.
+    const std::string what = e.what();
+    for (const auto& [key, pos] : plan.spec().key_pos) {
+      const std::string set = "--set " + key + "=";
+      if (!what.starts_with(set)) continue;
+      const auto colon = what.find(": ");
+      throw sim::InputError(pos, fmt::format("axis '{}', point 1 of {}: {}", key,
+                                             plan.points().size(),
+                                             colon == std::string::npos ? what
+                                                                        : what.substr(colon + 2)));
+    }
     throw sim::InputError(
         fmt::format("{}: point 1 of {}: {}", plan.spec().file.string(), plan.points().size(),
-                    e.what()));
+                    what));
   }
 }
 

@@ -176,6 +176,7 @@ SweepSpec load_sweep(const fs::path& file) {
       at.fail(fmt::format("'{}' is not a key path (a.b.c)", key));
     if (key == "seed") at.fail("vary the seed with `seeds:`, not as an axis");
     if (!keys.insert(key).second) at.fail(fmt::format("key '{}' is set twice in this sweep", key));
+    spec.key_pos[key] = at.node()->key_pos;
   };
   if (auto set = cfg.find("set")) {
     for (const std::string& key : set->keys()) {

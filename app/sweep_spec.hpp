@@ -14,6 +14,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+
+#include "sim/error.hpp"
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +39,7 @@ struct SweepSpec {
   std::filesystem::path scenario;  // resolved against the sweep file's folder
   std::vector<std::string> fixed;  // `set:` as "key=value"
   std::vector<std::string> columns;  // axis keys in order (without the seed)
+  std::map<std::string, sim::SourcePos> key_pos;  // where each `set:` and axis key is written
   bool has_seeds = false;
   std::vector<SweepPoint> points;
 };

@@ -164,6 +164,8 @@ TEST_CASE("bad input exits 2 with a located message and writes nothing") {
       {"bad override", base, "--set seed=abc", "--set seed=abc: 'seed': expected an integer"},
       {"override of a value", base, "--set links.0.name.x=1", "'links.0.name' is a value"},
       {"negative seed", base, "--seed -1", "--seed takes a whole number from 0 to"},
+      {"timeline inside the results", base, "--timeline " + (d.path() / "out" / "t.json").string(),
+       "is inside the results folder"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);

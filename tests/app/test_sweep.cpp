@@ -128,7 +128,10 @@ TEST_CASE("a bad sweep file exits 2 naming its position, and runs nothing") {
        "key 'arrivals.count' is set twice"},
       {"axes:\n  - random: {samples: 2, params: {arrivals.count: {int: [9, 3]}}}\n",
        "low 9 is above high 3"},
-      {"axes:\n  - grid: {arrivals.cuont: [1]}\n", "point 1 of 1"},  // caught before running
+      // Caught before running, and reported where the sweep file names the axis.
+      {"axes:\n  - grid: {arrivals.cuont: [1]}\n",
+       "s.yaml:3:12: axis 'arrivals.cuont', point 1 of 1: unknown key 'cuont' in 'arrivals' "
+       "(did you mean 'count'?)"},
       {"seeds: [1, 1]\n", "seed 1 is listed twice"},
   };
   for (const auto& c : cases) {
