@@ -105,18 +105,23 @@ int calibrate_command(const CalibrateOptions& o, std::ostream& out) {
   if (fits.empty())
     throw sim::InputError(o.probe + ": no 'launch', 'memory' or 'gemm' section to calibrate from");
 
-  // The preset this extends, and where the calibrated file goes (beside it).
+  // The preset this extends and where the calibrated file goes: never into the source tree's
+  // configs/ unasked, but the working folder (or --out).
   const fs::path base = resolve_gpu_file(o.gpu);
   const std::string stem = base.stem().string();
-  const fs::path target =
-      o.out.empty() ? base.parent_path() / (stem + ".calibrated.yaml") : fs::path(o.out);
+  const fs::path target = o.out.empty() ? fs::path(stem + ".calibrated.yaml") : fs::path(o.out);
+  // A shipped preset is named (`gpus/h100-sxm`, found in the config directories wherever the
+  // file moves); a file of the user's by its absolute path.
+  const bool is_preset = !(o.gpu.find('/') != std::string::npos || o.gpu.ends_with(".yaml") ||
+                           o.gpu.ends_with(".yml"));
+  const std::string extends =
+      is_preset ? "gpus/" + stem : fs::weakly_canonical(fs::absolute(base)).string();
 
   std::string yaml = fmt::format(
       "# {} calibrated by `warpsim calibrate {} --gpu {}`: the preset's efficiency factors and\n"
       "# launch overheads fitted to what warpsim-probe measured. Everything else is the preset's.\n"
       "extends: {}\nname: {}.calibrated\n",
-      stem, fs::path(o.probe).filename().string(), o.gpu,
-      fs::relative(fs::absolute(base), fs::absolute(target).parent_path()).string(), stem);
+      stem, fs::path(o.probe).filename().string(), o.gpu, extends, stem);
   std::string section;
   for (const Fit& f : fits) {
     const std::string head = f.key.substr(0, f.key.find('.'));
@@ -145,7 +150,7 @@ Command add_calibrate_command(CLI::App& cli) {
   sub->add_option("probe", o->probe, "probe.json written by warpsim-probe")->required();
   sub->add_option("--gpu", o->gpu, "the preset to calibrate: a name in configs/gpus, or a yaml")
       ->required();
-  sub->add_option("--out", o->out, "where to write (default configs/gpus/NAME.calibrated.yaml)");
+  sub->add_option("--out", o->out, "where to write (default ./NAME.calibrated.yaml)");
   return {sub, [o](sim::PluginCatalog&, std::ostream& out) { return calibrate_command(*o, out); }};
 }
 

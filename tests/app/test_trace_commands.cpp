@@ -146,7 +146,7 @@ TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable pres
   REQUIRE(r.code == 0);
   const std::string yaml = slurp(out);
   CAPTURE(yaml);
-  CHECK(yaml.find("extends:") != std::string::npos);
+  CHECK(yaml.find("extends: gpus/h100-sxm\n") != std::string::npos);  // by name: movable
   CHECK(yaml.find("dram: 0.800") != std::string::npos);    // 2680 of 3350 GB/s
   CHECK(yaml.find("fp32: 0.761") != std::string::npos);    // 50.9 of 66.9 TFLOP/s
   CHECK(yaml.find("tensor: 0.708") != std::string::npos);  // fp16 700.3 of 989.4 TFLOP/s
@@ -164,6 +164,12 @@ TEST_CASE("calibrate: fits efficiencies from a probe result into a loadable pres
   CHECK(v.output.find("before / after") != std::string::npos);
   const auto m = sim::metrics_from_json(slurp(tmp.path() / "v" / "metrics.json"), "metrics.json");
   CHECK(m.count("validate.baseline.kernel_mape") == 1);
+
+  // Moved elsewhere, it still loads (the preset is found by name, not by a relative path).
+  const fs::path moved = tmp.path() / "deeper" / "still" / "mine.yaml";
+  fs::create_directories(moved.parent_path());
+  fs::copy_file(out, moved);
+  CHECK(warpsim("kernel --gpu " + moved.string() + " --op gemm").code == 0);
 
   const auto bad = warpsim("calibrate " + data("probe/broken_probe.json") +
                            " --gpu h100-sxm --out " + (tmp.path() / "x.yaml").string());
