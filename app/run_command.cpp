@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <optional>
@@ -19,6 +20,34 @@
 
 namespace app {
 namespace fs = std::filesystem;
+
+namespace {
+
+// A results folder is replaced whole by a re-run; any other folder that is not empty is the
+// user's, and is never clobbered.
+void refuse_foreign_folder(const fs::path& out) {
+  if (!fs::exists(out)) return;
+  if (!fs::is_directory(out))
+    throw sim::InputError(fmt::format("--out {} exists and is not a folder", out.string()));
+  static const char* const kOurs[] = {"metrics.json", "stats.csv", "config.yaml", "report.md"};
+  bool ours = false;
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string f = e.path().filename().string();
+    if (std::find(std::begin(kOurs), std::end(kOurs), f) == std::end(kOurs))
+      throw sim::InputError(fmt::format(
+          "--out {} holds '{}', so it is not a warpsim results folder: it would be replaced "
+          "whole; choose another folder or empty it",
+          out.string(), f));
+    if (f == "config.yaml") ours = sim::read_file(e.path()).starts_with("# resolved by warpsim");
+  }
+  if (!fs::is_empty(out) && !ours)
+    throw sim::InputError(fmt::format(
+        "--out {} is not empty and holds no config.yaml written by warpsim: choose another "
+        "folder or empty it",
+        out.string()));
+}
+
+}  // namespace
 
 Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   const sim::ConfigLoader loader = config_loader();
@@ -51,6 +80,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
   auto& experiment = scenario.experiment;
 
   const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
+  refuse_foreign_folder(out);
   if (!opts.timeline.empty()) {  // the results folder is written whole at the end
     const fs::path t = fs::weakly_canonical(fs::absolute(opts.timeline)),
                    o = fs::weakly_canonical(fs::absolute(out));

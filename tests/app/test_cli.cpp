@@ -51,6 +51,14 @@ TEST_CASE("a run writes a complete results folder") {
   REQUIRE(warpsim("run " + (out / "config.yaml").string() + " --quiet --out " + again.string())
               .code == 0);
   CHECK(read(again / "metrics.json") == read(out / "metrics.json"));
+
+  // A re-run replaces its results folder; a folder holding anything else is never clobbered.
+  REQUIRE(warpsim("run " + kTransfers + " --quiet --out " + out.string()).code == 0);
+  d.write("res/notes.txt", "mine");
+  const auto refused = warpsim("run " + kTransfers + " --quiet --out " + out.string());
+  CHECK(refused.code == 2);
+  CHECK(refused.output.find("holds 'notes.txt'") != std::string::npos);
+  CHECK(read(out / "notes.txt") == "mine");
 }
 
 TEST_CASE("the saved config holds every value the run used, code defaults included") {
