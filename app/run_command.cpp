@@ -29,7 +29,8 @@ void refuse_foreign_folder(const fs::path& out) {
   if (!fs::exists(out)) return;
   if (!fs::is_directory(out))
     throw sim::InputError(fmt::format("--out {} exists and is not a folder", out.string()));
-  static const char* const kOurs[] = {"metrics.json", "stats.csv", "config.yaml", "report.md"};
+  static const char* const kOurs[] = {"metrics.json", "stats.csv", "config.yaml", "report.md",
+                                      "results.csv"};
   bool ours = false;
   for (const auto& e : fs::directory_iterator(out)) {
     const std::string f = e.path().filename().string();
@@ -119,6 +120,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     stats.set("run.simulated_seconds", ctx.end_time.seconds());
     sim::write_file_atomic(tmp / "metrics.json", stats.metrics_json(ctx.end_time));
     sim::write_file_atomic(tmp / "stats.csv", stats.stats_csv(ctx.end_time));
+    if (stats.has_rows()) sim::write_file_atomic(tmp / "results.csv", stats.results_csv());
     sim::write_file_atomic(
         tmp / "config.yaml",
         fmt::format("# resolved by warpsim {} from {}; re-run with: warpsim run <this file>\n"

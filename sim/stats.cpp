@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "sim/error.hpp"
 
@@ -160,6 +162,49 @@ std::map<std::string, double> metrics_from_json(const std::string& text,
 }
 
 std::string Stats::metrics_json(Time now) const { return metrics_to_json(flatten(now)); }
+
+void Stats::add_row(ResultRow row) {
+  for (const auto& [k, v] : row.metrics) scalars_[row.prefix + "." + k] = v;
+  rows_.push_back(std::move(row));
+}
+
+namespace {
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+}  // namespace
+
+std::string Stats::results_csv() const {
+  std::vector<std::string> params;
+  std::set<std::string> metrics;
+  for (const ResultRow& r : rows_) {
+    for (const auto& [k, v] : r.params)
+      if (std::find(params.begin(), params.end(), k) == params.end()) params.push_back(k);
+    for (const auto& [k, v] : r.metrics) metrics.insert(k);
+  }
+  std::string out = "point";
+  for (const auto& p : params) out += "," + csv_cell(p);
+  for (const auto& m : metrics) out += "," + csv_cell(m);
+  out += "\n";
+  for (const ResultRow& r : rows_) {
+    out += csv_cell(r.prefix);
+    for (const auto& p : params) {
+      out += ",";
+      for (const auto& [k, v] : r.params)
+        if (k == p) out += csv_cell(v);
+    }
+    for (const auto& m : metrics) {
+      out += ",";
+      for (const auto& [k, v] : r.metrics)
+        if (k == m) out += number(v);
+    }
+    out += "\n";
+  }
+  return out;
+}
 
 std::string Stats::stats_csv(Time now) const {
   std::string out = "component,stat,value\n";

@@ -77,6 +77,23 @@ class TimeWeighted {
   double area_ = 0;  // value x seconds
 };
 
+// One point of an experiment in tidy form: what was varied (its parameters) and what it
+// measured. Stats keeps the point as a row of results.csv and its metrics as flat keys
+// `<prefix>.<metric>` of metrics.json, from the same numbers, so the two agree to the digit.
+struct ResultRow {
+  std::string prefix;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::pair<std::string, double>> metrics;
+  ResultRow& param(std::string name, std::string value) {
+    params.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  ResultRow& metric(std::string name, double value) {
+    metrics.emplace_back(std::move(name), value);
+    return *this;
+  }
+};
+
 class Stats {
  public:
   Counter& counter(const std::string& name) { return counters_[name]; }
@@ -91,6 +108,12 @@ class Stats {
 
   // Every statistic as flat dotted keys; time-weighted ones averaged up to `now`.
   std::map<std::string, double> flatten(Time now) const;
+  // A point's parameters and metrics (its metrics also become `<prefix>.<metric>`).
+  void add_row(ResultRow row);
+  bool has_rows() const { return !rows_.empty(); }
+  // One row per point: the parameter columns (in first-seen order), then the metric columns
+  // (sorted), empty where a row has no such value; numbers written as in metrics.json.
+  std::string results_csv() const;
   std::string metrics_json(Time now) const;
   std::string stats_csv(Time now) const;
 
@@ -101,6 +124,7 @@ class Stats {
   std::map<std::string, TimeWeighted> weighted_;
   std::map<std::string, double> scalars_;
   std::map<std::string, double> components_;
+  std::vector<ResultRow> rows_;
 };
 
 // JSON text of flat metrics, one key per line, keys sorted; non-finite values become null.

@@ -130,24 +130,31 @@ class BarmExperiment final : public Experiment {
             o.sms = sms;
             const drivers::ServeResult r = drivers::serve(gpu_, *cost_, uvm_, *eviction_,
                                                           *prefetcher_, *p.impl, set, o, library);
-            const std::string key =
-                fmt::format("barm.{}.os{:.1f}.sm{}.{}", set.name, ratio, sms, p.name);
-            ctx.stats.set(key + ".mean_ms", r.mean_ms);
-            ctx.stats.set(key + ".p99_ms", r.p99_ms);
-            ctx.stats.set(key + ".miss_rate", r.miss_rate);
-            r.memory.report(ctx.stats, key);
-            ctx.stats.set(key + ".completed", static_cast<double>(r.completed));
-            ctx.stats.set(key + ".mean_group", r.mean_group());
+            const std::string key = "barm." + point;
+            // One row for the point, one per task (the task column says which).
+            sim::ResultRow point_row{key, params(set.name, ratio, sms, p.name), {}};
+            point_row.metric("mean_ms", r.mean_ms)
+                .metric("p99_ms", r.p99_ms)
+                .metric("miss_rate", r.miss_rate)
+                .metric("completed", static_cast<double>(r.completed))
+                .metric("mean_group", r.mean_group());
+            sim::Stats memory;
+            r.memory.report(memory, "m");
+            for (const auto& [k, v] : memory.flatten(sim::Time::zero()))
+              point_row.metric(k.substr(2), v);
+            ctx.stats.add_row(std::move(point_row));
             for (std::size_t t = 0; t < set.tasks.size(); ++t) {
               const auto& pt = r.tasks[t];
-              const std::string tk = key + ".task." + set.tasks[t].name;
-              ctx.stats.set(tk + ".mean_ms", pt.jobs ? pt.sum_ms / static_cast<double>(pt.jobs) : 0);
-              ctx.stats.set(tk + ".miss_rate", pt.jobs ? static_cast<double>(pt.dropped + pt.late) /
-                                                            static_cast<double>(pt.jobs)
-                                                      : 0);
               const int app = static_cast<int>(t);
-              ctx.stats.set(tk + ".faults", static_cast<double>(r.memory.faults_of(app)));
-              ctx.stats.set(tk + ".stall_s", r.memory.stall_of(app));
+              const double jobs = static_cast<double>(pt.jobs);
+              ctx.stats.add_row(
+                  sim::ResultRow{key + ".task." + set.tasks[t].name,
+                                 params(set.name, ratio, sms, p.name), {}}
+                      .param("task", set.tasks[t].name)
+                      .metric("mean_ms", pt.jobs ? pt.sum_ms / jobs : 0)
+                      .metric("miss_rate", pt.jobs ? static_cast<double>(pt.dropped + pt.late) / jobs : 0)
+                      .metric("faults", static_cast<double>(r.memory.faults_of(app)))
+                      .metric("stall_s", r.memory.stall_of(app)));
             }
             if (ratio == stall_ratio && sms == stall_sms) stalls.push_back(r.memory);
             ctx.add_run(r.run, key);
@@ -167,6 +174,15 @@ class BarmExperiment final : public Experiment {
   }
 
  private:
+  static std::vector<std::pair<std::string, std::string>> params(const std::string& set,
+                                                                 double ratio, int sms,
+                                                                 const std::string& policy) {
+    return {{"taskset", set},
+            {"oversubscription", fmt::format("{:g}", ratio)},
+            {"sms", std::to_string(sms)},
+            {"policy", policy}};
+  }
+
   // Each policy's stall time (CTAs waiting for pages, summed) by task, and its three kernels
   // that stalled longest.
   std::string stall_table(const workloads::TaskSet& set,

@@ -139,10 +139,16 @@ class InNetworkAllReduce final : public Experiment {
             drivers::run_ddp(sys, *cost_, *train_algos_.front().impl, tg, phases, buckets,
                              ddp_options({.communicate = false}));
         ctx.add_run(alone.run, base + ".alone");
-        ctx.stats.set(base + ".alone.backward_ms", alone.backward.ms());
-        ctx.stats.set(base + ".alone.iteration_ms", alone.iteration.ms());
-        ctx.stats.set(base + ".alone.forward_ms", alone.forward.ms());
-        ctx.stats.set(base + ".buckets", static_cast<double>(buckets.size()));
+        const std::vector<std::pair<std::string, std::string>> params = {
+            {"system", sys.name}, {"model", m.name}, {"batch", std::to_string(m.batch)},
+            {"bucket", fmt::format("{} MiB", buckets_[bi] >> 20)}};
+        ctx.stats.add_row(sim::ResultRow{base + ".alone", params, {}}
+                              .param("algorithm", "none")
+                              .metric("backward_ms", alone.backward.ms())
+                              .metric("iteration_ms", alone.iteration.ms())
+                              .metric("forward_ms", alone.forward.ms()));
+        sim::ResultRow model_row{base, params, {}};
+        model_row.metric("buckets", static_cast<double>(buckets.size()));
         std::map<std::string, double> slowdown;
         for (const auto& [a, algo] : train_algos_) {
           const bool traced =
@@ -156,11 +162,13 @@ class InNetworkAllReduce final : public Experiment {
                                                        ddp_options({.overlap = false}));
           const std::string k = fmt::format("{}.{}", base, a);
           slowdown[a] = over.backward.ms() / alone.backward.ms();
-          ctx.stats.set(k + ".backward_ms", over.backward.ms());
-          ctx.stats.set(k + ".iteration_ms", over.iteration.ms());
-          ctx.stats.set(k + ".backward_slowdown", slowdown[a]);
-          ctx.stats.set(k + ".iteration_ms_no_overlap", seq.iteration.ms());
-          ctx.stats.set(k + ".allreduce_ms", over.communication.ms());
+          ctx.stats.add_row(sim::ResultRow{k, params, {}}
+                                .param("algorithm", a)
+                                .metric("backward_ms", over.backward.ms())
+                                .metric("iteration_ms", over.iteration.ms())
+                                .metric("backward_slowdown", slowdown[a])
+                                .metric("iteration_ms_no_overlap", seq.iteration.ms())
+                                .metric("allreduce_ms", over.communication.ms()));
           ctx.add_run(over.run, k);
           ctx.add_run(seq.run, k + ".no_overlap");
           ctx.report += fmt::format("| {} | {} MiB | {} | {:.2f} | {:.2f} | {:.3f} | {:.2f} | {:.2f} |\n",
@@ -174,8 +182,9 @@ class InNetworkAllReduce final : public Experiment {
         }
         // How much of the host algorithm's slowdown the in-network one removes.
         if (slowdown.count("ring") && slowdown.count("in-network") && slowdown["ring"] > 1)
-          ctx.stats.set(base + ".in-network.recovered",
-                        (slowdown["ring"] - slowdown["in-network"]) / (slowdown["ring"] - 1));
+          model_row.metric("in-network.recovered",
+                           (slowdown["ring"] - slowdown["in-network"]) / (slowdown["ring"] - 1));
+        ctx.stats.add_row(std::move(model_row));
       }
     }
     ctx.report += "\n";
@@ -191,11 +200,11 @@ class InNetworkAllReduce final : public Experiment {
         const double us = t.time.us(), busbw = t.busbw_gbps;
         const std::string k = fmt::format("allreduce.{}.{}.{}", sys.name, a, size);
         ctx.add_run(t.run, k);
-        ctx.stats.set(k + ".time_us", us);
-        ctx.stats.set(k + ".busbw_gbps", busbw);
+        sim::ResultRow row{k, {{"system", sys.name}, {"algorithm", a}, {"bytes", std::to_string(size)}}, {}};
+        row.metric("time_us", us).metric("busbw_gbps", busbw);
         if (a == "ring") ring_us[size] = us;
-        if (a != "ring" && ring_us.count(size))
-          ctx.stats.set(k + ".speedup_vs_ring", ring_us[size] / us);
+        if (a != "ring" && ring_us.count(size)) row.metric("speedup_vs_ring", ring_us[size] / us);
+        ctx.stats.add_row(std::move(row));
         ctx.report += fmt::format("| {} | {} | {:.2f} | {:.1f} |\n", a, size, us, busbw);
       }
     }

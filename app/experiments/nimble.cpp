@@ -89,7 +89,9 @@ class NimbleExperiment final : public Experiment {
         mo.dtype = dtype_;
         mo.image_size = static_cast<int>(image_size_);
         const auto graph = workloads::lower_graph(workloads::make_model(m, mo), lo);
-        measure(ctx, fmt::format("inference.{}", m), m, graph);
+        measure(ctx, fmt::format("inference.{}", m),
+                {{"phase", "inference"}, {"model", m}, {"batch", std::to_string(inference_batch_)}},
+                m, graph);
       }
     }
     if (!training_models_.empty()) {
@@ -105,7 +107,9 @@ class NimbleExperiment final : public Experiment {
           mo.num_classes = training_classes_;
           mo.training = true;
           const auto graph = workloads::lower_graph(workloads::make_model(m, mo), lo);
-          measure(ctx, fmt::format("training.{}.bs{}", m, b), fmt::format("{} bs{}", m, b), graph);
+          measure(ctx, fmt::format("training.{}.bs{}", m, b),
+                  {{"phase", "training"}, {"model", m}, {"batch", std::to_string(b)}},
+                  fmt::format("{} bs{}", m, b), graph);
         }
     }
     ctx.console << console_.str();
@@ -142,8 +146,9 @@ class NimbleExperiment final : public Experiment {
     console_ << fmt::format(" {:>9}\n", "speedup");
   }
 
-  void measure(RunContext& ctx, const std::string& key, const std::string& label,
-               const workloads::TaskGraph& graph) {
+  void measure(RunContext& ctx, const std::string& key,
+               const std::vector<std::pair<std::string, std::string>>& params,
+               const std::string& label, const workloads::TaskGraph& graph) {
     std::vector<drivers::DnnRun> runs;
     for (const auto& p : policies_) {
       // The run named, else the first.
@@ -154,23 +159,28 @@ class NimbleExperiment final : public Experiment {
       const drivers::DnnRun& r = runs.back();
       const std::string k = fmt::format("{}.{}", key, p.name);
       const bool training = key.starts_with("training");
-      ctx.stats.set(k + (training ? ".step_ms" : ".latency_ms"), r.latency.ms());
-      ctx.stats.set(k + ".gpu_idle", r.gpu_idle);
-      ctx.stats.set(k + ".streams", r.streams);
-      ctx.stats.set(k + ".speedup_vs_eager", runs.front().latency.seconds() / r.latency.seconds());
+      ctx.stats.add_row(sim::ResultRow{k, params, {}}
+                            .param("policy", p.name)
+                            .metric(training ? "step_ms" : "latency_ms", r.latency.ms())
+                            .metric("gpu_idle", r.gpu_idle)
+                            .metric("streams", r.streams)
+                            .metric("speedup_vs_eager",
+                                    runs.front().latency.seconds() / r.latency.seconds()));
       ctx.add_run(r.run, k);
       ctx.end_time = std::max(ctx.end_time, r.latency);
     }
-    ctx.stats.set(key + ".kernels", static_cast<double>(graph.kernels.size()));
-    // Multi-stream gain: single-stream graph replay over nimble, when both ran.
+    // The model's own row: its kernels, and the multi-stream gain (single-stream graph replay
+    // over nimble) when both ran.
+    sim::ResultRow model_row{key, params, {}};
+    model_row.metric("kernels", static_cast<double>(graph.kernels.size()));
     std::optional<std::size_t> g, n;
     for (std::size_t i = 0; i < policies_.size(); ++i) {
       if (policies_[i].name == "graph") g = i;
       if (policies_[i].name == "nimble") n = i;
     }
     if (g && n)
-      ctx.stats.set(key + ".multistream_gain",
-                    runs[*g].latency.seconds() / runs[*n].latency.seconds());
+      model_row.metric("multistream_gain", runs[*g].latency.seconds() / runs[*n].latency.seconds());
+    ctx.stats.add_row(std::move(model_row));
 
     std::string row = fmt::format("| {} | {} |", label, graph.kernels.size());
     for (const auto& r : runs) row += fmt::format(" {:.3f} |", r.latency.ms());

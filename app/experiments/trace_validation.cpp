@@ -80,7 +80,10 @@ class TraceValidationExperiment final : public Experiment {
         const Validation v = compare(w, r, parse_replay_cost(cost_name));
         const std::string key = c.name + "." + cost_name;
         ctx.add_run(r.run, key);
-        for (const auto& [k, value] : validation_metrics(v, key, false)) ctx.stats.set(k, value);
+        sim::ResultRow row{key, {{"trace", c.name}, {"gpu", c.gpu.name}, {"cost", cost_name}}, {}};
+        for (const auto& [k, value] : validation_metrics(v, key, false))
+          row.metric(k.substr(key.size() + 1), value);
+        ctx.stats.add_row(std::move(row));
         ctx.report +=
             fmt::format("| {} | {} | {} | {}/{} | {:.1f}% | {:.1f}% | {:.3f} | {:.2f}% |\n", c.name,
                         c.gpu.name, cost_name, v.ops_compared, v.ops_total, 100 * v.kernel_mape,

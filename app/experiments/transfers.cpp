@@ -167,8 +167,9 @@ class TransfersExperiment final : public Experiment {
       const double gbps = s.bytes / (finish[i] - s.start).seconds() / 1e9;
       tput.add(gbps);
       if (i < transfers_.size()) {  // named transfers get their own metrics
-        ctx.stats.set(fmt::format("transfers.{}.finish_us", s.name), finish[i].us());
-        ctx.stats.set(fmt::format("transfers.{}.throughput_gbps", s.name), gbps);
+        ctx.stats.add_row(sim::ResultRow{"transfers." + s.name, {{"transfer", s.name}}, {}}
+                              .metric("finish_us", finish[i].us())
+                              .metric("throughput_gbps", gbps));
         ctx.console << fmt::format("{:<14} {:>12.0f} {:>12} {:>12.2f}\n", s.name, s.bytes,
                                    finish[i].str(), gbps);
       }

@@ -8,7 +8,10 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -127,6 +130,62 @@ TEST_CASE("every shipped experiment's --timeline shows its work as Chrome trace 
   CHECK(bad.code == 2);
   CHECK(bad.output.find("no run of 'quickstart' drew on it") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path() / "bad.json"));
+}
+
+TEST_CASE("results.csv: one tidy row per point, agreeing with metrics.json to the last digit") {
+  TempDir d;
+  const std::string root = WARPSIM_SOURCE;
+  const std::pair<const char*, const char*> runs[] = {
+      {"quickstart", ""},
+      {"barm", "--set only_tasksets=[light] --set oversubscription=[0.5] --set sm_counts=[8]"
+               " --set 'policies=[fifo, barm]'"},
+  };
+  for (const auto& [name, args] : runs) {
+    CAPTURE(name);
+    const auto out = d.path() / name;
+    REQUIRE(warpsim("run " + root + "/configs/experiments/" + name + ".yaml --quiet --out " +
+                    out.string() + " " + args)
+                .code == 0);
+    // metrics.json as text, key -> the number as written (to compare digits, not doubles).
+    std::map<std::string, std::string> metrics;
+    {
+      std::istringstream json(read(out / "metrics.json"));
+      for (std::string l; std::getline(json, l);) {
+        const auto q1 = l.find('"'), q2 = l.find('"', q1 + 1);
+        if (q1 == std::string::npos || q2 == std::string::npos) continue;
+        std::string v = l.substr(l.find(": ", q2) + 2);
+        if (!v.empty() && v.back() == ',') v.pop_back();
+        metrics[l.substr(q1 + 1, q2 - q1 - 1)] = v;
+      }
+    }
+    std::istringstream csv(read(out / "results.csv"));
+    std::string line;
+    std::getline(csv, line);
+    auto split = [](const std::string& s) {
+      std::vector<std::string> cells;
+      std::string cell;
+      std::istringstream in(s);
+      while (std::getline(in, cell, ',')) cells.push_back(cell);
+      if (!s.empty() && s.back() == ',') cells.emplace_back();
+      return cells;
+    };
+    const auto header = split(line);
+    REQUIRE(header.at(0) == "point");
+    std::size_t rows = 0, numbers = 0;
+    while (std::getline(csv, line)) {
+      const auto cells = split(line);
+      REQUIRE(cells.size() == header.size());
+      ++rows;
+      for (std::size_t c = 1; c < cells.size(); ++c) {
+        const auto it = metrics.find(cells[0] + "." + header[c]);
+        if (it == metrics.end() || cells[c].empty()) continue;  // a parameter, or not this row's
+        ++numbers;
+        CHECK(cells[c] == it->second);
+      }
+    }
+    CHECK(rows >= 2);
+    CHECK(numbers >= 4);
+  }
 }
 
 TEST_CASE("same seed: identical metrics and timeline bytes; another seed differs") {
