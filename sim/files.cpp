@@ -1,5 +1,8 @@
 #include "sim/files.hpp"
 
+#include <signal.h>
+#include <cerrno>
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -35,9 +38,30 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& con
   std::filesystem::rename(tmp, path);
 }
 
+void remove_dead_siblings(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(parent, ec)) return;
+  const std::string name = dir.filename().string();
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string f = e.path().filename().string();
+    for (const char* tag : {".tmp-", ".old-"}) {
+      const std::string prefix = name + tag;
+      if (!f.starts_with(prefix)) continue;
+      const std::string digits = f.substr(prefix.size());
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+      const auto pid = static_cast<pid_t>(std::stol(digits));
+      // A process that no longer exists was killed before it could rename or clean up.
+      if (::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
+  }
+}
+
 void write_folder_atomic(const std::filesystem::path& dir,
                          const std::function<void(const std::filesystem::path& tmp)>& fill) {
   namespace fs = std::filesystem;
+  remove_dead_siblings(dir);
   const fs::path tmp = temp_sibling(dir);
   fs::remove_all(tmp);
   fs::create_directories(tmp);

@@ -16,6 +16,10 @@ std::string read_file(const std::filesystem::path& path);
 // A sibling temporary path unique to this process: "<path>.tmp-<pid>".
 std::filesystem::path temp_sibling(const std::filesystem::path& path);
 
+// Removes `dir`'s temporary siblings (`dir.tmp-<pid>`, `dir.old-<pid>`) left by a process that
+// was killed before it could rename or remove them (its pid no longer exists).
+void remove_dead_siblings(const std::filesystem::path& dir);
+
 // A results folder written whole or not at all: `fill` writes into an empty temporary sibling
 // folder, which then replaces `dir` (an earlier `dir` is removed only once the new one is in
 // place). If `fill` throws, the temporary folder is removed and `dir` is left as it was.
