@@ -29,8 +29,8 @@ struct RunContext {
   sim::TimelineWriter* timeline;  // null unless --timeline was given
   const sim::RngFactory& rng;
   std::ostream& console;          // the short human summary
-  std::string report;             // markdown, written as report.md
-  sim::Time end_time;             // simulated time reached, for time-weighted statistics
+  std::string report{};           // markdown, written as report.md
+  sim::Time end_time{};           // simulated time reached, for time-weighted statistics
   std::uint64_t fingerprint = 0;  // event-schedule hash of the simulations run (determinism)
 
   // Mixes one simulation's schedule fingerprint in, order-sensitively: every simulation an
@@ -53,7 +53,7 @@ struct RunContext {
   void expect_runs(std::size_t n) { runs_expected += n; }
   std::uint64_t timeline_spans() const { return timeline ? timeline->spans_written() : 0; }
   std::size_t runs_expected = 0, runs_done = 0;
-  std::function<void(std::size_t done, std::size_t expected)> on_progress;
+  std::function<void(std::size_t done, std::size_t expected)> on_progress{};
   std::uint64_t events = 0;  // over every simulation run
   double wall_seconds = 0;
 };

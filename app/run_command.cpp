@@ -99,7 +99,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     if (!opts.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(opts.timeline);
     sim::Stats stats;
     sim::RngFactory rng(seed);
-    RunContext ctx{stats, timeline.get(), rng, summary, {}, {}, 0};
+    RunContext ctx{.stats = stats, .timeline = timeline.get(), .rng = rng, .console = summary};
     std::optional<Progress> progress;
     if (!opts.quiet)
       ctx.on_progress = [&progress](std::size_t done, std::size_t expected) {

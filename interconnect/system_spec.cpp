@@ -97,7 +97,6 @@ SystemSpec SystemSpec::from_config(const sim::Config& c) {
   s.nodes = static_cast<int>(p.integer("nodes", 1, 1 << 16));
 
   const sim::Params node_params = p.section("node");
-  const sim::Config& node = node_params.config();
   const sim::Config fabric = node_params.value("fabric");
   const std::string f = fabric.as_string();
   if (f == "nvswitch") s.fabric = NodeFabric::nvswitch;

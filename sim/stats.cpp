@@ -169,11 +169,17 @@ void Stats::add_row(ResultRow row) {
 }
 
 namespace {
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+void append_cell(std::string& out, const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"') out.push_back('"');  // doubled
+    out.push_back(c);
+  }
+  out.push_back('"');
 }
 }  // namespace
 
@@ -186,22 +192,28 @@ std::string Stats::results_csv() const {
     for (const auto& [k, v] : r.metrics) metrics.insert(k);
   }
   std::string out = "point";
-  for (const auto& p : params) out += "," + csv_cell(p);
-  for (const auto& m : metrics) out += "," + csv_cell(m);
-  out += "\n";
+  for (const auto& p : params) {
+    out.push_back(',');
+    append_cell(out, p);
+  }
+  for (const auto& m : metrics) {
+    out.push_back(',');
+    append_cell(out, m);
+  }
+  out.push_back('\n');
   for (const ResultRow& r : rows_) {
-    out += csv_cell(r.prefix);
+    append_cell(out, r.prefix);
     for (const auto& p : params) {
-      out += ",";
+      out.push_back(',');
       for (const auto& [k, v] : r.params)
-        if (k == p) out += csv_cell(v);
+        if (k == p) append_cell(out, v);
     }
     for (const auto& m : metrics) {
-      out += ",";
+      out.push_back(',');
       for (const auto& [k, v] : r.metrics)
-        if (k == m) out += number(v);
+        if (k == m) out.append(number(v));
     }
-    out += "\n";
+    out.push_back('\n');
   }
   return out;
 }
