@@ -1,6 +1,7 @@
 #include "app/collective_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "interconnect/system_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/error.hpp"
+#include "sim/nearest.hpp"
 #include "sim/timeline.hpp"
 #include "sim/units.hpp"
 
@@ -31,8 +33,20 @@ std::uint64_t parse_bytes(const std::string& flag, const std::string& text) {
   }
 }
 
-// nccl-tests' count column: elements of the type in the buffer (fp32: bytes / 4).
-constexpr int kTypeSize = 4;
+// nccl-tests' data types (-d) and their sizes: the count column is bytes / size. The model moves
+// bytes, so the type changes the count and not the time.
+int type_size(const std::string& dtype) {
+  static const std::pair<const char*, int> kTypes[] = {
+      {"int8", 1},  {"uint8", 1}, {"int32", 4},  {"uint32", 4}, {"int64", 8},   {"uint64", 8},
+      {"half", 2},  {"float", 4}, {"double", 8}, {"bfloat16", 2}, {"fp8_e4m3", 1}, {"fp8_e5m2", 1}};
+  std::vector<std::string> names;
+  for (const auto& [n, s] : kTypes) {
+    if (dtype == n) return s;
+    names.emplace_back(n);
+  }
+  throw sim::InputError(fmt::format("--dtype: unknown type '{}'{}; known: {}", dtype,
+                                    sim::did_you_mean(dtype, names), fmt::join(names, ", ")));
+}
 
 }  // namespace
 
@@ -48,6 +62,11 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
   const auto algo = interconnect::collectives(catalog).create(
       o.algo, sim::Config::empty(sim::SourcePos{"--algo"}, "algo"));
 
+  const int elem = type_size(o.dtype);
+  const std::vector<std::string> redops = {"sum", "prod", "min", "max", "avg"};
+  if (std::find(redops.begin(), redops.end(), o.redop) == redops.end())
+    throw sim::InputError(fmt::format("--redop: unknown reduction '{}'{}; known: {}", o.redop,
+                                      sim::did_you_mean(o.redop, redops), fmt::join(redops, ", ")));
   std::vector<std::uint64_t> sizes;
   if (!o.bytes.empty()) {
     if (!o.min_bytes.empty() || !o.max_bytes.empty())
@@ -77,13 +96,21 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     out << fmt::format("# {} {} on {} ({} GPUs, {} node{}){}\n", o.algo, o.op, spec.name,
                        spec.gpus(), spec.nodes, spec.nodes > 1 ? "s" : "",
                        o.network_only ? ", network only" : "");
-    out << fmt::format("#{:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "size", "count", "type",
-                       "redop", "time", "algbw", "busbw");
-    out << fmt::format("#{:>12} {:>12} {:>8} {:>6} {:>12} {:>8} {:>8}\n", "(B)", "(elements)",
-                       "", "", "(us)", "(GB/s)", "(GB/s)");
+    // nccl-tests' columns. warpsim models no difference between out-of-place and in-place and
+    // moves no data values, so both halves show the same simulated time and #wrong is "N/A".
+    out << fmt::format("#{:>55}{:>33}{:>33}\n", "", "out-of-place", "in-place");
+    out << fmt::format("#{:>12} {:>13} {:>9} {:>7} {:>7} {:>10} {:>7} {:>7} {:>6} {:>10} {:>7} "
+                       "{:>7} {:>6}\n",
+                       "size", "count", "type", "redop", "root", "time", "algbw", "busbw",
+                       "#wrong", "time", "algbw", "busbw", "#wrong");
+    out << fmt::format("#{:>12} {:>13} {:>9} {:>7} {:>7} {:>10} {:>7} {:>7} {:>6} {:>10} {:>7} "
+                       "{:>7} {:>6}\n",
+                       "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)",
+                       "(GB/s)", "(GB/s)", "");
   }
   std::unique_ptr<sim::TimelineWriter> timeline;
   if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);
+  double busbw_sum = 0;
   for (std::uint64_t size : sizes) {
     const bool traced = timeline && size == sizes.back();
     const drivers::CollectiveTiming t = drivers::measure_collective(
@@ -91,19 +118,30 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     const double us = t.time.us(), algbw = t.algbw_gbps, busbw = t.busbw_gbps;
     const bool reduces = op == interconnect::CollectiveOp::all_reduce ||
                          op == interconnect::CollectiveOp::reduce_scatter;
+    busbw_sum += busbw;
+    const std::string redop = reduces ? o.redop : "none";
+    const int root = op == interconnect::CollectiveOp::broadcast ? 0 : -1;
     if (o.json) {
       rows.push_back(boost::json::object{{"size", size},
-                                         {"count", size / kTypeSize},
-                                         {"type", "float"},
+                                         {"count", size / static_cast<std::uint64_t>(elem)},
+                                         {"type", o.dtype},
+                                         {"redop", redop},
+                                         {"root", root},
                                          {"time_us", us},
                                          {"algbw_gbps", algbw},
                                          {"busbw_gbps", busbw}});
     } else {
-      out << fmt::format(" {:>12} {:>12} {:>8} {:>6} {:>12.2f} {:>8.2f} {:>8.2f}\n", size,
-                         size / kTypeSize, "float", reduces ? "sum" : "none", us, algbw, busbw);
+      out << fmt::format(" {:>12} {:>13} {:>9} {:>7} {:>7} {:>10.2f} {:>7.2f} {:>7.2f} {:>6} "
+                         "{:>10.2f} {:>7.2f} {:>7.2f} {:>6}\n",
+                         size, size / static_cast<std::uint64_t>(elem), o.dtype, redop, root, us,
+                         algbw, busbw, "N/A", us, algbw, busbw, "N/A");
     }
   }
   if (timeline) timeline->close();
+  if (!o.json)
+    out << fmt::format("# Out of bounds values : N/A (no data values are moved)\n"
+                       "# Avg bus bandwidth    : {:.4f} \n#\n",
+                       busbw_sum / static_cast<double>(sizes.size()));
   if (o.json)
     out << boost::json::serialize(boost::json::object{{"system", spec.name},
                                                       {"gpus", spec.gpus()},
@@ -133,6 +171,10 @@ Command add_collective_command(CLI::App& cli) {
   sub->add_option("--set", o.overrides, "override a system key: node.link.bandwidth=\"300 GB/s\"");
   sub->add_flag("--network-only", o.network_only,
                 "links only: no GPU model, collective kernels take no time");
+  sub->add_option("--dtype,-d", o.dtype, "nccl-tests' data type: float, half, bfloat16, int8 ... "
+                                         "(the count column)")->capture_default_str();
+  sub->add_option("--redop,-o", o.redop, "nccl-tests' reduction: sum, prod, min, max, avg")
+      ->capture_default_str();
   sub->add_flag("--json", o.json, "print one JSON object");
   sub->add_option("--timeline", o.timeline,
                   "write a Chrome/Perfetto trace of the last size (pieces per phase, kernels)");

@@ -25,6 +25,8 @@ struct CollectiveOptions {
   bool network_only = false;           // no GPU model: kernels do not run
   bool json = false;
   std::string timeline;                // Chrome/Perfetto trace of the last size, if given
+  std::string dtype = "float";         // nccl-tests' -d: the count column's element type
+  std::string redop = "sum";           // nccl-tests' -o: the reduction of reducing collectives
 };
 
 int collective_command(const CollectiveOptions& opts, sim::PluginCatalog& catalog,

@@ -70,6 +70,22 @@ TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") 
   CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
 }
 
+TEST_CASE("warpsim collective: nccl-tests' columns, --dtype and --redop, the average bus bandwidth") {
+  const std::string exe = std::string(WARPSIM_EXE) + " collective --system dgx-h100 ";
+  const auto r = testing::run_program(exe + "--min 1MiB --max 4MiB --factor 4 -d half -o max");
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("out-of-place") != std::string::npos);
+  CHECK(r.output.find("in-place") != std::string::npos);
+  CHECK(r.output.find("#wrong") != std::string::npos);
+  // 1 MiB of half is 524288 elements; the reduction as asked; both halves' numbers.
+  CHECK(r.output.find(" 1048576        524288      half     max") != std::string::npos);
+  CHECK(r.output.find("# Avg bus bandwidth    : ") != std::string::npos);
+  const auto bad = testing::run_program(exe + "--bytes 1MiB --dtype halfs");
+  CHECK(bad.code == 2);
+  CHECK(bad.output.find("did you mean 'half'") != std::string::npos);
+}
+
 TEST_CASE("warpsim collective: bad input is one line before any table, exit code 2") {
   const std::string exe = std::string(WARPSIM_EXE) + " collective ";
   auto r = testing::run_program(exe + "--system dgx-h100 --bytes 0");
