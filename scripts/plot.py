@@ -13,6 +13,7 @@ its figure, whatever experiment wrote the keys:
   response time vs oversubscription
                           barm.<taskset>.os<ratio>.sm<n>.<policy>.{mean_ms, p99_ms, ...}
   busbw vs message size   allreduce.<system>.<algo>.<bytes>.busbw_gbps
+  any other run           its results.csv: the first metrics as bars by point (points.png)
 
 A sweep folder's results.csv gives one figure per numeric axis: the chosen metrics (--metrics,
 globs) against that axis, one line per combination of the other axes, the mean over seeds with
@@ -28,13 +29,21 @@ import re
 import sys
 from collections import defaultdict
 
-import matplotlib
+try:
+    import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: E402
+    import numpy as np  # noqa: E402
+    import pandas as pd  # noqa: E402
+    import yaml  # noqa: E402
+except ImportError as missing:  # whichever python3 came first on PATH lacks one
+    debian = {"matplotlib": "python3-matplotlib", "numpy": "python3-numpy",
+              "pandas": "python3-pandas", "yaml": "python3-yaml"}.get(missing.name, missing.name)
+    print(f"plot.py: error: this Python ({sys.executable}) has no module '{missing.name}': run it "
+          f"with /usr/bin/python3 (scripts/setup.sh installs {debian}), or install it here",
+          file=sys.stderr)
+    sys.exit(2)
 
 FIGURES_BEGIN = "<!-- figures: written by scripts/plot.py -->"
 FIGURES_END = "<!-- end of figures -->"
@@ -242,6 +251,37 @@ def plot_sweep(folder, patterns):
 
 # --- report.md ------------------------------------------------------------------------------------
 
+def plot_points(folder, most=4):
+    """Any run folder's results.csv: its first few metrics as bars, one group per value of the
+    first parameter, one bar per value of the last (trace_validation: traces x costs)."""
+    df = pd.read_csv(os.path.join(folder, "results.csv"))
+    metric_cols = [c for c in df.columns if c != "point" and pd.api.types.is_numeric_dtype(df[c])]
+    param_cols = [c for c in df.columns if c != "point" and c not in metric_cols]
+    if not metric_cols:
+        return []
+    first = param_cols[0] if param_cols else "point"
+    last = param_cols[-1] if len(param_cols) > 1 else None
+    shown = [c for c in metric_cols if df[c].notna().any()][:most]
+    cols = min(2, len(shown))
+    rows = math.ceil(len(shown) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.6 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, shown):
+        sub = df[df[metric].notna()]
+        groups = list(dict.fromkeys(sub[first].astype(str)))
+        series = list(dict.fromkeys(sub[last].astype(str))) if last else [metric]
+        values = {}
+        for _, r in sub.iterrows():
+            values[(str(r[first]), str(r[last]) if last else metric)] = r[metric]
+        bars(ax, groups, series, values)
+        ax.set_title(metric)
+        plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+        if last:
+            ax.legend(title=last, fontsize=8)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    return [("Metrics by point", save(fig, folder, "points.png"))]
+
+
 def link_figures(folder, figures, title):
     report = os.path.join(folder, "report.md")
     text = open(report).read() if os.path.exists(report) else f"# {title}\n"
@@ -267,7 +307,8 @@ def main():
     if not os.path.isdir(folder):
         fail(f"{args.results}: no such results folder")
 
-    if os.path.exists(os.path.join(folder, "results.csv")):
+    # A sweep folder has points/; a run folder's own results.csv is its tidy table.
+    if os.path.isdir(os.path.join(folder, "points")) and os.path.exists(os.path.join(folder, "results.csv")):
         figures = plot_sweep(folder, args.metrics or ["*"])
         title = os.path.basename(os.path.normpath(folder))
     elif os.path.exists(os.path.join(folder, "metrics.json")):
@@ -282,6 +323,8 @@ def main():
                 config = yaml.safe_load(f)
         figures = (plot_speedup(metrics, config, folder) + plot_latency_throughput(metrics, folder)
                    + plot_oversubscription(metrics, folder) + plot_busbw(metrics, folder))
+        if not figures and os.path.exists(os.path.join(folder, "results.csv")):
+            figures = plot_points(folder)
         title = (config or {}).get("name", os.path.basename(os.path.normpath(folder)))
     else:
         fail(f"{folder}: neither metrics.json nor results.csv here")

@@ -68,6 +68,8 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("name: synthetic\npublished: {inference.resnet50.nimble: 4.32}\n")
     with open(os.path.join(run_dir, "report.md"), "w") as f:
         f.write("# synthetic\n\nthe table\n")
+    with open(os.path.join(run_dir, "results.csv"), "w") as f:  # a run's own tidy table
+        f.write("point,model,policy,speedup_vs_eager\ninference.resnet50.eager,resnet50,eager,1\n")
     draw(run_dir)
     draw(run_dir)  # twice: the figures section is replaced, not repeated
     report = open(os.path.join(run_dir, "report.md")).read()
@@ -75,6 +77,14 @@ with tempfile.TemporaryDirectory() as tmp:
         assert os.path.getsize(os.path.join(run_dir, png)) > 1000, png
         assert report.count(f"]({png})") == 1, report
     assert report.startswith("# synthetic\n\nthe table\n"), report
+
+    # A run no key pattern knows (trace_validation, transfers): its results.csv as bars.
+    transfers = os.path.join(tmp, "transfers")
+    r = subprocess.run([warpsim, "run", os.path.join(source, "configs/experiments/transfers.yaml"),
+                        "--quiet", "--out", transfers], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "points.png" in draw(transfers)
+    assert os.path.getsize(os.path.join(transfers, "points.png")) > 1000
 
     # A sweep folder, from the real program.
     sweep_dir = os.path.join(tmp, "sweep")
@@ -85,6 +95,14 @@ with tempfile.TemporaryDirectory() as tmp:
     assert "sweep_links.0.bandwidth.png" in out, out
     assert "sweep_arrivals.count.png" in out, out
     assert "](sweep_links.0.bandwidth.png)" in open(os.path.join(sweep_dir, "report.md")).read()
+
+    # A Python without matplotlib: one line naming the module and the fix, exit 2.
+    r = subprocess.run([sys.executable, "-c",
+                        "import sys; sys.modules['matplotlib'] = None; sys.argv = ['plot.py', '.'];"
+                        f" exec(compile(open({plot!r}).read(), {plot!r}, 'exec'))"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "has no module 'matplotlib'" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
     # Bad input: exit 2 with a message.
     code, _, err = run(os.path.join(tmp, "nothing"))
