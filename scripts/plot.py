@@ -228,22 +228,54 @@ def plot_sweep(folder, patterns):
     metrics = [m for m in metrics if pd.to_numeric(ok[m], errors="coerce").nunique() > 1][:6]
     figures = []
     for axis in axes:
-        parsed = numeric(ok[axis])
-        if parsed is None or len(set(parsed[0])) < 2 or not metrics:
+        if not metrics or ok[axis].nunique() < 2:
             continue
-        x, unit = parsed
+        parsed = numeric(ok[axis])
         others = [a for a in axes if a != axis]
-        fig, plots = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
-        for ax, metric in zip(plots[0], metrics):
-            frame = ok.assign(_x=x, _y=pd.to_numeric(ok[metric], errors="coerce"))
-            for label, part in (frame.groupby(others) if others else [("", frame)]):
-                g = part.groupby("_x")["_y"].agg(["mean", "std"]).reset_index()
-                name = ", ".join(f"{a}={v}" for a, v in zip(others, label if isinstance(label, tuple) else (label,))) if others else None
-                ax.errorbar(g["_x"], g["mean"], yerr=g["std"].fillna(0), marker="o", capsize=3, label=name)
-            ax.set_xlabel(f"{axis} ({unit})" if unit else axis)
+        cols = min(3, len(metrics))  # a grid, not a strip of six
+        rows = math.ceil(len(metrics) / cols)
+        fig, plots = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
+        for ax in list(plots.flat)[len(metrics):]:
+            ax.set_visible(False)
+        for ax, metric in zip(plots.flat, metrics):
+            y = pd.to_numeric(ok[metric], errors="coerce")
+            if parsed is None:
+                # A named axis (a zip of lists, a policy): the mean over the rest, per value.
+                g = ok.assign(_y=y).groupby(axis, sort=False)["_y"].agg(["mean", "std"])
+                ax.bar(range(len(g)), g["mean"], yerr=g["std"].fillna(0), capsize=3)
+                ax.set_xticks(range(len(g)))
+                ax.set_xticklabels([str(v)[:28] for v in g.index], rotation=20, ha="right",
+                                   fontsize=7)
+                ax.set_xlabel(axis)
+            else:
+                x, unit = parsed
+                frame = ok.assign(_x=x, _y=y)
+                # One key as itself, not a list of one (pandas warns of a future change there).
+                by = others if len(others) > 1 else (others[0] if others else None)
+                groups = list(frame.groupby(by)) if others else [("", frame)]
+                if len(groups) > 1 and max(part["_x"].nunique() for _, part in groups) < 2:
+                    # Random samples: every point its own combination of the other axes, so
+                    # lines would be single points. All points, and a least-squares line.
+                    ax.scatter(frame["_x"], frame["_y"], s=14)
+                    good = frame[np.isfinite(frame["_y"])]
+                    if good["_x"].nunique() > 1:
+                        slope, icept = np.polyfit(good["_x"], good["_y"], 1)
+                        xs = np.linspace(good["_x"].min(), good["_x"].max(), 50)
+                        ax.plot(xs, slope * xs + icept, color="black", linewidth=1,
+                                label=f"fit: slope {slope:.3g}")
+                        ax.legend(fontsize=7)
+                else:
+                    for label, part in groups:
+                        g = part.groupby("_x")["_y"].agg(["mean", "std"]).reset_index()
+                        name = (", ".join(f"{a}={v}" for a, v in zip(
+                            others, label if isinstance(label, tuple) else (label,)))
+                                if others else None)
+                        ax.errorbar(g["_x"], g["mean"], yerr=g["std"].fillna(0), marker="o",
+                                    capsize=3, label=name)
+                    if others:
+                        ax.legend(fontsize=6)
+                ax.set_xlabel(f"{axis} ({unit})" if unit else axis)
             ax.set_title(metric, fontsize=9)
-            if others:
-                ax.legend(fontsize=6)
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", axis)
         figures.append((f"Metrics vs {axis}", save(fig, folder, f"sweep_{safe}.png")))
     return figures

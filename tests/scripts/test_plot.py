@@ -96,6 +96,19 @@ with tempfile.TemporaryDirectory() as tmp:
     assert "sweep_arrivals.count.png" in out, out
     assert "](sweep_links.0.bandwidth.png)" in open(os.path.join(sweep_dir, "report.md")).read()
 
+    # A zip sweep (named axes: bars per value) and a random one (scatter with a fit), with
+    # pandas' and matplotlib's future warnings made errors.
+    import warnings
+    warnings.simplefilter("error", FutureWarning)
+    for name, png in (("quickstart-zip", "sweep_gpu.png"),
+                      ("transfers-random", "sweep_arrivals.mean_gap.png")):
+        folder = os.path.join(tmp, name)
+        r = subprocess.run([warpsim, "sweep", os.path.join(source, f"configs/sweeps/{name}.yaml"),
+                            "--jobs", "2", "--out", folder], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert png in draw(folder), name
+        assert os.path.getsize(os.path.join(folder, png)) > 1000, name
+
     # A Python without matplotlib: one line naming the module and the fix, exit 2.
     r = subprocess.run([sys.executable, "-c",
                         "import sys; sys.modules['matplotlib'] = None; sys.argv = ['plot.py', '.'];"
