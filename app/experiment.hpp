@@ -52,6 +52,15 @@ struct RunContext {
   // `warpsim run` can show progress on anything that takes more than a second.
   void expect_runs(std::size_t n) { runs_expected += n; }
   std::uint64_t timeline_spans() const { return timeline ? timeline->spans_written() : 0; }
+  // The timeline for the run at `point`: the run an experiment's `timeline_run` names, or, when
+  // it names none, its first run (the first to ask while nothing is drawn). Null otherwise.
+  sim::TimelineWriter* timeline_for(const std::string& point,
+                                    const std::string& timeline_run) const {
+    if (!timeline) return nullptr;
+    const bool chosen = timeline_run.empty() ? timeline->spans_written() == 0
+                                             : timeline_run == point;
+    return chosen ? timeline : nullptr;
+  }
   std::size_t runs_expected = 0, runs_done = 0;
   std::function<void(std::size_t done, std::size_t expected)> on_progress{};
   std::uint64_t events = 0;  // over every simulation run

@@ -20,17 +20,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';  // a quote is written twice
-    q += c;
-  }
-  q += '"';
-  return q;
-}
-
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
@@ -107,7 +96,7 @@ std::size_t SweepPlan::write_results_csv() const {
   std::string csv = "point,status";
   auto field = [&csv](const std::string& s) {  // appended, not "," + s: no temporaries per cell
     csv += ',';
-    csv += csv_field(s);
+    sim::append_csv_field(csv, s);
   };
   if (spec_.has_seeds) csv += ",seed";
   for (const auto& c : spec_.columns) field(c);

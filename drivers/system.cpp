@@ -115,12 +115,8 @@ std::map<std::string, double> System::component_stats() const {
     c[n + ".kernels"] = static_cast<double>(hosts_[i]->kernels_completed());
     c[n + ".gpu"] = host_gpu_[i];
   }
-  if (uvm_) {
-    sim::Stats s;
-    uvm_->stats().report(s, "uvm");
-    const auto flat = s.flatten(now);
-    c.insert(flat.begin(), flat.end());
-  }
+  if (uvm_)
+    for (const auto& [k, v] : uvm_->stats().totals()) c["uvm." + k] = v;
   if (topology_) {
     const interconnect::Topology& t = *topology_;
     double bytes = 0;

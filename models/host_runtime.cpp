@@ -188,24 +188,21 @@ void HostRuntime::next_command() {
       device_outstanding_ += g->kernels.size();
       break;
     }
+    // Only programs synchronize (a streamed command is a launch or host work).
     case HostCommand::Kind::synchronize:
-      if (!seg->program) segments_.pop_front();
       if (device_outstanding_ > 0) {
         host_waiting_sync_ = true;  // resumed by check_done()
         return;
       }
-      seg = nullptr;
       break;
     case HostCommand::Kind::stream_synchronize:
-      if (!seg->program) segments_.pop_front();
       if (!stream_drained(c.stream)) {
         host_waiting_stream_ = c.stream;  // resumed by check_done()
         return;
       }
-      seg = nullptr;
       break;
   }
-  if (seg && !seg->program) segments_.pop_front();
+  if (!seg->program) segments_.pop_front();  // a streamed command is done with
   if (timeline_ && cost > sim::Time::zero())
     timeline_->complete(host_pid_, host_tid_, what, "host", now, cost);
   host_busy_ += cost;

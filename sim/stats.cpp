@@ -168,20 +168,18 @@ void Stats::add_row(ResultRow row) {
   rows_.push_back(std::move(row));
 }
 
-namespace {
-void append_cell(std::string& out, const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) {
+void append_csv_field(std::string& out, std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) {
     out.append(s);
     return;
   }
   out.push_back('"');
   for (char c : s) {
-    if (c == '"') out.push_back('"');  // doubled
+    if (c == '"') out.push_back('"');  // a quote is written twice
     out.push_back(c);
   }
   out.push_back('"');
 }
-}  // namespace
 
 std::string Stats::results_csv() const {
   std::vector<std::string> params;
@@ -194,19 +192,19 @@ std::string Stats::results_csv() const {
   std::string out = "point";
   for (const auto& p : params) {
     out.push_back(',');
-    append_cell(out, p);
+    append_csv_field(out, p);
   }
   for (const auto& m : metrics) {
     out.push_back(',');
-    append_cell(out, m);
+    append_csv_field(out, m);
   }
   out.push_back('\n');
   for (const ResultRow& r : rows_) {
-    append_cell(out, r.prefix);
+    append_csv_field(out, r.prefix);
     for (const auto& p : params) {
       out.push_back(',');
       for (const auto& [k, v] : r.params)
-        if (k == p) append_cell(out, v);
+        if (k == p) append_csv_field(out, v);
     }
     for (const auto& m : metrics) {
       out.push_back(',');

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/time.hpp"
@@ -126,6 +127,9 @@ class Stats {
   std::map<std::string, double> components_;
   std::vector<ResultRow> rows_;
 };
+
+// Appends one CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
+void append_csv_field(std::string& out, std::string_view s);
 
 // JSON text of flat metrics, one key per line, keys sorted; non-finite values become null.
 std::string metrics_to_json(const std::map<std::string, double>& metrics);

@@ -125,7 +125,7 @@ class BarmExperiment final : public Experiment {
           for (const auto& p : policies_) {
             drivers::ServeOptions o = options_;
             const std::string point = fmt::format("{}.os{:.1f}.sm{}.{}", set.name, ratio, sms, p.name);
-            if (ctx.timeline && point == timeline_point()) o.timeline = ctx.timeline;
+            o.timeline = ctx.timeline_for(point, timeline_run_);
             o.oversubscription = ratio;
             o.sms = sms;
             const drivers::ServeResult r = drivers::serve(gpu_, *cost_, uvm_, *eviction_,
@@ -138,10 +138,7 @@ class BarmExperiment final : public Experiment {
                 .metric("miss_rate", r.miss_rate)
                 .metric("completed", static_cast<double>(r.completed))
                 .metric("mean_group", r.mean_group());
-            sim::Stats memory;
-            r.memory.report(memory, "m");
-            for (const auto& [k, v] : memory.flatten(sim::Time::zero()))
-              point_row.metric(k.substr(2), v);
+            for (const auto& [k, v] : r.memory.totals()) point_row.metric(k, v);
             ctx.stats.add_row(std::move(point_row));
             for (std::size_t t = 0; t < set.tasks.size(); ++t) {
               const auto& pt = r.tasks[t];
@@ -232,12 +229,6 @@ class BarmExperiment final : public Experiment {
   std::vector<int> sm_counts_;
   std::vector<NamedPlugin<sharing::SharingPolicy>> policies_;
   std::string timeline_run_;
-  // The run --timeline shows: the one named, else the first.
-  std::string timeline_point() const {
-    if (!timeline_run_.empty() || tasksets_.empty()) return timeline_run_;
-    return fmt::format("{}.os{:.1f}.sm{}.{}", tasksets_.front().name, ratios_.front(),
-                       sm_counts_.front(), policies_.front().name);
-  }
   std::vector<workloads::TaskSet> tasksets_;
   std::ostringstream console_;
 };

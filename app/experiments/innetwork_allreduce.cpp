@@ -151,13 +151,10 @@ class InNetworkAllReduce final : public Experiment {
         model_row.metric("buckets", static_cast<double>(buckets.size()));
         std::map<std::string, double> slowdown;
         for (const auto& [a, algo] : train_algos_) {
-          const bool traced =
-              ctx.timeline &&
-              (timeline_run_.empty() ? ctx.timeline_spans() == 0
-                                     : timeline_run_ == fmt::format("{}.{}.{}", sys.name, model_key, a));
-          const drivers::DdpRun over =
-              drivers::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
-                               ddp_options({.timeline = traced ? ctx.timeline : nullptr}));
+          sim::TimelineWriter* traced = ctx.timeline_for(
+              fmt::format("{}.{}.{}", sys.name, model_key, a), timeline_run_);
+          const drivers::DdpRun over = drivers::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
+                                                        ddp_options({.timeline = traced}));
           const drivers::DdpRun seq = drivers::run_ddp(sys, *cost_, *algo, tg, phases, buckets,
                                                        ddp_options({.overlap = false}));
           const std::string k = fmt::format("{}.{}", base, a);

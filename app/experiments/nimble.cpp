@@ -151,11 +151,8 @@ class NimbleExperiment final : public Experiment {
                const std::string& label, const workloads::TaskGraph& graph) {
     std::vector<drivers::DnnRun> runs;
     for (const auto& p : policies_) {
-      // The run named, else the first.
-      const bool traced = ctx.timeline && (timeline_run_.empty() ? ctx.timeline_spans() == 0
-                                                                 : timeline_run_ == key + "." + p.name);
       runs.push_back(drivers::run_dnn(gpu_, *cost_, *p.impl, p.costs, graph,
-                             traced ? ctx.timeline : nullptr));
+                                      ctx.timeline_for(key + "." + p.name, timeline_run_)));
       const drivers::DnnRun& r = runs.back();
       const std::string k = fmt::format("{}.{}", key, p.name);
       const bool training = key.starts_with("training");

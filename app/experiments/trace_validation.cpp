@@ -69,13 +69,8 @@ class TraceValidationExperiment final : public Experiment {
       const workloads::ReplayWorkload w =
           workloads::build_replay(workloads::kineto::read_trace(c.file));
       for (const auto& [cost_name, cost] : costs_) {
-        const std::string point = c.name + "." + cost_name;
-        const bool traced =
-            ctx.timeline && point == (timeline_run_.empty() ? cases_.front().name + "." +
-                                                                  costs_.front().first
-                                                            : timeline_run_);
-        const ReplayResult r =
-            simulate_replay(w, c.gpu, *cost, traced ? ctx.timeline : nullptr, traced);
+        sim::TimelineWriter* traced = ctx.timeline_for(c.name + "." + cost_name, timeline_run_);
+        const ReplayResult r = simulate_replay(w, c.gpu, *cost, traced, traced != nullptr);
         end = std::max(end, r.end_time);
         const Validation v = compare(w, r, parse_replay_cost(cost_name));
         const std::string key = c.name + "." + cost_name;

@@ -7,17 +7,17 @@
 
 namespace models::memory {
 
-void MemoryStats::report(sim::Stats& stats, const std::string& prefix) const {
-  stats.set(prefix + ".faults", static_cast<double>(faults));
-  stats.set(prefix + ".fault_batches", static_cast<double>(fault_batches));
-  stats.set(prefix + ".prefetch_batches", static_cast<double>(prefetch_batches));
-  stats.set(prefix + ".migrated_mb", migrated_bytes / 1e6);
-  stats.set(prefix + ".zero_filled_mb", zero_filled_bytes / 1e6);
-  stats.set(prefix + ".prefetched_mb", prefetched_bytes / 1e6);
-  stats.set(prefix + ".evicted_mb", evicted_bytes / 1e6);
-  stats.set(prefix + ".written_back_mb", written_back_bytes / 1e6);
-  stats.set(prefix + ".thrashed_mb", thrashed_bytes / 1e6);
-  stats.set(prefix + ".stall_s", stall_seconds);
+std::vector<std::pair<std::string, double>> MemoryStats::totals() const {
+  return {{"faults", static_cast<double>(faults)},
+          {"fault_batches", static_cast<double>(fault_batches)},
+          {"prefetch_batches", static_cast<double>(prefetch_batches)},
+          {"migrated_mb", migrated_bytes / 1e6},
+          {"zero_filled_mb", zero_filled_bytes / 1e6},
+          {"prefetched_mb", prefetched_bytes / 1e6},
+          {"evicted_mb", evicted_bytes / 1e6},
+          {"written_back_mb", written_back_bytes / 1e6},
+          {"thrashed_mb", thrashed_bytes / 1e6},
+          {"stall_s", stall_seconds}};
 }
 
 double UvmParams::fault_seconds_per_byte() const {

@@ -72,10 +72,9 @@ struct MemoryStats {
     return it == stall_by_app.end() ? 0.0 : it->second;
   }
 
-  // The totals as `<prefix>.faults`, `.fault_batches`, `.prefetch_batches`, `.migrated_mb`,
-  // `.zero_filled_mb`, `.prefetched_mb`, `.evicted_mb`, `.written_back_mb`, `.thrashed_mb`,
-  // `.stall_s` (MB = 10^6 bytes).
-  void report(sim::Stats& stats, const std::string& prefix) const;
+  // Every total, named: faults, fault_batches, prefetch_batches, migrated_mb, zero_filled_mb,
+  // prefetched_mb, evicted_mb, written_back_mb, thrashed_mb, stall_s (MB = 10^6 bytes).
+  std::vector<std::pair<std::string, double>> totals() const;
 };
 
 class UnifiedMemory final : public PagingGate {

@@ -109,24 +109,8 @@ DecoderSpec DecoderSpec::from_config(const sim::Config& c) {
 
 namespace {
 
-// GPT-3 (Brown et al. 2020) as Orca ran it: 128-wide heads, 4x MLP, 2048 learned positions,
-// the GPT-2 vocabulary.
-DecoderSpec gpt3(const char* name, int layers, std::int64_t hidden) {
-  DecoderSpec d;
-  d.name = name;
-  d.layers = layers;
-  d.hidden = hidden;
-  d.heads = static_cast<int>(hidden / 128);
-  d.kv_heads = d.heads;
-  d.head_dim = 128;
-  d.ffn = 4 * hidden;
-  d.vocab = 50257;
-  d.max_positions = 2048;
-  return d;
-}
-
-// Llama 2 / 3 (Touvron et al. 2023; Meta 2024): RMSNorm, SwiGLU, RoPE, no biases, untied head.
-DecoderSpec llama(const char* name, int layers, std::int64_t hidden, int heads, int kv_heads,
+// The shape every decoder has; the families below set their switches on it.
+DecoderSpec shape(const char* name, int layers, std::int64_t hidden, int heads, int kv_heads,
                   std::int64_t ffn, std::int64_t vocab) {
   DecoderSpec d;
   d.name = name;
@@ -137,6 +121,22 @@ DecoderSpec llama(const char* name, int layers, std::int64_t hidden, int heads, 
   d.head_dim = hidden / heads;
   d.ffn = ffn;
   d.vocab = vocab;
+  return d;
+}
+
+// GPT-3 (Brown et al. 2020) as Orca ran it: 128-wide heads, 4x MLP, 2048 learned positions,
+// the GPT-2 vocabulary; the struct's defaults are its switches (GELU, LayerNorm, biases, tied).
+DecoderSpec gpt3(const char* name, int layers, std::int64_t hidden) {
+  const int heads = static_cast<int>(hidden / 128);
+  DecoderSpec d = shape(name, layers, hidden, heads, heads, 4 * hidden, 50257);
+  d.max_positions = 2048;
+  return d;
+}
+
+// Llama 2 / 3 (Touvron et al. 2023; Meta 2024): RMSNorm, SwiGLU, RoPE, no biases, untied head.
+DecoderSpec llama(const char* name, int layers, std::int64_t hidden, int heads, int kv_heads,
+                  std::int64_t ffn, std::int64_t vocab) {
+  DecoderSpec d = shape(name, layers, hidden, heads, kv_heads, ffn, vocab);
   d.mlp = DecoderSpec::Mlp::swiglu;
   d.norm = DecoderSpec::Norm::rmsnorm;
   d.bias = false;
