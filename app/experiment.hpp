@@ -136,4 +136,15 @@ inline ExperimentRegistry& experiments(sim::PluginCatalog& catalog) {
                                             "what `warpsim run` executes (key `experiment:`)");
 }
 
+// Adds experiment T to the family under `name`: T is built from its config read through
+// `schema` (a static one: it is kept by reference) and the catalog, for the plugins it names.
+template <class T>
+void add_experiment(sim::PluginCatalog& catalog, std::string name, std::string description,
+                    const sim::ParamSchema& schema) {
+  experiments(catalog).add(std::move(name), std::move(description), schema,
+                           [&catalog, &schema](const sim::Config& cfg) {
+                             return std::make_unique<T>(sim::Params(cfg, schema), catalog);
+                           });
+}
+
 }  // namespace app

@@ -13,6 +13,7 @@
 
 #include "app/experiment.hpp"
 #include "app/progress.hpp"
+#include "app/reproduce.hpp"
 #include "app/paths.hpp"
 #include "sim/error.hpp"
 #include "sim/files.hpp"
@@ -30,7 +31,7 @@ void refuse_foreign_folder(const fs::path& out) {
   if (!fs::is_directory(out))
     throw sim::InputError(fmt::format("--out {} exists and is not a folder", out.string()));
   static const char* const kOurs[] = {"metrics.json", "stats.csv", "config.yaml", "report.md",
-                                      "results.csv"};
+                                      "results.csv", "sweeps", "published.json"};
   bool ours = false;
   for (const auto& e : fs::directory_iterator(out)) {
     const std::string f = e.path().filename().string();
@@ -59,28 +60,27 @@ Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   const sim::Config cfg(s.root, "");
   // The keys every scenario has beside its experiment's own.
   static const sim::ParamSchema scenario = sim::schema(R"(
-experiment  | plugin |   | what runs (family experiment)
-name        | string |   | results go to results/<name> (default: the file's stem)
-description | string |   | what the scenario is (for people)
-seed        | int    | 1 | the one seed every random stream derives from
+experiment   | plugin |   | what runs (family experiment)
+name         | string |   | results go to results/<name> (default: the file's stem)
+description  | string |   | what the scenario is (for people)
+seed         | int    | 1 | the one seed every random stream derives from
+sweeps       | list   |   | sweep files whose points reproduce the experiment (`warpsim run` runs them)
+timeline_run | string |   | with sweeps: which point --timeline draws, by its report key (default: the first)
 )");
   const sim::Params p(cfg, scenario);
   s.name = cfg.get_string("name", opts.scenario.stem().string());  // the file's stem
   p.note("description");
+  // Read by run_experiment_sweeps. A point has none: its saved config re-runs the point.
+  std::erase_if(s.root->entries, [](const auto& kv) {
+    return kv.first == "sweeps" || kv.first == "timeline_run";
+  });
   s.seed = static_cast<std::uint64_t>(p.integer("seed", 0, INT64_MAX));
   s.experiment = experiments(catalog).create(p.value("experiment"), cfg);
   sim::check_unused(s.root);  // every key was read by someone, or it is a mistake
   return s;
 }
 
-RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console) {
-  Scenario scenario = load_scenario(opts, catalog);
-  const auto& root = scenario.root;
-  const std::string& name = scenario.name;
-  const std::uint64_t seed = scenario.seed;
-  auto& experiment = scenario.experiment;
-
-  const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
+void check_output_paths(const RunOptions& opts, const fs::path& out) {
   refuse_foreign_folder(out);
   if (!opts.timeline.empty()) {  // the results folder is written whole at the end
     const fs::path t = fs::weakly_canonical(fs::absolute(opts.timeline)),
@@ -92,6 +92,19 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
           "ends: put the timeline beside it",
           opts.timeline.string(), out.string()));
   }
+}
+
+RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console) {
+  if (!opts.point)
+    if (auto r = run_experiment_sweeps(opts, catalog, console)) return *r;
+  Scenario scenario = load_scenario(opts, catalog);
+  const auto& root = scenario.root;
+  const std::string& name = scenario.name;
+  const std::uint64_t seed = scenario.seed;
+  auto& experiment = scenario.experiment;
+
+  const fs::path out = opts.out.empty() ? fs::path("results") / name : opts.out;
+  check_output_paths(opts, out);
   std::ostringstream summary;
   std::uint64_t fingerprint = 0;
   sim::write_folder_atomic(out, [&](const fs::path& tmp) {
@@ -113,7 +126,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
     // A timeline nobody drew on is a mistake the user should hear of, not an empty file.
     if (timeline && ctx.timeline_spans() == 0)
       throw sim::InputError(fmt::format(
-          "--timeline: no run of '{}' drew on it (check its timeline_run key: `warpsim list "
+          "--timeline: no run of '{}' drew on it (see what it takes: `warpsim list "
           "experiment` says what it takes)",
           name));
 
@@ -150,6 +163,10 @@ Command add_run_command(CLI::App& cli) {
   sub->add_option("--timeline", opts->timeline, "write a Chrome/Perfetto trace JSON here");
   auto* seed_opt = sub->add_option("--seed", *seed, "random seed (overrides the scenario)");
   sub->add_flag("--quiet", opts->quiet, "print nothing on success");
+  sub->add_flag("--point", opts->point, "run the file as one point, not the sweeps it names");
+  sub->add_option("--jobs,-j", opts->jobs,
+                  "workers for the points of the sweeps it names (default: one per CPU)")
+      ->check(CLI::Range(1, 4096));
   return {sub, [opts, seed, seed_opt](sim::PluginCatalog& catalog, std::ostream& out) {
             if (*seed_opt) {
               // Read as text: CLI11 would wrap -1 into 18446744073709551615.

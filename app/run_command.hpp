@@ -23,6 +23,8 @@ struct RunOptions {
   std::filesystem::path timeline;      // empty: none
   std::optional<std::uint64_t> seed;   // overrides the scenario's `seed:`
   bool quiet = false;
+  bool point = false;  // run the file as one point, even when it names sweeps
+  int jobs = 0;        // workers for the points of its sweeps (0: one per available CPU)
 };
 
 struct RunResult {
@@ -40,7 +42,12 @@ struct Scenario {
 };
 Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog);
 
+// Runs the file: as one point, or, when it names `sweeps:` (and opts.point is not set), every
+// point of them (app/reproduce.hpp).
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);
+
+// Refuses an --out that is not a warpsim results folder, and a --timeline inside it.
+void check_output_paths(const RunOptions& opts, const std::filesystem::path& out);
 
 // Declares `warpsim run` on the CLI.
 Command add_run_command(CLI::App& cli);

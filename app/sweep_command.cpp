@@ -16,6 +16,7 @@
 #include "app/slurm_backend.hpp"
 #include "app/sweep_local.hpp"
 #include "app/sweep_plan.hpp"
+#include "app/sweep_report.hpp"
 #include "app/sweep_spec.hpp"
 #include "sim/error.hpp"
 
@@ -80,20 +81,13 @@ void check_first_point(const SweepPlan& plan, sim::PluginCatalog& catalog) {
   }
 }
 
-// One worker per CPU this process may run on (its affinity mask: a container's or a cgroup's
-// share, not the machine's); inside a Slurm array task, the CPUs the task was given.
-int default_jobs(bool in_slurm_task) {
-  if (in_slurm_task) {
-    const char* cpus = ::getenv("SLURM_CPUS_PER_TASK");
-    return cpus && std::atoi(cpus) > 0 ? std::atoi(cpus) : 1;
-  }
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-}
-
 int summarize(const SweepPlan& plan, std::ostream& console) {
   const std::size_t incomplete = plan.write_results_csv();
+  if (plan.spec().report) {
+    const SweepReport report = make_sweep_report(plan.spec(), plan.out());
+    write_sweep_report(report, plan.spec().name, plan.out());
+    console << report.summary;
+  }
   console << fmt::format("results: {} ({} points{})\n", (plan.out() / "results.csv").string(),
                          plan.points().size(),
                          incomplete ? fmt::format(", {} failed or missing", incomplete) : "");

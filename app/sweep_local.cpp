@@ -1,13 +1,16 @@
 #include "app/sweep_local.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <map>
 #include <sstream>
 
@@ -39,6 +42,7 @@ namespace {
     o.overrides = p.overrides;
     o.out = plan.dir(p);
     o.quiet = true;
+    o.point = true;  // the point itself, not the sweeps its file may name
     std::ostringstream console;
     run_scenario(o, catalog, console);
   } catch (const sim::InputError& e) {
@@ -69,6 +73,18 @@ std::string exit_description(int status) {
 }
 
 }  // namespace
+
+// One worker per CPU this process may run on (its affinity mask: a container's or a cgroup's
+// share, not the machine's); inside a Slurm array task, the CPUs the task was given.
+int default_jobs(bool in_slurm_task) {
+  if (in_slurm_task) {
+    const char* cpus = ::getenv("SLURM_CPUS_PER_TASK");
+    return cpus && std::atoi(cpus) > 0 ? std::atoi(cpus) : 1;
+  }
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
 
 std::size_t run_points_locally(const SweepPlan& plan, const std::vector<const PlannedPoint*>& points,
                                const LocalRunOptions& opts, sim::PluginCatalog& catalog) {

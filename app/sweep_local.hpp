@@ -14,6 +14,10 @@ struct LocalRunOptions {
   bool progress = true;  // draw progress on stderr
 };
 
+// One worker per CPU this process may run on (its affinity mask: a container's or a cgroup's
+// share, not the machine's); inside a Slurm array task, the CPUs the task was given.
+int default_jobs(bool in_slurm_task);
+
 // Runs `points` (from plan.pending()); each ends as a complete folder or a recorded error.
 // Returns how many failed.
 std::size_t run_points_locally(const SweepPlan& plan, const std::vector<const PlannedPoint*>& points,

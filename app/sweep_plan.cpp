@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+// A recorded error as one line (results.csv keeps one row per point).
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';

@@ -32,11 +32,18 @@ std::vector<std::string> axis_values(const Config& axis) {
   return out;
 }
 
-Assignments grid_block(const Config& block) {
+// An axis's values: those given from outside when `replace` has its key, else the file's.
+std::vector<std::string> values_of(const Config& block, const std::string& key,
+                                   const AxisValues& replace) {
+  const auto it = replace.find(key);
+  return it != replace.end() ? it->second : axis_values(block.at(key));
+}
+
+Assignments grid_block(const Config& block, const AxisValues& replace) {
   Assignments out{{}};
   for (const std::string& key : block.keys()) {
     Assignments next;
-    const auto values = axis_values(block.at(key));
+    const auto values = values_of(block, key, replace);
     for (const auto& partial : out)
       for (const auto& v : values) {
         next.push_back(partial);
@@ -47,19 +54,22 @@ Assignments grid_block(const Config& block) {
   return out;
 }
 
-Assignments zip_block(const Config& block) {
+Assignments zip_block(const Config& block, const AxisValues& replace) {
   Assignments out;
   std::size_t length = 0;
   std::string first;
   for (const std::string& key : block.keys()) {
-    const auto values = axis_values(block.at(key));
+    const auto values = values_of(block, key, replace);
     if (out.empty()) {
       length = values.size();
       first = key;
       out.resize(length);
     } else if (values.size() != length) {
-      block.at(key).fail(fmt::format("zip axes must have equal lengths: '{}' has {} values, '{}' {}",
-                                     key, values.size(), first, length));
+      block.at(key).fail(fmt::format("zip axes must have equal lengths: '{}' has {} values, '{}' {}{}",
+                                     key, values.size(), first, length,
+                                     replace.count(key) || replace.count(first)
+                                         ? " (after --set replaced some)"
+                                         : ""));
     }
     for (std::size_t i = 0; i < length; ++i) out[i].emplace_back(key, values[i]);
   }
@@ -75,7 +85,11 @@ std::string number_text(double v, const std::string& unit) {
 // `random: {samples: N, seed: S, params: {key: {uniform|log_uniform|int: [lo, hi]} |
 // {choice: [...]}, unit: "GHz"}}`. Each parameter draws from its own stream, keyed by its name,
 // so adding a parameter leaves the others' samples unchanged.
-Assignments random_block(const Config& block) {
+Assignments random_block(const Config& block, const AxisValues& replace) {
+  for (const std::string& key : block.at("params").keys())
+    if (replace.count(key))
+      block.at("params").at(key).fail(fmt::format(
+          "'{}' is drawn at random: --set cannot replace its values", key));
   const auto samples = block.get_int_in("samples", 1, 1000000);
   const auto seed = static_cast<std::uint64_t>(block.get_int_in("seed", 0, INT64_MAX, 1));
   const Config params = block.at("params");
@@ -145,6 +159,76 @@ std::vector<std::uint64_t> seeds_of(const Config& c) {
   return out;
 }
 
+// `{name}` placeholders of a key template, each checked to be a name and closed.
+void check_template(const Config& at) {
+  const std::string t = at.as_string();
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '}') at.fail("a '}' without its '{' in the key template");
+    if (t[i] != '{') continue;
+    const auto close = t.find('}', i);
+    if (close == std::string::npos) at.fail("a '{' without its '}' in the key template");
+    if (close == i + 1) at.fail("an empty {} in the key template: name an axis or a config key");
+    i = close;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> axis_map(const Config& c,
+                                                           const std::set<std::string>& axes) {
+  if (!c.is_map() || c.node()->entries.empty()) c.fail("expected a map {axis: value}");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& k : c.keys()) {
+    if (!axes.count(k))
+      c.at(k).fail(fmt::format("'{}' is not an axis of this sweep", k));
+    out.emplace_back(k, sim::dump_yaml_flow(*c.at(k).node()));
+  }
+  return out;
+}
+
+ReportSpec read_report(const Config& c, const std::vector<std::string>& columns) {
+  const std::set<std::string> axes(columns.begin(), columns.end());
+  ReportSpec r;
+  const Config key = c.at("key");
+  check_template(key);
+  r.key = key.as_string();
+  if (auto show = c.find("show"))
+    for (const Config& m : show->items()) r.show.push_back(m.as_string());
+  if (auto derived = c.find("derived")) {
+    std::set<std::string> names;
+    for (const Config& d : derived->items()) {
+      DerivedMetric m;
+      m.name = d.at("name").as_string();
+      m.of = d.at("of").as_string();
+      if (auto b = d.find("baseline")) m.baseline = axis_map(*b, axes);
+      if (auto a = d.find("at")) m.at = axis_map(*a, axes);
+      const std::string form = d.get_string("form", m.baseline.empty() ? "copy" : "baseline/point");
+      if (form == "copy")
+        m.form = DerivedMetric::Form::kCopy;
+      else if (form == "baseline/point")
+        m.form = DerivedMetric::Form::kBaselineOverPoint;
+      else if (form == "point/baseline")
+        m.form = DerivedMetric::Form::kPointOverBaseline;
+      else if (form == "recovered")
+        m.form = DerivedMetric::Form::kRecovered;
+      else
+        d.at("form").fail(fmt::format(
+            "unknown form '{}'; known: copy, baseline/point, point/baseline, recovered", form));
+      if ((m.form == DerivedMetric::Form::kCopy) != m.baseline.empty())
+        d.fail(m.baseline.empty() ? "a ratio needs a baseline: {axis: value}"
+                                  : "a copy takes no baseline (give form: baseline/point)");
+      if (auto k = d.find("key")) {
+        check_template(*k);
+        m.key = k->as_string();
+      }
+      if (!names.insert(m.key + "\n" + m.name).second)
+        d.at("name").fail(fmt::format("derived metric '{}' is given twice", m.name));
+      r.derived.push_back(std::move(m));
+    }
+  }
+  if (auto pub = c.find("published"))
+    for (const std::string& k : pub->keys()) r.published[k] = pub->get_double(k);
+  return r;
+}
+
 }  // namespace
 
 std::vector<std::string> SweepPoint::overrides(const std::vector<std::string>& fixed) const {
@@ -153,19 +237,21 @@ std::vector<std::string> SweepPoint::overrides(const std::vector<std::string>& f
   return out;
 }
 
-SweepSpec load_sweep(const fs::path& file) {
+SweepSpec load_sweep(const fs::path& file, const AxisValues& replace) {
   if (!fs::is_regular_file(file))
     throw sim::InputError(sim::SourcePos{file.string()}, "no such sweep file");
-  const auto root = sim::parse_yaml(sim::read_file(file), file.string());
+  // `extends:` only: a sweep's values are --set text, so no reference (gpu: name) is expanded.
+  const auto root = sim::ConfigLoader({file.parent_path()}).load(file);
   const Config cfg(root, "");
   if (!cfg.is_map()) cfg.fail("expected a map with `scenario:` and `axes:`");
 
   SweepSpec spec;
   spec.file = file;
   spec.name = cfg.get_string("name", file.stem().string());
-  cfg.get_string("description", "");
+  spec.description = cfg.get_string("description", "");
   const Config scenario = cfg.at("scenario");
-  spec.scenario = file.parent_path() / scenario.as_string();
+  // Relative to the file that writes it (an extended sweep may sit elsewhere).
+  spec.scenario = fs::path(scenario.pos().file).parent_path() / scenario.as_string();
   if (!fs::is_regular_file(spec.scenario))
     scenario.fail(fmt::format("no such scenario file '{}'", spec.scenario.string()));
 
@@ -193,11 +279,11 @@ SweepSpec load_sweep(const fs::path& file) {
       const std::string kind = block.node()->entries.front().first;
       Assignments part;
       if (kind == "grid")
-        part = grid_block(block.at("grid"));
+        part = grid_block(block.at("grid"), replace);
       else if (kind == "zip")
-        part = zip_block(block.at("zip"));
+        part = zip_block(block.at("zip"), replace);
       else if (kind == "random")
-        part = random_block(block.at("random"));
+        part = random_block(block.at("random"), replace);
       else
         Config(block.node()->entries.front().second, kind)
             .fail(fmt::format("unknown axis kind '{}'; known: grid, zip, random", kind));
@@ -223,6 +309,7 @@ SweepSpec load_sweep(const fs::path& file) {
     for (std::uint64_t v : seeds_of(*s)) seeds.emplace_back(v);
     spec.has_seeds = true;
   }
+  if (auto r = cfg.find("report")) spec.report = read_report(*r, spec.columns);
   sim::check_unused(root);
 
   for (const auto& values : points)

@@ -3,7 +3,7 @@
 # quickstart sweep (bench/sweep-quickstart-200.yaml). Figures go to docs/performance.md.
 #   bench/sweep_scaling.sh [build/app/warpsim] [repeats]
 # Prints, best of `repeats` each (noise on a shared machine only ever slows a run):
-#   loop    200 x `warpsim run` in a shell loop (the runs themselves, as one would script them)
+#   loop    200 x `warpsim run --point` in a shell loop (the runs themselves, as one would script them)
 #   jobs=1  `warpsim sweep --jobs 1`, jobs=2  `warpsim sweep --jobs 2`
 #   collect `warpsim sweep --collect` on the finished folder: loading the sweep, resolving and
 #           hashing 200 configs, checking the first point, writing results.csv — the sweep's
@@ -26,7 +26,7 @@ time_loop() {
   local t0
   t0=$(now)
   for seed in $(seq 1 200); do
-    "$warpsim" run "$scenario" --seed "$seed" --quiet --out "$tmp/loop/$seed"
+    "$warpsim" run "$scenario" --point --seed "$seed" --quiet --out "$tmp/loop/$seed"
   done
   calc "$(now) - $t0"
 }

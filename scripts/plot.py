@@ -8,7 +8,7 @@ A run folder's metrics.json is matched against key patterns; each pattern that m
 its figure, whatever experiment wrote the keys:
 
   speedup bars            <group>.<policy>.speedup_vs_eager (published values beside them from
-                          the config's `published: {<group>.<policy>: value}`)
+                          published.json, which `warpsim run` writes from its sweeps' reports)
   latency-throughput      <series>.<load>.{throughput*, *latency_ms | p50_ms | p99_ms | mean_ms}
   response time vs oversubscription
                           barm.<taskset>.os<ratio>.sm<n>.<policy>.{mean_ms, p99_ms, ...}
@@ -85,6 +85,15 @@ def line(ax, pts, *style, **kw):
 
 # --- plotters over one run's flat metrics -------------------------------------------------------
 
+def published_of(config, folder):
+    """Published figures by metric key: the run's published.json, or a config's `published:`."""
+    path = os.path.join(folder, "published.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return (config or {}).get("published") or {}
+
+
 def plot_speedup(metrics, config, folder):
     pattern = re.compile(r"^(?P<group>.+)\.(?P<policy>[^.]+)\.speedup_vs_eager$")
     values, groups, policies = {}, [], []
@@ -98,12 +107,13 @@ def plot_speedup(metrics, config, folder):
         policies += [p] if p not in policies else []
     if not values:
         return []
-    published = (config or {}).get("published") or {}
+    published = dict(published_of(config, folder))
     shown = list(policies)
     for g in groups:
         for p in policies:
-            if f"{g}.{p}" in published:
-                values[(g, f"{p} (published)")] = float(published[f"{g}.{p}"])
+            key = f"{g}.{p}.speedup_vs_eager"
+            if key in published:
+                values[(g, f"{p} (published)")] = float(published[key])
                 if f"{p} (published)" not in shown:
                     shown.insert(shown.index(p) + 1, f"{p} (published)")
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(groups) + 2), 3.6))

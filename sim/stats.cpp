@@ -164,7 +164,8 @@ std::map<std::string, double> metrics_from_json(const std::string& text,
 std::string Stats::metrics_json(Time now) const { return metrics_to_json(flatten(now)); }
 
 void Stats::add_row(ResultRow row) {
-  for (const auto& [k, v] : row.metrics) scalars_[row.prefix + "." + k] = v;
+  // A run that is one point reports its metrics bare (no prefix).
+  for (const auto& [k, v] : row.metrics) scalars_[row.prefix.empty() ? k : row.prefix + "." + k] = v;
   rows_.push_back(std::move(row));
 }
 

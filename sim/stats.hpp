@@ -109,7 +109,8 @@ class Stats {
 
   // Every statistic as flat dotted keys; time-weighted ones averaged up to `now`.
   std::map<std::string, double> flatten(Time now) const;
-  // A point's parameters and metrics (its metrics also become `<prefix>.<metric>`).
+  // A point's parameters and metrics (its metrics also become `<prefix>.<metric>`, or bare
+  // `<metric>` when the prefix is empty).
   void add_row(ResultRow row);
   bool has_rows() const { return !rows_.empty(); }
   // One row per point: the parameter columns (in first-seen order), then the metric columns

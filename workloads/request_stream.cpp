@@ -8,7 +8,9 @@
 #include <fstream>
 #include <numeric>
 
+#include "sim/csv.hpp"
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 #include "sim/params.hpp"
 
 namespace workloads {
@@ -88,35 +90,8 @@ std::vector<Request> generate_requests(const RequestStreamSpec& spec, sim::RngSt
 
 namespace {
 
-struct Field {
-  std::string_view text;
-  int column = 1;
-};
-
-std::vector<Field> split_csv(std::string_view line) {
-  std::vector<Field> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = line.find(',', start);
-    out.push_back({line.substr(start, comma == std::string_view::npos ? std::string_view::npos
-                                                                       : comma - start),
-                   static_cast<int>(start) + 1});
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  for (Field& f : out) {
-    while (!f.text.empty() && (f.text.back() == ' ' || f.text.back() == '\r'))
-      f.text.remove_suffix(1);
-    while (!f.text.empty() && f.text.front() == ' ') {
-      f.text.remove_prefix(1);
-      ++f.column;
-    }
-  }
-  return out;
-}
-
-double number(const std::string& file, int line, const Field& f, const std::string& column) {
-  const sim::SourcePos pos{file, line, f.column};
+double number(const std::string& file, const sim::CsvField& f, const std::string& column) {
+  const sim::SourcePos pos{file, f.line, f.column};
   if (f.text.empty()) throw sim::InputError(pos, fmt::format("'{}' is empty", column));
   double v = 0;
   const auto [end, ec] = std::from_chars(f.text.data(), f.text.data() + f.text.size(), v);
@@ -131,13 +106,13 @@ double number(const std::string& file, int line, const Field& f, const std::stri
 std::vector<Request> read_request_trace(const std::filesystem::path& path,
                                         std::optional<std::int64_t> limit) {
   const std::string file = path.string();
-  std::ifstream in(path);
-  if (!in) throw sim::InputError(fmt::format("{}: cannot open the request trace", file));
-  std::string line;
-  if (!std::getline(in, line)) throw sim::InputError(sim::SourcePos{file, 1, 1}, "empty trace");
+  if (!std::filesystem::is_regular_file(path))
+    throw sim::InputError(fmt::format("{}: cannot open the request trace", file));
+  const std::vector<sim::CsvRow> rows = sim::parse_csv(sim::read_file(path), file);
+  if (rows.empty()) throw sim::InputError(sim::SourcePos{file, 1, 1}, "empty trace");
   const char* wanted[] = {"arrived_at", "num_prefill_tokens", "num_decode_tokens"};
   int col[3] = {-1, -1, -1};
-  const auto header = split_csv(line);
+  const sim::CsvRow& header = rows.front();
   for (std::size_t i = 0; i < header.size(); ++i)
     for (int w = 0; w < 3; ++w)
       if (header[i].text == wanted[w]) col[w] = static_cast<int>(i);
@@ -148,24 +123,23 @@ std::vector<Request> read_request_trace(const std::filesystem::path& path,
                                         "num_prefill_tokens, num_decode_tokens)",
                                         wanted[w]));
   std::vector<Request> out;
-  int n = 1;
   const std::size_t need = static_cast<std::size_t>(*std::max_element(col, col + 3)) + 1;
-  while (std::getline(in, line)) {
-    ++n;
+  for (std::size_t n = 1; n < rows.size(); ++n) {
     if (limit && static_cast<std::int64_t>(out.size()) >= *limit) break;
-    if (line.empty() || line == "\r") continue;
-    const auto fields = split_csv(line);
-    if (fields.size() < need)
-      throw sim::InputError(sim::SourcePos{file, n, static_cast<int>(line.size()) + 1},
-                            fmt::format("{} fields, the header has {}", fields.size(),
-                                        header.size()));
+    const sim::CsvRow& fields = rows[n];
+    if (fields.size() < need) {
+      const sim::CsvField& last = fields.back();
+      throw sim::InputError(
+          sim::SourcePos{file, last.line, last.column + static_cast<int>(last.text.size())},
+          fmt::format("{} fields, the header has {}", fields.size(), header.size()));
+    }
     Request r;
-    r.arrival = sim::Time::s(number(file, n, fields[static_cast<std::size_t>(col[0])], wanted[0]));
+    r.arrival = sim::Time::s(number(file, fields[static_cast<std::size_t>(col[0])], wanted[0]));
     for (int w = 1; w < 3; ++w) {
-      const Field& f = fields[static_cast<std::size_t>(col[w])];
-      const double v = number(file, n, f, wanted[w]);
+      const sim::CsvField& f = fields[static_cast<std::size_t>(col[w])];
+      const double v = number(file, f, wanted[w]);
       if (v != std::floor(v) || v > 1e9)
-        throw sim::InputError(sim::SourcePos{file, n, f.column},
+        throw sim::InputError(sim::SourcePos{file, f.line, f.column},
                               fmt::format("'{}' must be a whole number of tokens, got {}",
                                           wanted[w], f.text));
       (w == 1 ? r.prompt_tokens : r.output_tokens) = static_cast<std::int32_t>(v);

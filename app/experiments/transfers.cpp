@@ -104,11 +104,11 @@ class TransfersExperiment final : public Experiment {
     double t = 0;
     for (std::int64_t i = 0; i < arrivals_.count; ++i) {
       t += rng.exponential(arrivals_.mean_gap.seconds());
-      all.push_back(TransferSpec{fmt::format("arrival{}", i), arrivals_.path,
-                                 std::max(1.0, std::round(rng.lognormal(
-                                                   std::log(arrivals_.median_bytes),
-                                                   arrivals_.sigma))),
-                                 sim::Time::ceil_seconds(t), sim::FairShare::kUncapped});
+      all.push_back(TransferSpec{
+          fmt::format("arrival{}", i), arrivals_.path,
+          std::max(1.0,
+                   std::round(rng.lognormal(std::log(arrivals_.median_bytes), arrivals_.sigma))),
+          sim::Time::ceil_seconds(t), sim::FairShare::kUncapped});
     }
 
     int pid = -1;
@@ -125,7 +125,8 @@ class TransfersExperiment final : public Experiment {
         const double u = net.load(res[i]) / net.capacity(res[i]);
         if (u != util[i]->current()) {
           util[i]->set(sim.now(), u);
-          if (ctx.timeline) ctx.timeline->counter(pid, links_[i].name + " utilization", sim.now(), u);
+          if (ctx.timeline)
+            ctx.timeline->counter(pid, links_[i].name + " utilization", sim.now(), u);
         }
       }
     });
@@ -143,16 +144,17 @@ class TransfersExperiment final : public Experiment {
         }
         // Propagation latency first, then the bytes stream at the shared rate.
         sim.schedule_in(latency, [&, i, path] {
-          net.start(path, all[i].bytes,
-                    [&, i](sim::FlowNetwork::FlowId) {
-                      finish[i] = sim.now();
-                      makespan = std::max(makespan, sim.now());
-                      if (ctx.timeline)
-                        ctx.timeline->complete(pid, link_tid[all[i].path.front()], all[i].name,
-                                               "transfer", all[i].start, sim.now() - all[i].start,
-                                               {{"bytes", all[i].bytes}});
-                    },
-                    all[i].cap);
+          net.start(
+              path, all[i].bytes,
+              [&, i](sim::FlowNetwork::FlowId) {
+                finish[i] = sim.now();
+                makespan = std::max(makespan, sim.now());
+                if (ctx.timeline)
+                  ctx.timeline->complete(pid, link_tid[all[i].path.front()], all[i].name,
+                                         "transfer", all[i].start, sim.now() - all[i].start,
+                                         {{"bytes", all[i].bytes}});
+              },
+              all[i].cap);
         });
       });
     }
@@ -160,7 +162,8 @@ class TransfersExperiment final : public Experiment {
 
     ctx.console << fmt::format("{:<14} {:>12} {:>12} {:>12}\n", "transfer", "bytes", "finish",
                                "GB/s");
-    ctx.report += "| transfer | bytes | start | finish | throughput (GB/s) |\n|---|---|---|---|---|\n";
+    ctx.report +=
+        "| transfer | bytes | start | finish | throughput (GB/s) |\n|---|---|---|---|---|\n";
     sim::Accumulator& tput = ctx.stats.accumulator("transfers.throughput_gbps");
     for (std::size_t i = 0; i < all.size(); ++i) {
       const auto& s = all[i];
@@ -199,8 +202,8 @@ class TransfersExperiment final : public Experiment {
 
 void register_transfers_experiment(sim::PluginCatalog& catalog) {
   experiments(catalog).add(
-      "transfers", "bulk transfers sharing links by max-min fair share (the engine demo)",
-      schema(), [](const sim::Config& cfg) { return std::make_unique<TransfersExperiment>(cfg); });
+      "transfers", "bulk transfers sharing links by max-min fair share (the engine demo)", schema(),
+      [](const sim::Config& cfg) { return std::make_unique<TransfersExperiment>(cfg); });
 }
 
 }  // namespace app

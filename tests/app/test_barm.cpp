@@ -83,7 +83,7 @@ void check_fitting(const std::map<std::string, double>& m, const std::string& ce
 
 TEST_CASE("barm: what emerges of card 6 (reduced: mixed set, ratios 0.5 and 2.0, 8 SMs)") {
   const auto m = run_barm(
-      "--set 'only_tasksets=[mixed]' --set 'oversubscription=[0.5, 2.0]' --set 'sm_counts=[8]'");
+      "--set 'taskset=[mixed]' --set 'oversubscription=[0.5, 2.0]' --set 'sms=[8]'");
   for (const char* p : kPolicies) {  // memory fits: nobody thrashes
     CAPTURE(p);
     CHECK(at(m, "mixed.os0.5.sm8", p, "thrashed_mb") == 0);
@@ -109,7 +109,7 @@ TEST_CASE("barm: what emerges of card 6 (reduced: mixed set, ratios 0.5 and 2.0,
 
 TEST_CASE("barm: layer-batch leads the light and heavy sets at ratio 2.0 (reduced: 8 SMs)") {
   const auto m = run_barm(
-      "--set 'only_tasksets=[light, heavy]' --set 'oversubscription=[2.0]' --set 'sm_counts=[8]'");
+      "--set 'taskset=[light, heavy]' --set 'oversubscription=[2.0]' --set 'sms=[8]'");
   for (const char* cell : {"light.os2.0.sm8", "heavy.os2.0.sm8"}) {
     check_layer_batch_leads(m, cell);
     // Its resident set refaults less than BARM's ascending demand, which leaves SqueezeNet

@@ -67,7 +67,7 @@ TEST_CASE("a run writes a complete results folder") {
 TEST_CASE("the saved config holds every value the run used, code defaults included") {
   TempDir d;
   const auto out = d.path() / "q";
-  REQUIRE(warpsim("run " + kQuickstart + " --quiet --out " + out.string()).code == 0);
+  REQUIRE(warpsim("run " + kQuickstart + " --point --quiet --out " + out.string()).code == 0);
   const std::string saved = read(out / "config.yaml");
   // Defaults of a plugin written as a bare name (nimble's matching), of a plugin's map
   // (roofline), of the GPU preset and of the host preset, each marked as a default.
@@ -87,6 +87,14 @@ TEST_CASE("the saved config holds every value the run used, code defaults includ
                   " --quiet --set kernel_cost.cta_fixed='5 us' --out " + edited.string())
               .code == 0);
   CHECK(read(edited / "metrics.json") != read(out / "metrics.json"));
+
+  // A run of the sweeps an experiment names saves its file with the sweeps by absolute path:
+  // it re-runs from the results folder to the same metrics.
+  const auto all = d.path() / "all", rerun = d.path() / "rerun";
+  REQUIRE(warpsim("run " + kQuickstart + " --quiet --out " + all.string()).code == 0);
+  REQUIRE(warpsim("run " + (all / "config.yaml").string() + " --quiet --out " + rerun.string())
+              .code == 0);
+  CHECK(read(rerun / "metrics.json") == read(all / "metrics.json"));
 }
 
 TEST_CASE("every shipped experiment's --timeline shows its work as Chrome trace events") {
@@ -95,12 +103,13 @@ TEST_CASE("every shipped experiment's --timeline shows its work as Chrome trace 
   const std::pair<const char*, const char*> runs[] = {
       {"transfers", ""},
       {"quickstart", ""},
-      {"nimble", "--set inference.models=[mobilenet_v2] --set 'training.models=[]'"},
-      {"barm", "--set only_tasksets=[light] --set oversubscription=[0.5] --set sm_counts=[8]"
-               " --set 'policies=[fifo]'"},
-      {"innetwork_allreduce", "--set 'systems=[{system: pcie-4gpu}]' --set 'training.models=[{name: vgg16, batch: 2}]'"
-                              " --set 'training.buckets=[\"25 MiB\"]' --set allreduce.max=4KiB"},
-      {"trace_validation", "--set costs=[trace]"},
+      {"nimble", "--set model=[mobilenet_v2] --set batch=[32] --set policy=[nimble]"
+                 " --set timeline_run=inference.mobilenet_v2.nimble"},
+      {"barm", "--set taskset=[light] --set oversubscription=[0.5] --set sms=[8]"
+               " --set 'policy=[fifo]'"},
+      {"innetwork_allreduce", "--set 'system=[pcie-4gpu]' --set 'model=[vgg16]' --set batch=[2]"
+                              " --set bucket=[5MiB] --set bytes=[4096]"},
+      {"trace_validation", "--set cost=[trace]"},
   };
   for (const auto& [name, args] : runs) {
     CAPTURE(name);
@@ -123,12 +132,12 @@ TEST_CASE("every shipped experiment's --timeline shows its work as Chrome trace 
     }
     CHECK(spans > 0);
   }
-  // A timeline_run that names no run is said, not written as an empty file.
+  // A timeline_run that names no point is said, not written as an empty file.
   const auto bad = warpsim("run " + root + "/configs/experiments/quickstart.yaml --quiet --out " +
                            (d.path() / "bad").string() + " --timeline " +
                            (d.path() / "bad.json").string() + " --set timeline_run=nope");
   CHECK(bad.code == 2);
-  CHECK(bad.output.find("no run of 'quickstart' drew on it") != std::string::npos);
+  CHECK(bad.output.find("timeline_run 'nope' names no point") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path() / "bad.json"));
 }
 
@@ -137,8 +146,8 @@ TEST_CASE("results.csv: one tidy row per point, agreeing with metrics.json to th
   const std::string root = WARPSIM_SOURCE;
   const std::pair<const char*, const char*> runs[] = {
       {"quickstart", ""},
-      {"barm", "--set only_tasksets=[light] --set oversubscription=[0.5] --set sm_counts=[8]"
-               " --set 'policies=[fifo, barm]'"},
+      {"barm", "--set taskset=[light] --set oversubscription=[0.5] --set sms=[8]"
+               " --set 'policy=[fifo, barm]'"},
   };
   for (const auto& [name, args] : runs) {
     CAPTURE(name);

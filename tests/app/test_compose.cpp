@@ -10,24 +10,21 @@
 
 namespace {
 
-const std::string kDdp =
-    "--set 'training.models=[{name: resnet50, batch: 8}]' --set 'training.algorithms=[ring]'";
+// The DDP point: ResNet-50 at batch 8 on the 4-GPU PCIe box, ring all-reduce.
+const std::string kDdp = "--point --set model=resnet50 --set batch=8 --set algorithm=ring";
 
 double iteration(const std::string& overrides) {
   const auto m = testing::run_experiment("ddp_launch", kDdp + " " + overrides);
-  return m.at("innet.pcie-4gpu.resnet50.ring.iteration_ms");
+  return m.at("iteration_ms");
 }
 
 }  // namespace
 
 TEST_CASE("DDP with host launch costs: eager is host-bound, nimble gives it back") {
   // The card-7 experiment's own config names no host: the ideal host.
-  const auto ideal = testing::run_experiment(
-      "innetwork_allreduce",
-      "--set 'systems=[{system: pcie-4gpu}]' " + kDdp +
-          " --set 'training.buckets=[\"25 MiB\"]' --set 'allreduce.algorithms=[ring]'"
-          " --set allreduce.max=4KiB");
-  const double ideal_ms = ideal.at("innet.pcie-4gpu.resnet50.ring.iteration_ms");
+  const auto ideal =
+      testing::run_experiment("innetwork_allreduce", "--set system=pcie-4gpu " + kDdp);
+  const double ideal_ms = ideal.at("iteration_ms");
   const double eager_ms = iteration("--set launch=eager");
   const double nimble_ms = iteration("--set launch=nimble");
   CAPTURE(ideal_ms);
@@ -38,9 +35,9 @@ TEST_CASE("DDP with host launch costs: eager is host-bound, nimble gives it back
 }
 
 TEST_CASE("BARM with host launch costs: every policy's tenants wait for their host threads") {
-  const std::string reduced = "--set oversubscription=[0.5] --set 'policies=[fifo, layer-batch]'";
+  const std::string reduced = "--set oversubscription=[0.5] --set 'policy=[fifo, layer-batch]'";
   const auto ideal =
-      testing::run_experiment("barm", reduced + " --set only_tasksets=[mixed] --set sm_counts=[8]");
+      testing::run_experiment("barm", reduced + " --set taskset=[mixed] --set sms=[8]");
   const auto host = testing::run_experiment("barm_host", reduced);
   for (const char* p : {"fifo", "layer-batch"}) {
     CAPTURE(p);

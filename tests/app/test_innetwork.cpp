@@ -13,15 +13,14 @@ namespace {
 
 std::map<std::string, double> run_reduced() {
   testing::TempDir d;
-  // The shipped scenario on one system (--set brings the system in, its gpu reference included).
+  // The shipped experiment's sweeps narrowed to one system, one model, one other bucket size,
+  // two algorithms of the size sweep and three sizes.
   const std::string cmd =
       std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
       "/configs/experiments/innetwork_allreduce.yaml --quiet --out " + (d.path() / "n").string() +
-      " --set 'systems=[{system: pcie-4gpu}]'"
-      " --set 'training.models=[{name: vgg16, batch: 8}]'"
-      " --set 'training.buckets=[\"25 MiB\"]'"
-      " --set 'allreduce.algorithms=[ring, in-network]'"
-      " --set 'allreduce.min=64 KiB' --set 'allreduce.max=64 MiB' --set allreduce.factor=32"
+      " --set 'system=[pcie-4gpu]' --set 'model=[vgg16]' --set 'batch=[8]'"
+      " --set 'bucket=[5MiB]' --set 'innetwork-allreduce/algorithm=[ring, in-network]'"
+      " --set 'bytes=[65536, 2097152, 67108864]'"
       " --timeline " + (d.path() / "t.json").string();
   const auto r = testing::run_program(cmd);
   CAPTURE(r.output);
@@ -59,14 +58,18 @@ TEST_CASE("innetwork_allreduce: bad settings are one-line errors, exit code 2") 
   const std::string base = std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
                            "/configs/experiments/innetwork_allreduce.yaml --quiet --out " +
                            (d.path() / "n").string();
-  auto r = testing::run_program(base + " --set 'training.models=[{name: vgg61}]'");
+  auto r = testing::run_program(base + " --set 'model=[vgg61]' --set 'batch=[8]'");
   CHECK(r.code == 2);
   CHECK(r.output.find("did you mean 'vgg16'") != std::string::npos);
-  r = testing::run_program(base + " --set 'training.algorithms=[ring, in-netwrok]'");
+  r = testing::run_program(base + " --set 'algorithm=[ring, in-netwrok]'");
   CHECK(r.code == 2);
   CHECK(r.output.find("in-network") != std::string::npos);
-  r = testing::run_program(base + " --set 'allreduce.min=0 B'");
+  r = testing::run_program(base + " --set 'bytes=[0]'");
   CHECK(r.code == 2);
+  // A sweep-qualified key names a sweep and an axis it varies.
+  r = testing::run_program(base + " --set 'innetwork-allreduce/model=[vgg16]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("does not vary 'model'") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(d.path() / "n"));
 }
 

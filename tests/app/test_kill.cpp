@@ -82,8 +82,8 @@ TEST_CASE("a run killed half-way leaves no result, and runs again cleanly") {
   if (mid_way) CHECK_FALSE(fs::exists(out));  // no half-written result folder
   // Run again (a small one): it completes, and the dead run's temporary folder is gone.
   const auto again = warpsim("run " + scenario + " --quiet --out " + out.string() +
-                             " --set only_tasksets=[light] --set oversubscription=[0.5]"
-                             " --set sm_counts=[8] --set 'policies=[fifo]'");
+                             " --set taskset=[light] --set oversubscription=[0.5]"
+                             " --set sms=[8] --set 'policy=[fifo]'");
   CHECK(again.code == 0);
   for (const char* f : {"metrics.json", "results.csv", "config.yaml"}) CHECK(fs::exists(out / f));
   CHECK(starts_with_count(d.path(), "barm.tmp-") == 0);
@@ -117,7 +117,7 @@ TEST_CASE("a sweep killed half-way resumes without redoing points; results.csv h
   CAPTURE(resumed.output);
   REQUIRE(resumed.code == 0);
   if (done_before > 0)
-    CHECK(resumed.output.find(std::to_string(done_before) + " of 6 points already complete") !=
+    CHECK(resumed.output.find(std::to_string(done_before) + " of 12 points already complete") !=
           std::string::npos);
   std::istringstream csv(testing::read(out / "results.csv"));
   std::string line;
@@ -129,6 +129,6 @@ TEST_CASE("a sweep killed half-way resumes without redoing points; results.csv h
     hashes.insert(line.substr(0, line.find(',')));
     CHECK(line.find(",ok,") != std::string::npos);
   }
-  CHECK(rows == 6);
-  CHECK(hashes.size() == 6);
+  CHECK(rows == 12);
+  CHECK(hashes.size() == 12);
 }

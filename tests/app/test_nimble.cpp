@@ -19,8 +19,8 @@ std::map<std::string, double> run_nimble(const std::string& overrides) {
 
 std::map<std::string, double> run_reduced() {
   return run_nimble(
-      "--set 'inference.models=[resnet50, inception_v3, nasnet_a_mobile, mobilenet_v2]'"
-      " --set 'training.models=[mobilenet_v2]' --set 'training.batches=[32, 128]'");
+      "--set 'model=[resnet50, inception_v3, nasnet_a_mobile, mobilenet_v2]'"
+      " --set 'nimble-training/model=[mobilenet_v2]' --set 'batch=[32, 128]'");
 }
 
 }  // namespace

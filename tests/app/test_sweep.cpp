@@ -9,6 +9,7 @@
 
 #include "../support/run_program.hpp"
 #include "../support/temp_dir.hpp"
+#include "sim/stats.hpp"
 
 namespace fs = std::filesystem;
 using testing::read;
@@ -181,4 +182,102 @@ TEST_CASE("the Slurm job script, and an array task running its chunk, without a 
   // Collecting now: 2 points complete, 6 never ran.
   CHECK(warpsim("sweep " + sweep + " --out " + out.string() + " --collect").code == 3);
   CHECK(read(out / "results.csv").find(",missing,") != std::string::npos);
+}
+
+TEST_CASE("a sweep's report: keys from a template, metrics derived across points, published") {
+  TempDir d;
+  const auto sweep = write_sweep(d, R"(name: rep
+set: {arrivals.count: 4}
+axes:
+  - grid:
+      links.0.bandwidth: [16 GB/s, 32 GB/s]
+report:
+  key: "pcie{links.0.bandwidth}.{name}"
+  show: [transfers.makespan_us]
+  derived:
+    - {name: faster, of: transfers.makespan_us, baseline: {links.0.bandwidth: 16 GB/s}}
+    - {name: ratio, of: transfers.makespan_us, baseline: {links.0.bandwidth: 16 GB/s}, form: point/baseline}
+    - {name: makespan_at_16, of: transfers.makespan_us, at: {links.0.bandwidth: 16 GB/s}, key: "all"}
+  published: {"pcie32 GB/s.transfers.faster": 2.0}
+)");
+  const auto out = d.path() / "out";
+  const auto r = warpsim("sweep " + sweep.string() + " --jobs 1 --out " + out.string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(read(out / "metrics.json"), "metrics.json");
+  // {name}: no axis, so the point's resolved config says it (the scenario's name).
+  const double slow = m.at("pcie16 GB/s.transfers.transfers.makespan_us");
+  const double fast = m.at("pcie32 GB/s.transfers.transfers.makespan_us");
+  CHECK(fast < slow);
+  CHECK(m.at("pcie16 GB/s.transfers.faster") == 1);
+  CHECK(m.at("pcie32 GB/s.transfers.faster") == doctest::Approx(slow / fast));
+  CHECK(m.at("pcie32 GB/s.transfers.ratio") == doctest::Approx(fast / slow));
+  CHECK(m.at("all.makespan_at_16") == slow);
+  CHECK(m.count("all.makespan_at_16") == 1);
+  const std::string report = read(out / "report.md");
+  CHECK(report.find("| pcie32 GB/s.transfers | 32 GB/s |") != std::string::npos);
+  CHECK(report.find("| pcie32 GB/s.transfers.faster |") != std::string::npos);  // published row
+  CHECK(fs::exists(out / "published.json"));
+}
+
+TEST_CASE("a sweep's report: what cannot be reported is an error naming the sweep") {
+  TempDir d;
+  // Two seeds of one point under one key.
+  auto s = write_sweep(d, "set: {arrivals.count: 2}\nseeds: [1, 2]\nreport: {key: one}\n");
+  auto r = warpsim("sweep " + s.string() + " --jobs 1 --out " + (d.path() / "a").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("two points give 'one.") != std::string::npos);
+  // A baseline on a key the sweep does not vary, at its position.
+  s = write_sweep(d, "axes: [{grid: {arrivals.count: [2, 4]}}]\nreport:\n  key: k{arrivals.count}\n"
+                     "  derived: [{name: x, of: y, baseline: {seed: 1}}]\n");
+  r = warpsim("sweep " + s.string() + " --jobs 1 --out " + (d.path() / "b").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("s.yaml:5:") != std::string::npos);
+  CHECK(r.output.find("'seed' is not an axis of this sweep") != std::string::npos);
+  // A placeholder that is neither an axis nor a key of the scenario.
+  s = write_sweep(d, "axes: [{grid: {arrivals.count: [2]}}]\nreport: {key: \"k{nope}\"}\n");
+  r = warpsim("sweep " + s.string() + " --jobs 1 --out " + (d.path() / "c").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("'{nope}' is neither an axis") != std::string::npos);
+}
+
+TEST_CASE("warpsim run of an experiment that names sweeps: every point, one results folder") {
+  TempDir d;
+  d.write("sweeps/bw.yaml", "name: bw\nscenario: ../e.yaml\nset: {arrivals.count: 4}\n"
+                            "axes: [{grid: {links.0.bandwidth: [16 GB/s, 32 GB/s]}}]\n"
+                            "report:\n  key: \"bw{links.0.bandwidth}\"\n"
+                            "  derived: [{name: faster, of: transfers.makespan_us,"
+                            " baseline: {links.0.bandwidth: 16 GB/s}}]\n");
+  d.write("sweeps/n.yaml", "name: n\nscenario: ../e.yaml\n"
+                           "axes: [{grid: {arrivals.count: [2, 8]}}]\nreport: {key: \"n{arrivals.count}\"}\n");
+  const auto exp = d.write("e.yaml", "extends: " + kTransfers + "\nname: e\n"
+                                     "sweeps: [sweeps/bw.yaml, sweeps/n.yaml]\n");
+  const auto out = d.path() / "out";
+  auto r = warpsim("run " + exp.string() + " --quiet --out " + out.string() +
+                   " --set 'links.0.bandwidth=[16 GB/s, 64 GB/s]' --set 'n/arrivals.count=[3]'");
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const auto m = sim::metrics_from_json(read(out / "metrics.json"), "metrics.json");
+  CHECK(m.count("bw64 GB/s.faster") == 1);  // the axis's values replaced
+  CHECK(m.count("bw32 GB/s.faster") == 0);
+  CHECK(m.count("n3.transfers.count") == 1);  // only that sweep's
+  CHECK(m.count("n8.transfers.count") == 0);
+  CHECK(m.at("bw64 GB/s.transfers.count") == 4 + 4);  // the sweep's `set:` kept: 4 arrivals
+  const auto csv = lines(read(out / "results.csv"));
+  REQUIRE(csv.size() == 4);  // two points of bw, one of n
+  CHECK(csv[0].starts_with("point,sweep,links.0.bandwidth,arrivals.count,"));
+  CHECK(fs::is_directory(out / "sweeps" / "bw" / "points"));
+  // --point runs the file as its one point: bare metrics.
+  r = warpsim("run " + exp.string() + " --point --quiet --out " + (d.path() / "p").string());
+  REQUIRE(r.code == 0);
+  CHECK(sim::metrics_from_json(read(d.path() / "p" / "metrics.json"), "m").count("transfers.count"));
+  // A sweep-qualified key must name a sweep and an axis it varies; a bad value stops the run.
+  r = warpsim("run " + exp.string() + " --quiet --out " + out.string() + " --set 'bx/a=[1]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("no sweep 'bx' here (its sweeps: bw, n)") != std::string::npos);
+  r = warpsim("run " + exp.string() + " --quiet --out " + out.string() +
+              " --set 'links.0.bandwidth=[-1 GB/s]'");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("bw.yaml: point 1 of 1") != std::string::npos);
+  CHECK(fs::exists(out / "metrics.json"));  // the earlier result is left as it was
 }
