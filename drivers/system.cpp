@@ -108,6 +108,8 @@ std::map<std::string, double> System::component_stats() const {
     c[n + ".active"] = g->active(now);
     c[n + ".kernels"] = static_cast<double>(g->kernels_completed());
     c[n + ".ctas"] = static_cast<double>(g->ctas_executed());
+    for (int sm = 0; sm < g->spec().sm_count; ++sm)
+      c[fmt::format("{}.sm[{}].busy", n, sm)] = g->sm_busy_of(sm, now);
   }
   for (std::size_t i = 0; i < hosts_.size(); ++i) {  // hosts by index: host[0] is GPU 0's first
     const std::string n = fmt::format("host[{}]", i);

@@ -128,7 +128,10 @@ std::int64_t Gpu::waves_to_reserve(const Running& r, std::int64_t unplaced_at_pa
 void Gpu::place(int s, std::uint32_t slot, std::int64_t n, std::int64_t waves) {
   Sm& sm = sms_[static_cast<std::size_t>(s)];
   Running& r = running_[slot];
-  if (sm.ctas == 0) ++busy_sms_;
+  if (sm.ctas == 0) {
+    ++busy_sms_;
+    sm.busy_since = sim_.now();
+  }
   sm.ctas += static_cast<int>(n);
   sm.threads += static_cast<int>(n) * r.threads;
   sm.warps += static_cast<int>(n) * r.warps;
@@ -350,7 +353,10 @@ void Gpu::batch_done(std::uint32_t id) {
     sm.warps -= static_cast<int>(n) * r.warps;
     sm.registers -= static_cast<int>(n) * r.registers;
     sm.shared -= n * r.shared;
-    if (sm.ctas == 0) --busy_sms_;
+    if (sm.ctas == 0) {
+      --busy_sms_;
+      sm.busy_before = sm.busy_before + (sim_.now() - sm.busy_since);
+    }
     r.resident -= n;
     ctas_done_ += static_cast<std::uint64_t>(n * b.waves);
     update_dram(slot);
@@ -396,6 +402,12 @@ void Gpu::report(const workloads::KernelDesc& k, sim::Time start, int track) {
            {"block", fmt::format("[{},{},{}]", k.block.x, k.block.y, k.block.z)}});
   }
   if (observer_) observer_(k, start, sim_.now());
+}
+
+double Gpu::sm_busy_of(int s, sim::Time now) const {
+  const Sm& sm = sms_.at(static_cast<std::size_t>(s));
+  const sim::Time busy = sm.ctas > 0 ? sm.busy_before + (now - sm.busy_since) : sm.busy_before;
+  return now > sim::Time::zero() ? busy.seconds() / now.seconds() : 0.0;
 }
 
 void Gpu::sample(sim::Time now) {

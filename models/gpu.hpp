@@ -93,6 +93,8 @@ class Gpu {
   double dram_utilization(sim::Time now) const { return dram_util_.average(now); }
   // Time-averaged fraction of time with at least one CTA on some SM.
   double active(sim::Time now) const { return any_busy_.average(now); }
+  // Share of [0, now] that SM `sm` held at least one CTA (gpu[i].sm[j].busy in stats.csv).
+  double sm_busy_of(int sm, sim::Time now) const;
 
  private:
   struct Sm {
@@ -101,6 +103,8 @@ class Gpu {
     std::int64_t shared = 0;
     std::vector<std::uint32_t> live;  // ids of the batches on it
     bool changed = false;             // listed in changed_sms_
+    sim::Time busy_since{};           // when it last went from no CTA to some
+    sim::Time busy_before{};          // busy time up to busy_since
   };
   struct Running {
     // What a dispatch pass reads for every waiting kernel first, together in one cache line.

@@ -43,6 +43,16 @@ TEST_CASE("system: one GPU with its host runtime; each run reports the same summ
   CHECK(r.components.at("host[0].kernels") == 1);
   CHECK(r.components.at("host[1].kernels") == 1);
   CHECK(r.components.at("gpu[0].sm_busy") > 0.5);
+  // Each SM's busy share, under its own name; their mean is the GPU's time-weighted busy share.
+  double per_sm = 0;
+  for (int sm = 0; sm < 4; ++sm) {
+    const double b = r.components.at("gpu[0].sm[" + std::to_string(sm) + "].busy");
+    CHECK(b >= 0);
+    CHECK(b <= 1);
+    per_sm += b / 4;
+  }
+  CHECK(per_sm == doctest::Approx(r.components.at("gpu[0].sm_busy")));
+  CHECK(r.components.count("gpu[0].sm[4].busy") == 0);
   CHECK(r.components.at("sim.events") == static_cast<double>(r.events));
   // Same build, same work: the same schedule.
   drivers::System again(testing::toy_gpu(4), drivers::SystemOptions{1, cost.get()});
