@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
 #include "sim/error.hpp"
+#include "sim/json_sax.hpp"
 
 namespace sim {
 
@@ -145,20 +148,96 @@ std::string metrics_to_json(const std::map<std::string, double>& metrics) {
   return out;
 }
 
+namespace {
+
+// Reads metrics.json through Boost.JSON's push parser, converting each number from its own text
+// with std::from_chars (correctly rounded): the tree parser of Boost 1.81 can be a unit in the
+// last place off, and a value read back must be the value written.
+class MetricsHandler : public UnlimitedJsonSizes {
+ public:
+  std::map<std::string, double> metrics;
+  std::string error;  // empty: no semantic error
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code& ec) { return depth_++ == 0 || fail(ec, "nested"); }
+  bool on_object_end(std::size_t, boost::system::error_code&) { return --depth_, true; }
+  bool on_array_begin(boost::system::error_code& ec) { return fail(ec, "array"); }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
+    return top(ec) && (key_.append(s.data(), s.size()), true);
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
+    if (!top(ec)) return false;
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code& ec) {
+    return fail(ec, "string");
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code& ec) {
+    return fail(ec, "string");
+  }
+  bool on_number_part(boost::json::string_view s, boost::system::error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, boost::json::string_view s, boost::system::error_code& ec) {
+    return number(s, ec);
+  }
+  bool on_uint64(std::uint64_t, boost::json::string_view s, boost::system::error_code& ec) {
+    return number(s, ec);
+  }
+  bool on_double(double, boost::json::string_view s, boost::system::error_code& ec) {
+    return number(s, ec);
+  }
+  bool on_bool(bool, boost::system::error_code& ec) { return fail(ec, "bool"); }
+  bool on_null(boost::system::error_code& ec) { return value(std::nan(""), ec); }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  bool top(boost::system::error_code& ec) { return depth_ == 1 || fail(ec, "nested"); }
+  bool number(boost::json::string_view s, boost::system::error_code& ec) {
+    number_.append(s.data(), s.size());
+    double v = 0;
+    const auto [end, err] = std::from_chars(number_.data(), number_.data() + number_.size(), v);
+    if (err != std::errc() || end != number_.data() + number_.size()) return fail(ec, "number");
+    number_.clear();
+    return value(v, ec);
+  }
+  bool value(double v, boost::system::error_code& ec) {
+    if (depth_ != 1) return fail(ec, "top");
+    metrics[key_] = v;
+    key_.clear();
+    return true;
+  }
+  bool fail(boost::system::error_code& ec, const char* what) {
+    const std::string w = what;
+    error = depth_ != 1 || w == "top" || w == "array" || w == "nested"
+                ? "expected a JSON object of metrics"
+                : fmt::format("metric '{}' is not a number", key_);
+    ec = boost::json::error::extra_data;  // any error stops the parser; `error` says which
+    return false;
+  }
+
+  int depth_ = 0;
+  std::string key_, number_;
+};
+
+}  // namespace
+
 std::map<std::string, double> metrics_from_json(const std::string& text,
                                                 const std::string& source) {
+  boost::json::basic_parser<MetricsHandler> p(boost::json::parse_options{});
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  if (ec) throw InputError(SourcePos{source}, "invalid JSON: " + ec.message());
-  if (!v.is_object()) throw InputError(SourcePos{source}, "expected a JSON object of metrics");
-  std::map<std::string, double> m;
-  for (const auto& kv : v.as_object()) {
-    const std::string key(kv.key());
-    if (kv.value().is_null()) m[key] = std::nan("");
-    else if (kv.value().is_number()) m[key] = kv.value().to_number<double>();
-    else throw InputError(SourcePos{source}, fmt::format("metric '{}' is not a number", key));
+  p.write_some(false, text.data(), text.size(), ec);
+  if (!ec && !p.done()) ec = boost::json::error::incomplete;
+  if (ec) {
+    const std::string why = p.handler().error;
+    throw InputError(SourcePos{source}, why.empty() ? "invalid JSON: " + ec.message() : why);
   }
-  return m;
+  return std::move(p.handler().metrics);
 }
 
 std::string Stats::metrics_json(Time now) const { return metrics_to_json(flatten(now)); }

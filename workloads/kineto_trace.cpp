@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "sim/error.hpp"
+#include "sim/json_sax.hpp"
 #include "workloads/trace_file.hpp"
 
 namespace workloads::kineto {
@@ -307,13 +308,8 @@ void link(Trace& t) {
 // A streaming (SAX) reader: the trace is never held as a DOM. It keeps only the fields of
 // RawEvent, hands each finished traceEvents entry to process_event, and skips the rest (call
 // stacks, module hierarchies, flow events' extras) without allocating for it.
-class TraceHandler {
+class TraceHandler : public sim::UnlimitedJsonSizes {
  public:
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-
   TraceHandler(const std::string& source, Trace& t) : source_(source), t_(t) {}
   bool saw_events() const { return saw_events_; }
 

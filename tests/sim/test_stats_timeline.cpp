@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
 #include <cmath>
@@ -74,6 +75,32 @@ TEST_CASE("metrics.json is flat, sorted, and reads back") {
   CHECK_THROWS_AS(sim::metrics_from_json("{\"a\": \"x\"}", "m.json"), sim::InputError);
   CHECK_THROWS_AS(sim::metrics_from_json("{\"a\": 1", "m.json"), sim::InputError);
   CHECK(s.stats_csv(Time::zero()).find("b,value,2.5\n") != std::string::npos);
+}
+
+TEST_CASE("metrics.json reads back every double exactly, and says what is wrong with it") {
+  // Values whose nearest double a less careful parser misses by a unit in the last place.
+  const double values[] = {1.5829158190000001, 0.1 + 0.2, 14.504337788201553, 2.2250738585072014e-308,
+                           4.9406564584124654e-324, 1e300, 0.045698056960999996, 9007199254740993.0,
+                           -0.0, 123456789012345680000.0};
+  sim::Stats s;
+  for (std::size_t i = 0; i < std::size(values); ++i) s.set(fmt::format("k{}", i), values[i]);
+  const auto m = sim::metrics_from_json(s.metrics_json(Time::zero()), "m.json");
+  for (std::size_t i = 0; i < std::size(values); ++i) {
+    CAPTURE(i);
+    CHECK(m.at(fmt::format("k{}", i)) == values[i]);
+  }
+  auto message = [](const std::string& text) {
+    try {
+      sim::metrics_from_json(text, "m.json");
+    } catch (const sim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message("{\"a\": true}").find("metric 'a' is not a number") != std::string::npos);
+  CHECK(message("{\"a\": {\"b\": 1}}").find("expected a JSON object of metrics") != std::string::npos);
+  CHECK(message("[1, 2]").find("expected a JSON object of metrics") != std::string::npos);
+  CHECK(message("{\"a\": 1").find("m.json") != std::string::npos);
 }
 
 TEST_CASE("the timeline is valid Chrome-trace JSON, written only on close") {
