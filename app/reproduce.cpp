@@ -208,6 +208,8 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
       LocalRunOptions local;
       local.jobs = opts.jobs > 0 ? opts.jobs : default_jobs(false);
       local.progress = !opts.quiet;
+      local.label = spec.name;
+      local.after_a_second = true;  // a quick run stays as quiet as a single point
       const std::size_t failed = run_points_locally(plan, plan.pending(), local, catalog);
       plan.write_results_csv();
       if (failed) {

@@ -90,7 +90,9 @@ std::size_t run_points_locally(const SweepPlan& plan, const std::vector<const Pl
                                const LocalRunOptions& opts, sim::PluginCatalog& catalog) {
   fs::create_directories(plan.out() / "points");
   std::optional<Progress> progress;
-  if (opts.progress) progress.emplace(plan.points().size(), plan.points().size() - points.size());
+  if (opts.progress)
+    progress.emplace(plan.points().size(), plan.points().size() - points.size(), stderr,
+                     Progress::Words{opts.label.c_str(), "points"}, opts.after_a_second);
 
   std::map<pid_t, const PlannedPoint*> running;
   std::size_t next = 0, failed = 0;

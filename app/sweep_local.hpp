@@ -2,6 +2,7 @@
 // Runs a sweep's points on this machine: each point in its own forked worker process (a crash
 // or a bad point cannot take the others down), at most `jobs` at a time.
 
+#include <string>
 #include <vector>
 
 #include "app/sweep_plan.hpp"
@@ -12,6 +13,8 @@ namespace app {
 struct LocalRunOptions {
   int jobs = 1;
   bool progress = true;  // draw progress on stderr
+  std::string label = "sweep";  // how its lines begin
+  bool after_a_second = false;  // show nothing for a run that ends within a second
 };
 
 // One worker per CPU this process may run on (its affinity mask: a container's or a cgroup's
