@@ -1,5 +1,6 @@
 #include "schedulers/plugins.hpp"
 
+#include "schedulers/batching/batching_policy.hpp"
 #include "schedulers/launch/launch_policy.hpp"
 #include "schedulers/sharing/sharing_policy.hpp"
 
@@ -8,6 +9,7 @@ namespace schedulers {
 void register_schedulers_plugins(sim::PluginCatalog& catalog) {
   launch::register_launch_policies(catalog);
   sharing::register_sharing_policies(catalog);
+  batching::register_batching_policies(catalog);
 }
 
 }  // namespace schedulers

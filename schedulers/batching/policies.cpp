@@ -1,0 +1,237 @@
+// The built-in batching policies: request-level, orca, vllm, sarathi.
+#include <algorithm>
+
+#include "schedulers/batching/batching_policy.hpp"
+#include "sim/params.hpp"
+
+namespace schedulers::batching {
+namespace {
+
+// One iteration's step of a running request: its whole remaining prompt, or one decode token.
+BatchItem whole_step(const ServingRequest& r) {
+  const std::int64_t tokens = r.in_prefill() ? r.prompt_tokens - r.prefilled : 1;
+  return {r.id, tokens, r.context() + tokens};
+}
+
+bool finished(const ServingRequest& r) { return !r.in_prefill() && r.generated >= r.output_tokens; }
+
+// Admission with KV reserved up front (request-level, orca): FCFS, at most `room` requests,
+// each reserving `reserve(r)` tokens of context; the first that does not fit stops admission.
+template <class Reserve>
+void admit_reserving(const BatchState& s, std::size_t room, Reserve reserve, BatchPlan& plan) {
+  std::int64_t free = s.free_blocks;
+  for (const ServingRequest& r : s.waiting) {
+    if (plan.admit.size() >= room) break;
+    const std::int64_t need = s.blocks_for(reserve(r));
+    if (need > free) break;  // stop, do not skip ahead: FCFS
+    free -= need;
+    plan.admit.push_back(r.id);
+    BatchItem item = whole_step(r);
+    item.reserve_tokens = std::max(item.reserve_tokens, reserve(r));
+    plan.items.push_back(item);
+  }
+}
+
+class RequestLevel final : public BatchingPolicy {
+ public:
+  RequestLevel(int max_batch, std::int64_t reserve) : max_batch_(max_batch), reserve_(reserve) {}
+  BatchPlan next_iteration(const BatchState& s) const override {
+    BatchPlan plan;
+    bool any_running = false;
+    for (const ServingRequest& r : s.running) {
+      any_running = true;
+      // A finished request keeps its slot (and KV) until the whole batch is done.
+      if (!finished(r)) plan.items.push_back({r.id, whole_step(r).tokens, reserve_});
+    }
+    if (!any_running)
+      admit_reserving(s, static_cast<std::size_t>(max_batch_),
+                      [this](const ServingRequest&) { return reserve_; }, plan);
+    return plan;
+  }
+
+ private:
+  int max_batch_;
+  std::int64_t reserve_;
+};
+
+class Orca final : public BatchingPolicy {
+ public:
+  Orca(int max_batch, std::int64_t max_output) : max_batch_(max_batch), max_output_(max_output) {}
+  BatchPlan next_iteration(const BatchState& s) const override {
+    BatchPlan plan;
+    for (const ServingRequest& r : s.running) plan.items.push_back(whole_step(r));
+    const std::size_t running = s.running.size();
+    const std::size_t room = running < static_cast<std::size_t>(max_batch_)
+                                 ? static_cast<std::size_t>(max_batch_) - running
+                                 : 0;
+    admit_reserving(s, room,
+                    [this](const ServingRequest& r) { return r.prompt_tokens + max_output_; }, plan);
+    return plan;
+  }
+
+ private:
+  int max_batch_;
+  std::int64_t max_output_;
+};
+
+// Paged KV (vLLM, and Sarathi's blocks): running requests first, each growing into the blocks
+// its step needs; when none is left the newest running request is preempted (its blocks freed,
+// to be recomputed) until the older ones fit. Returns the free blocks left.
+std::int64_t run_paged(const BatchState& s, BatchPlan& plan, std::int64_t budget,
+                       std::int64_t& tokens_used, bool chunked, std::int64_t chunk) {
+  std::int64_t free = s.free_blocks;
+  std::vector<const ServingRequest*> live;
+  for (const ServingRequest& r : s.running) live.push_back(&r);
+  std::vector<BatchItem> items;
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const ServingRequest& r = *live[i];
+    std::int64_t tokens = r.in_prefill() ? r.prompt_tokens - r.prefilled : 1;
+    if (chunked && r.in_prefill()) tokens = std::min({tokens, chunk, budget - tokens_used});
+    if (tokens <= 0) continue;
+    std::int64_t need = s.blocks_for(r.context() + tokens) - r.kv_blocks;
+    while (need > free && live.size() > i + 1) {  // preempt the newest to make room
+      const ServingRequest* victim = live.back();
+      live.pop_back();
+      plan.preempt.push_back(victim->id);
+      free += victim->kv_blocks;
+    }
+    if (need > free) {  // even alone it does not fit: it waits, itself preempted
+      plan.preempt.push_back(r.id);
+      free += r.kv_blocks;
+      continue;
+    }
+    free -= std::max<std::int64_t>(0, need);
+    tokens_used += tokens;
+    items.push_back({r.id, tokens, r.context() + tokens});
+  }
+  // Items of requests preempted after they were planned are dropped.
+  for (const BatchItem& it : items)
+    if (std::find(plan.preempt.begin(), plan.preempt.end(), it.id) == plan.preempt.end())
+      plan.items.push_back(it);
+  return free;
+}
+
+class Vllm final : public BatchingPolicy {
+ public:
+  Vllm(int max_batch, std::int64_t max_tokens) : max_batch_(max_batch), max_tokens_(max_tokens) {}
+  BatchPlan next_iteration(const BatchState& s) const override {
+    BatchPlan plan;
+    std::int64_t used = 0;
+    std::int64_t free = run_paged(s, plan, max_tokens_, used, false, 0);
+    if (!plan.preempt.empty()) return plan;  // under pressure: admit nobody
+    std::size_t batch = plan.items.size();
+    for (const ServingRequest& r : s.waiting) {
+      if (batch >= static_cast<std::size_t>(max_batch_)) break;
+      const std::int64_t need = s.blocks_for(r.prompt_tokens + 1);
+      if (need > free || used + r.prompt_tokens > max_tokens_) break;
+      free -= need;
+      used += r.prompt_tokens;
+      ++batch;
+      plan.admit.push_back(r.id);
+      plan.items.push_back({r.id, r.prompt_tokens, r.prompt_tokens + 1});
+    }
+    return plan;
+  }
+
+ private:
+  int max_batch_;
+  std::int64_t max_tokens_;  // tokens of one iteration (vLLM's max_num_batched_tokens)
+};
+
+class Sarathi final : public BatchingPolicy {
+ public:
+  Sarathi(int max_batch, std::int64_t budget) : max_batch_(max_batch), budget_(budget) {}
+  BatchPlan next_iteration(const BatchState& s) const override {
+    BatchPlan plan;
+    std::int64_t used = 0;
+    // Decodes first (one token each), then the ongoing prefills' chunks, then new prompts.
+    std::vector<ServingRequest> decodes, prefills;
+    for (const ServingRequest& r : s.running) (r.in_prefill() ? prefills : decodes).push_back(r);
+    std::vector<ServingRequest> ordered = decodes;
+    ordered.insert(ordered.end(), prefills.begin(), prefills.end());
+    const BatchState running{s.waiting, ordered, s.free_blocks, s.block_tokens};
+    std::int64_t free = run_paged(running, plan, budget_, used, true, budget_);
+    if (!plan.preempt.empty()) return plan;
+    std::size_t batch = plan.items.size();
+    for (const ServingRequest& r : s.waiting) {
+      if (batch >= static_cast<std::size_t>(max_batch_) || used >= budget_) break;
+      const std::int64_t chunk = std::min(r.prompt_tokens, budget_ - used);
+      const std::int64_t need = s.blocks_for(chunk);
+      if (need > free) break;
+      free -= need;
+      used += chunk;
+      ++batch;
+      plan.admit.push_back(r.id);
+      plan.items.push_back({r.id, chunk, chunk});
+    }
+    return plan;
+  }
+
+ private:
+  int max_batch_;
+  std::int64_t budget_;  // tokens per iteration, decodes and prompt chunks together
+};
+
+const sim::ParamSchema& request_level_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+max_batch      | int | 8    | requests in one batch
+reserve_tokens | int | 2048 | KV tokens pre-allocated per request (FasterTransformer's maximum sequence)
+)");
+  return s;
+}
+const sim::ParamSchema& orca_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+max_batch         | int | 8   | requests in the running batch
+max_output_tokens | int | 128 | KV reserved per request beyond its prompt
+)");
+  return s;
+}
+const sim::ParamSchema& vllm_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+max_batch  | int | 256  | requests in the running batch (vLLM's max_num_seqs)
+max_tokens | int | 8192 | tokens of one iteration (vLLM's max_num_batched_tokens)
+)");
+  return s;
+}
+const sim::ParamSchema& sarathi_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+max_batch    | int | 256 | requests in the running batch
+token_budget | int | 512 | tokens per iteration: decodes plus prompt chunks
+)");
+  return s;
+}
+
+// Every built-in takes `max_batch` and one limit of its own, in tokens.
+template <class P>
+void add_policy(BatchingRegistry& r, const char* name, const char* doc,
+                const sim::ParamSchema& schema, const char* limit) {
+  r.add(name, doc, schema, [&schema, limit](const sim::Config& cfg) {
+    const sim::Params p(cfg, schema);
+    return std::make_unique<P>(static_cast<int>(p.integer("max_batch", 1, 65536)),
+                               p.integer(limit, 1, 1 << 24));
+  });
+}
+
+}  // namespace
+
+void register_batching_policies(sim::PluginCatalog& c) {
+  auto& r = batching_policies(c);
+  add_policy<RequestLevel>(
+      r, "request-level",
+      "a new batch only when the last is done, KV pre-allocated per request (FasterTransformer)",
+      request_level_params(), "reserve_tokens");
+  add_policy<Orca>(r, "orca",
+                   "iteration-level FCFS admission up to max_batch; KV for prompt + max output "
+                   "reserved up front; stops at the first that does not fit (Orca, OSDI 2022)",
+                   orca_params(), "max_output_tokens");
+  add_policy<Vllm>(r, "vllm",
+                   "paged KV: admit while the prompt's blocks fit; preempt the newest when a "
+                   "block runs out (vLLM, SOSP 2023)",
+                   vllm_params(), "max_tokens");
+  add_policy<Sarathi>(r, "sarathi",
+                      "chunked prefill: decodes first, then prompt chunks up to a token budget "
+                      "(Sarathi-Serve, OSDI 2024)",
+                      sarathi_params(), "token_budget");
+}
+
+}  // namespace schedulers::batching
