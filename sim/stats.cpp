@@ -303,7 +303,8 @@ std::string Stats::stats_csv(Time now) const {
   for (const auto& [k, v] : all) {
     // Split at the last dot outside brackets: "gpu[0].sm[1].busy.avg" -> component "gpu[0].sm[1]".
     const auto dot = k.rfind('.');
-    const std::string comp = dot == std::string::npos ? "" : k.substr(0, dot);
+    // A bare key is the point's own metric: component "point".
+    const std::string comp = dot == std::string::npos ? "point" : k.substr(0, dot);
     const std::string stat = dot == std::string::npos ? k : k.substr(dot + 1);
     out += fmt::format("{},{},{}\n", comp, stat, number(v));
   }

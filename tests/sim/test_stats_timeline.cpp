@@ -75,6 +75,8 @@ TEST_CASE("metrics.json is flat, sorted, and reads back") {
   CHECK_THROWS_AS(sim::metrics_from_json("{\"a\": \"x\"}", "m.json"), sim::InputError);
   CHECK_THROWS_AS(sim::metrics_from_json("{\"a\": 1", "m.json"), sim::InputError);
   CHECK(s.stats_csv(Time::zero()).find("b,value,2.5\n") != std::string::npos);
+  s.set("mean_ms", 3);  // a point's own metric, no component: listed under "point"
+  CHECK(s.stats_csv(Time::zero()).find("point,mean_ms,3\n") != std::string::npos);
 }
 
 TEST_CASE("metrics.json reads back every double exactly, and says what is wrong with it") {
