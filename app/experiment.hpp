@@ -52,15 +52,6 @@ struct RunContext {
   // `warpsim run` can show progress on anything that takes more than a second.
   void expect_runs(std::size_t n) { runs_expected += n; }
   std::uint64_t timeline_spans() const { return timeline ? timeline->spans_written() : 0; }
-  // The timeline for the run at `point`: the run an experiment's `timeline_run` names, or, when
-  // it names none, its first run (the first to ask while nothing is drawn). Null otherwise.
-  sim::TimelineWriter* timeline_for(const std::string& point,
-                                    const std::string& timeline_run) const {
-    if (!timeline) return nullptr;
-    const bool chosen = timeline_run.empty() ? timeline->spans_written() == 0
-                                             : timeline_run == point;
-    return chosen ? timeline : nullptr;
-  }
   std::size_t runs_expected = 0, runs_done = 0;
   std::function<void(std::size_t done, std::size_t expected)> on_progress{};
   std::uint64_t events = 0;  // over every simulation run
@@ -91,36 +82,6 @@ inline models::HostCosts scenario_host(const sim::Params& p, const std::string& 
 inline sim::ParamSchema schema_of(sim::ParamSchema base, const sim::ParamSchema& more) {
   base.insert(base.end(), more.begin(), more.end());
   return base;
-}
-
-// A plugin an experiment's config lists, under the name results call it (its label).
-template <class Interface>
-struct NamedPlugin {
-  std::string name;
-  std::unique_ptr<Interface> impl;
-};
-
-// Every plugin of `list` (bare names or maps), built from its place in the config; an empty
-// list is an error at it.
-template <class Interface>
-std::vector<NamedPlugin<Interface>> read_plugins(
-    const sim::Registry<Interface, const sim::Config&>& family, const sim::Config& list) {
-  std::vector<NamedPlugin<Interface>> out;
-  for (const sim::Config& p : list.items()) {
-    std::string name = sim::plugin_label(p);
-    out.push_back({std::move(name), family.create_from(p)});
-  }
-  if (out.empty()) list.fail(fmt::format("give at least one {} plugin", family.family()));
-  return out;
-}
-
-// A scenario's `published:` map (metric key -> value): data shown beside the simulated values
-// in report.md, never read by the model.
-inline std::map<std::string, double> read_published(const sim::Params& p) {
-  std::map<std::string, double> out;
-  if (auto pub = p.find("published"))
-    for (const std::string& key : pub->keys()) out[key] = pub->get_double(key);
-  return out;
 }
 
 class Experiment {

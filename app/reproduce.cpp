@@ -193,18 +193,7 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
     for (const SweepSpec& spec : specs) {
       const SweepPlan& plan = plans.emplace_back(spec, tmp / "sweeps" / spec.name);
       // Each point built as its worker would, so bad input stops the run before any simulates.
-      for (const PlannedPoint& p : plan.points()) {
-        RunOptions o;
-        o.scenario = spec.scenario;
-        o.overrides = p.overrides;
-        o.point = true;
-        try {
-          load_scenario(o, catalog);
-        } catch (const sim::InputError& e) {
-          throw sim::InputError(fmt::format("{}: point {} of {}: {}", spec.file.string(),
-                                            p.index + 1, plan.points().size(), e.what()));
-        }
-      }
+      for (const PlannedPoint& p : plan.points()) check_point(plan, p, catalog);
       LocalRunOptions local;
       local.jobs = opts.jobs > 0 ? opts.jobs : default_jobs(false);
       local.progress = !opts.quiet;

@@ -54,33 +54,6 @@ class FolderLock {
   int fd_ = -1;
 };
 
-// Builds the first point the way `warpsim run` would, so a typo in an axis key or a value the
-// scenario rejects stops the sweep before anything runs.
-void check_first_point(const SweepPlan& plan, sim::PluginCatalog& catalog) {
-  if (plan.points().empty()) return;
-  RunOptions o;
-  o.scenario = plan.spec().scenario;
-  o.overrides = plan.points().front().overrides;
-  try {
-    load_scenario(o, catalog);
-  } catch (const sim::InputError& e) {
-    // An error in a value the sweep sets is reported where the sweep file sets it.
-    const std::string what = e.what();
-    for (const auto& [key, pos] : plan.spec().key_pos) {
-      const std::string set = "--set " + key + "=";
-      if (!what.starts_with(set)) continue;
-      const auto colon = what.find(": ");
-      throw sim::InputError(pos, fmt::format("axis '{}', point 1 of {}: {}", key,
-                                             plan.points().size(),
-                                             colon == std::string::npos ? what
-                                                                        : what.substr(colon + 2)));
-    }
-    throw sim::InputError(
-        fmt::format("{}: point 1 of {}: {}", plan.spec().file.string(), plan.points().size(),
-                    what));
-  }
-}
-
 int summarize(const SweepPlan& plan, std::ostream& console) {
   const std::size_t incomplete = plan.write_results_csv();
   if (plan.spec().report) {
@@ -106,7 +79,8 @@ int run_sweep(const SweepOptions& o, sim::PluginCatalog& catalog, std::ostream& 
     return run_points_locally(plan, points, local, catalog) ? kExitPointsFailed : kExitOk;
   }
 
-  check_first_point(plan, catalog);
+  // A typo in an axis key, or a value the scenario rejects, stops the sweep before anything runs.
+  if (!plan.points().empty()) check_point(plan, plan.points().front(), catalog);
   FolderLock lock(out);
   if (o.collect) return summarize(plan, console);
   plan.remove_stale_temporaries();

@@ -86,6 +86,29 @@ int default_jobs(bool in_slurm_task) {
   return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
 }
 
+void check_point(const SweepPlan& plan, const PlannedPoint& p, sim::PluginCatalog& catalog) {
+  RunOptions o;
+  o.scenario = plan.spec().scenario;
+  o.overrides = p.overrides;
+  o.point = true;
+  try {
+    load_scenario(o, catalog);
+  } catch (const sim::InputError& e) {
+    const std::string what = e.what();
+    const std::string which = fmt::format("point {} of {}", p.index + 1, plan.points().size());
+    // An error in a value the sweep sets is reported where the sweep file sets it.
+    for (const auto& [key, pos] : plan.spec().key_pos) {
+      const std::string set = "--set " + key + "=";
+      if (!what.starts_with(set)) continue;
+      const auto colon = what.find(": ");
+      throw sim::InputError(pos, fmt::format("axis '{}', {}: {}", key, which,
+                                             colon == std::string::npos ? what
+                                                                        : what.substr(colon + 2)));
+    }
+    throw sim::InputError(fmt::format("{}: {}: {}", plan.spec().file.string(), which, what));
+  }
+}
+
 std::size_t run_points_locally(const SweepPlan& plan, const std::vector<const PlannedPoint*>& points,
                                const LocalRunOptions& opts, sim::PluginCatalog& catalog) {
   fs::create_directories(plan.out() / "points");

@@ -21,6 +21,11 @@ struct LocalRunOptions {
 // share, not the machine's); inside a Slurm array task, the CPUs the task was given.
 int default_jobs(bool in_slurm_task);
 
+// Builds point `p` the way its worker will (its config read, every key checked, its experiment
+// built), simulating nothing. Bad input throws sim::InputError at the sweep file's axis when
+// the value an axis sets is at fault, else naming the sweep file and the point.
+void check_point(const SweepPlan& plan, const PlannedPoint& p, sim::PluginCatalog& catalog);
+
 // Runs `points` (from plan.pending()); each ends as a complete folder or a recorded error.
 // Returns how many failed.
 std::size_t run_points_locally(const SweepPlan& plan, const std::vector<const PlannedPoint*>& points,

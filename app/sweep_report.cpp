@@ -99,15 +99,7 @@ class KeyFiller {
       const fs::path file = out_ / "points" / p.hash / "config.yaml";
       root = sim::parse_yaml(sim::read_file(file), file.string());
     }
-    std::shared_ptr<sim::ConfigNode> node = root;
-    std::size_t start = 0;
-    while (node && start <= name.size()) {
-      const auto dot = name.find('.', start);
-      node = node->find(
-          name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
+    const auto node = sim::find_path(root, name);
     if (!node)
       throw sim::InputError(fmt::format(
           "{}: report key '{{{}}}' is neither an axis of the sweep nor a key of its scenario",
@@ -307,42 +299,16 @@ SweepReport make_sweep_report(const SweepSpec& spec, const fs::path& out) {
 
 std::string tidy_results_csv(
     const std::vector<std::pair<std::string, const SweepReport*>>& sweeps) {
-  std::vector<std::string> axes;
-  std::set<std::string> metrics;
+  // A run's own tidy table (sim::Stats): a row per point, its sweep and axes as parameters.
+  sim::Stats table;
   for (const auto& [name, rep] : sweeps)
     for (const auto& row : rep->rows) {
-      for (const auto& [k, v] : row.axes)
-        if (std::find(axes.begin(), axes.end(), k) == axes.end()) axes.push_back(k);
-      for (const auto& [m, v] : row.metrics) metrics.insert(m);
+      sim::ResultRow r{row.key, {{"sweep", name}}, {}};
+      r.params.insert(r.params.end(), row.axes.begin(), row.axes.end());
+      for (const auto& [m, v] : row.metrics) r.metric(m, v);
+      table.add_row(std::move(r));
     }
-  std::string csv = "point,sweep";
-  for (const auto& a : axes) {
-    csv += ',';
-    sim::append_csv_field(csv, a);
-  }
-  for (const auto& m : metrics) {
-    csv += ',';
-    sim::append_csv_field(csv, m);
-  }
-  csv += '\n';
-  for (const auto& [name, rep] : sweeps)
-    for (const auto& row : rep->rows) {
-      sim::append_csv_field(csv, row.key);
-      csv += ',';
-      sim::append_csv_field(csv, name);
-      for (const auto& a : axes) {
-        csv += ',';
-        for (const auto& [k, v] : row.axes)
-          if (k == a) sim::append_csv_field(csv, v);
-      }
-      for (const auto& m : metrics) {
-        csv += ',';
-        if (auto it = row.metrics.find(m); it != row.metrics.end())
-          csv += fmt::format("{}", it->second);
-      }
-      csv += '\n';
-    }
-  return csv;
+  return table.results_csv();
 }
 
 void write_sweep_report(const SweepReport& report, const std::string& title, const fs::path& out) {

@@ -12,7 +12,7 @@
 //     key: "inference.{model}.{policy}"          # a point's metric m becomes <key>.m
 //     derived:                                   # metrics across points
 //       - {name: speedup_vs_eager, of: latency_ms, baseline: {policy: eager}}
-//     published: {inference.resnet50.nimble.speedup_vs_eager: 4.32}
+//     published: {<metric key>: <the paper's value>}      # shown beside, never read
 //   extends: other-sweep.yaml                    # its keys, these replacing them
 //
 // Axis keys are `--set` paths; values are any YAML (lists and maps too). The points are

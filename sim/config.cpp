@@ -145,6 +145,20 @@ NodePtr merge_config(const NodePtr& base, const NodePtr& top) {
   return out;
 }
 
+NodePtr find_path(const NodePtr& root, std::string_view path) {
+  NodePtr cur = root;
+  for (const std::string& seg : split(std::string(path), '.')) {
+    if (!cur) return nullptr;
+    if (cur->kind == Kind::kSeq) {
+      if (!all_digits(seg) || std::stoul(seg) >= cur->items.size()) return nullptr;
+      cur = cur->items[std::stoul(seg)];
+    } else {
+      cur = cur->find(seg);
+    }
+  }
+  return cur;
+}
+
 void apply_override(const NodePtr& root, const std::string& assignment) {
   const SourcePos where{"--set " + assignment};
   const auto eq = assignment.find('=');

@@ -167,6 +167,8 @@ class ConfigLoader {
 
 // Parses YAML text into a node tree (no extends/references); errors name `source_name`.
 std::shared_ptr<ConfigNode> parse_yaml(const std::string& text, const std::string& source_name);
+// The node at a dotted path ("links.0.bandwidth": list items by index), or null.
+std::shared_ptr<ConfigNode> find_path(const std::shared_ptr<ConfigNode>& root, std::string_view path);
 // Deep merge: maps merge key by key, anything else in `top` replaces `base`.
 std::shared_ptr<ConfigNode> merge_config(const std::shared_ptr<ConfigNode>& base,
                                          const std::shared_ptr<ConfigNode>& top);

@@ -111,25 +111,35 @@ std::int64_t run_paged(const BatchState& s, BatchPlan& plan, std::int64_t budget
   return free;
 }
 
+// Paged admission after the running requests (vllm, sarathi): FCFS while the batch has room, the
+// iteration's tokens stay within `limit` and the blocks last. A whole prompt takes a block for
+// its first output token too; with `chunked`, a prompt may start with a chunk of what is left.
+void admit_paged(const BatchState& s, std::size_t max_batch, std::int64_t limit, bool chunked,
+                 std::int64_t free, std::int64_t used, BatchPlan& plan) {
+  std::size_t batch = plan.items.size();
+  for (const ServingRequest& r : s.waiting) {
+    if (batch >= max_batch) break;
+    const std::int64_t tokens = chunked ? std::min(r.prompt_tokens, limit - used) : r.prompt_tokens;
+    const std::int64_t context = chunked ? tokens : tokens + 1;
+    const std::int64_t need = s.blocks_for(context);
+    if (tokens <= 0 || used + tokens > limit || need > free) break;
+    free -= need;
+    used += tokens;
+    ++batch;
+    plan.admit.push_back(r.id);
+    plan.items.push_back({r.id, tokens, context});
+  }
+}
+
 class Vllm final : public BatchingPolicy {
  public:
   Vllm(int max_batch, std::int64_t max_tokens) : max_batch_(max_batch), max_tokens_(max_tokens) {}
   BatchPlan next_iteration(const BatchState& s) const override {
     BatchPlan plan;
     std::int64_t used = 0;
-    std::int64_t free = run_paged(s, plan, max_tokens_, used, false, 0);
-    if (!plan.preempt.empty()) return plan;  // under pressure: admit nobody
-    std::size_t batch = plan.items.size();
-    for (const ServingRequest& r : s.waiting) {
-      if (batch >= static_cast<std::size_t>(max_batch_)) break;
-      const std::int64_t need = s.blocks_for(r.prompt_tokens + 1);
-      if (need > free || used + r.prompt_tokens > max_tokens_) break;
-      free -= need;
-      used += r.prompt_tokens;
-      ++batch;
-      plan.admit.push_back(r.id);
-      plan.items.push_back({r.id, r.prompt_tokens, r.prompt_tokens + 1});
-    }
+    const std::int64_t free = run_paged(s, plan, max_tokens_, used, false, 0);
+    if (plan.preempt.empty())  // under pressure: admit nobody
+      admit_paged(s, static_cast<std::size_t>(max_batch_), max_tokens_, false, free, used, plan);
     return plan;
   }
 
@@ -150,20 +160,9 @@ class Sarathi final : public BatchingPolicy {
     std::vector<ServingRequest> ordered = decodes;
     ordered.insert(ordered.end(), prefills.begin(), prefills.end());
     const BatchState running{s.waiting, ordered, s.free_blocks, s.block_tokens};
-    std::int64_t free = run_paged(running, plan, budget_, used, true, budget_);
-    if (!plan.preempt.empty()) return plan;
-    std::size_t batch = plan.items.size();
-    for (const ServingRequest& r : s.waiting) {
-      if (batch >= static_cast<std::size_t>(max_batch_) || used >= budget_) break;
-      const std::int64_t chunk = std::min(r.prompt_tokens, budget_ - used);
-      const std::int64_t need = s.blocks_for(chunk);
-      if (need > free) break;
-      free -= need;
-      used += chunk;
-      ++batch;
-      plan.admit.push_back(r.id);
-      plan.items.push_back({r.id, chunk, chunk});
-    }
+    const std::int64_t free = run_paged(running, plan, budget_, used, true, budget_);
+    if (plan.preempt.empty())
+      admit_paged(s, static_cast<std::size_t>(max_batch_), budget_, true, free, used, plan);
     return plan;
   }
 

@@ -242,3 +242,13 @@ TEST_CASE("dump_yaml round-trips the resolved tree") {
   const auto again = d.write("again.yaml", text);
   CHECK(sim::dump_yaml(loader.load(again)) == text);
 }
+
+TEST_CASE("find_path: a dotted path through maps and list indices, or null") {
+  const auto root = sim::parse_yaml("links:\n  - {name: pcie, bandwidth: 16 GB/s}\ngpu: {sm: 80}\n", "t");
+  REQUIRE(sim::find_path(root, "links.0.bandwidth"));
+  CHECK(sim::find_path(root, "links.0.bandwidth")->scalar == "16 GB/s");
+  CHECK(sim::find_path(root, "gpu.sm")->scalar == "80");
+  CHECK_FALSE(sim::find_path(root, "links.1.name"));
+  CHECK_FALSE(sim::find_path(root, "links.x"));
+  CHECK_FALSE(sim::find_path(root, "gpu.sm.more"));
+}
