@@ -97,8 +97,9 @@ TEST_CASE("a sweep killed half-way resumes without redoing points; results.csv h
   auto complete_points = [&] {
     std::size_t n = 0;
     if (fs::is_directory(out / "points"))
-      for (const auto& e : fs::directory_iterator(out / "points"))
-        n += fs::exists(e.path() / "metrics.json");
+      for (const auto& e : fs::directory_iterator(out / "points"))  // a point being written
+        n += e.path().filename().string().find(".tmp-") == std::string::npos &&  // is not one
+             fs::exists(e.path() / "metrics.json");
     return n;
   };
   // While it runs, a second sweep on the same folder refuses.
