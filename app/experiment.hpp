@@ -30,6 +30,8 @@ struct RunContext {
   const sim::RngFactory& rng;
   std::ostream& console;          // the short human summary
   std::string report{};           // markdown, written as report.md
+  // Further result files by name (requests.csv), written into the results folder with the rest.
+  std::map<std::string, std::string> files{};
   sim::Time end_time{};           // simulated time reached, for time-weighted statistics
   std::uint64_t fingerprint = 0;  // event-schedule hash of the simulations run (determinism)
 

@@ -31,7 +31,8 @@ void refuse_foreign_folder(const fs::path& out) {
   if (!fs::is_directory(out))
     throw sim::InputError(fmt::format("--out {} exists and is not a folder", out.string()));
   static const char* const kOurs[] = {"metrics.json", "stats.csv", "config.yaml", "report.md",
-                                      "results.csv", "sweeps", "published.json"};
+                                      "results.csv", "sweeps", "published.json",
+                                      "requests.csv"};
   bool ours = false;
   for (const auto& e : fs::directory_iterator(out)) {
     const std::string f = e.path().filename().string();
@@ -142,6 +143,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
             sim::dump_yaml(root));
     if (!ctx.report.empty())
       sim::write_file_atomic(tmp / "report.md", fmt::format("# {}\n\n{}", name, ctx.report));
+    for (const auto& [file, contents] : ctx.files) sim::write_file_atomic(tmp / file, contents);
     if (timeline) timeline->close();
     fingerprint = ctx.fingerprint;
   });

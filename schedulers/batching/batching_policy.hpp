@@ -13,6 +13,12 @@
 //                  a block when none is free preempts the newest running one (recomputed later)
 //   sarathi        chunked prefill: decodes first, then prompt chunks up to a token budget per
 //                  iteration (vllm's paging for the blocks)
+//   disaggregated  Splitwise / DistServe: the first replicas only prefill, the others only
+//                  decode; the loop moves each request's KV between them. vllm's decisions in
+//                  both roles
+//
+// A waiting request may already hold computed context (preempted and swapped out, or
+// prefilled on another replica): it resumes where it stopped.
 
 #include <cstdint>
 #include <memory>
@@ -42,6 +48,7 @@ struct BatchState {
   const std::vector<ServingRequest>& running;  // admitted, in admission order (oldest first)
   std::int64_t free_blocks = 0;                // KV blocks no request holds
   std::int64_t block_tokens = 16;
+  std::int64_t total_blocks = 0;               // the whole cache (0: not known)
 
   std::int64_t blocks_for(std::int64_t tokens) const {
     return tokens <= 0 ? 0 : (tokens + block_tokens - 1) / block_tokens;
@@ -58,6 +65,9 @@ struct BatchItem {
 struct BatchPlan {
   std::vector<std::int64_t> admit;    // waiting requests that start now (in this order)
   std::vector<std::int64_t> preempt;  // running requests whose KV is freed; they wait again
+  // Waiting requests this policy can never run (a prompt beyond the iteration's token limit,
+  // more KV than the whole cache): the loop answers them with an error, as vLLM does.
+  std::vector<std::int64_t> reject;
   std::vector<BatchItem> items;       // what runs, admitted ones included
   bool empty() const { return items.empty(); }
 };
@@ -66,6 +76,11 @@ class BatchingPolicy {
  public:
   virtual ~BatchingPolicy() = default;
   virtual BatchPlan next_iteration(const BatchState& s) const = 0;
+  // KV tokens the policy allocates up front, before any request arrives (FasterTransformer's
+  // max_batch x max sequence): a replica whose cache cannot hold them is out of memory.
+  virtual std::int64_t preallocated_tokens() const { return 0; }
+  // Replicas that only prefill (disaggregated serving); 0: every replica does both.
+  virtual int prefill_replicas() const { return 0; }
 };
 
 using BatchingRegistry = sim::Registry<BatchingPolicy, const sim::Config&>;

@@ -23,6 +23,10 @@ void admit_reserving(const BatchState& s, std::size_t room, Reserve reserve, Bat
   for (const ServingRequest& r : s.waiting) {
     if (plan.admit.size() >= room) break;
     const std::int64_t need = s.blocks_for(reserve(r));
+    if (s.total_blocks > 0 && need > s.total_blocks) {  // would never fit
+      plan.reject.push_back(r.id);
+      continue;
+    }
     if (need > free) break;  // stop, do not skip ahead: FCFS
     free -= need;
     plan.admit.push_back(r.id);
@@ -35,6 +39,7 @@ void admit_reserving(const BatchState& s, std::size_t room, Reserve reserve, Bat
 class RequestLevel final : public BatchingPolicy {
  public:
   RequestLevel(int max_batch, std::int64_t reserve) : max_batch_(max_batch), reserve_(reserve) {}
+  std::int64_t preallocated_tokens() const override { return max_batch_ * reserve_; }
   BatchPlan next_iteration(const BatchState& s) const override {
     BatchPlan plan;
     bool any_running = false;
@@ -119,9 +124,19 @@ void admit_paged(const BatchState& s, std::size_t max_batch, std::int64_t limit,
   std::size_t batch = plan.items.size();
   for (const ServingRequest& r : s.waiting) {
     if (batch >= max_batch) break;
-    const std::int64_t tokens = chunked ? std::min(r.prompt_tokens, limit - used) : r.prompt_tokens;
-    const std::int64_t context = chunked ? tokens : tokens + 1;
+    // What is left of the prompt (a fresh or recomputed request), or one decode step (one whose
+    // context survived: swapped out, or prefilled elsewhere).
+    const std::int64_t left = r.in_prefill() ? r.prompt_tokens - r.prefilled : 1;
+    const std::int64_t tokens = chunked && r.in_prefill() ? std::min(left, limit - used) : left;
+    // A whole prompt also takes the slot of its first output token.
+    const std::int64_t context =
+        r.context() + tokens + (!chunked && r.in_prefill() ? 1 : 0);
     const std::int64_t need = s.blocks_for(context);
+    // Never runnable: a whole prompt beyond the token limit, or more KV than the cache holds.
+    if ((!chunked && left > limit) || (s.total_blocks > 0 && need > s.total_blocks)) {
+      plan.reject.push_back(r.id);
+      continue;
+    }
     if (tokens <= 0 || used + tokens > limit || need > free) break;
     free -= need;
     used += tokens;
@@ -148,6 +163,20 @@ class Vllm final : public BatchingPolicy {
   std::int64_t max_tokens_;  // tokens of one iteration (vLLM's max_num_batched_tokens)
 };
 
+// vllm's decisions on both kinds of replica; the loop gives the first `prefill_replicas` only
+// new prompts and hands each prefilled request to a decode replica.
+class Disaggregated final : public BatchingPolicy {
+ public:
+  Disaggregated(int max_batch, std::int64_t max_tokens, int prefill_replicas)
+      : vllm_(max_batch, max_tokens), prefill_replicas_(prefill_replicas) {}
+  BatchPlan next_iteration(const BatchState& s) const override { return vllm_.next_iteration(s); }
+  int prefill_replicas() const override { return prefill_replicas_; }
+
+ private:
+  Vllm vllm_;
+  int prefill_replicas_;
+};
+
 class Sarathi final : public BatchingPolicy {
  public:
   Sarathi(int max_batch, std::int64_t budget) : max_batch_(max_batch), budget_(budget) {}
@@ -159,7 +188,7 @@ class Sarathi final : public BatchingPolicy {
     for (const ServingRequest& r : s.running) (r.in_prefill() ? prefills : decodes).push_back(r);
     std::vector<ServingRequest> ordered = decodes;
     ordered.insert(ordered.end(), prefills.begin(), prefills.end());
-    const BatchState running{s.waiting, ordered, s.free_blocks, s.block_tokens};
+    const BatchState running{s.waiting, ordered, s.free_blocks, s.block_tokens, s.total_blocks};
     const std::int64_t free = run_paged(running, plan, budget_, used, true, budget_);
     if (plan.preempt.empty())
       admit_paged(s, static_cast<std::size_t>(max_batch_), budget_, true, free, used, plan);
@@ -200,6 +229,15 @@ token_budget | int | 512 | tokens per iteration: decodes plus prompt chunks
   return s;
 }
 
+const sim::ParamSchema& disaggregated_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+max_batch        | int | 256  | requests in a replica's running batch
+max_tokens       | int | 8192 | tokens of one iteration
+prefill_replicas | int | 1    | replicas that only prefill; the others only decode
+)");
+  return s;
+}
+
 // Every built-in takes `max_batch` and one limit of its own, in tokens.
 template <class P>
 void add_policy(BatchingRegistry& r, const char* name, const char* doc,
@@ -231,6 +269,15 @@ void register_batching_policies(sim::PluginCatalog& c) {
                       "chunked prefill: decodes first, then prompt chunks up to a token budget "
                       "(Sarathi-Serve, OSDI 2024)",
                       sarathi_params(), "token_budget");
+  r.add("disaggregated",
+        "prefill and decode on separate replicas, KV moved between them over the interconnect "
+        "(Splitwise, ISCA 2024; DistServe, OSDI 2024)",
+        disaggregated_params(), [](const sim::Config& cfg) {
+          const sim::Params p(cfg, disaggregated_params());
+          return std::make_unique<Disaggregated>(static_cast<int>(p.integer("max_batch", 1, 65536)),
+                                                 p.integer("max_tokens", 1, 1 << 24),
+                                                 static_cast<int>(p.integer("prefill_replicas", 1, 4096)));
+        });
 }
 
 }  // namespace schedulers::batching

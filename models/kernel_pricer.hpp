@@ -1,0 +1,54 @@
+#pragma once
+// A kernel's duration alone on an idle GPU, measured by running it on the GPU model (wave
+// quantization, occupancy, DRAM limits and the per-kernel overhead all as the model has them)
+// and remembered by the kernel's shape, so a loop that launches the same shapes over and over
+// (an LLM serving engine's iterations) prices each shape once. Exact for a repeated shape: the
+// memo returns what the model returned the first time.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "models/gpu.hpp"
+#include "models/gpu_spec.hpp"
+#include "models/kernel_cost.hpp"
+#include "sim/simulator.hpp"
+#include "sim/time.hpp"
+#include "workloads/kernel.hpp"
+
+namespace models {
+
+class KernelPricer {
+ public:
+  KernelPricer(const GpuSpec& gpu, const KernelCost& cost);
+
+  // From its launch on an idle GPU to its end (the span a profiler shows).
+  sim::Time price(const workloads::KernelDesc& k);
+
+  const GpuSpec& gpu() const { return gpu_->spec(); }
+  std::size_t shapes_priced() const { return memo_.size(); }
+  std::uint64_t lookups() const { return lookups_; }
+
+ private:
+  struct Key {
+    workloads::Engine engine;
+    workloads::Dim3 grid, block;
+    int registers;
+    std::int64_t shared;
+    double flops, dram_bytes, l2_bytes;
+    workloads::MathUnit unit;
+    workloads::DType dtype;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
+
+  sim::Simulator sim_;
+  std::unique_ptr<Gpu> gpu_;
+  std::unordered_map<Key, sim::Time, KeyHash> memo_;
+  std::uint64_t lookups_ = 0;
+};
+
+}  // namespace models
