@@ -56,6 +56,8 @@ struct RunContext {
   std::uint64_t timeline_spans() const { return timeline ? timeline->spans_written() : 0; }
   std::size_t runs_expected = 0, runs_done = 0;
   std::function<void(std::size_t done, std::size_t expected)> on_progress{};
+  // Progress inside one long simulation (a serving run's finished requests of all of them).
+  std::function<void(std::size_t done, std::size_t total)> on_items{};
   std::uint64_t events = 0;  // over every simulation run
   double wall_seconds = 0;
 };

@@ -14,6 +14,7 @@
 #include "app/list_command.hpp"
 #include "app/plugins.hpp"
 #include "app/run_command.hpp"
+#include "app/serve_command.hpp"
 #include "app/sweep_command.hpp"
 #include "app/replay_command.hpp"
 #include "app/validate_command.hpp"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
       app::add_validate_command(cli),
       app::add_calibrate_command(cli),
       app::add_collective_command(cli),
+      app::add_serve_command(cli),
   };
 
   try {

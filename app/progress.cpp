@@ -31,6 +31,15 @@ Progress::Progress(std::size_t total, std::size_t skipped, std::FILE* to, Words 
 void Progress::point_done(bool failed) {
   ++done_;
   if (failed) ++failed_;
+  tick();
+}
+
+void Progress::advance_to(std::size_t done) {
+  done_ = done;
+  tick();
+}
+
+void Progress::tick() {
   const auto now = Clock::now();
   if (after_a_second_ && !drawn_) {
     if (now - start_ >= std::chrono::seconds(1)) draw(false);

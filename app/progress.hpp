@@ -24,10 +24,12 @@ class Progress {
            bool after_a_second = false);
   void set_total(std::size_t total) { total_ = total; }
   void point_done(bool failed);
+  void advance_to(std::size_t done);  // `done` items in all (items finished within one run)
   void finish();  // the final line, always printed
 
  private:
   void draw(bool final);
+  void tick();
 
   std::size_t total_, skipped_, done_ = 0, failed_ = 0;
   std::FILE* to_;

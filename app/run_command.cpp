@@ -122,7 +122,14 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
         progress->set_total(std::max(expected, done));
         progress->point_done(false);
       };
+    std::optional<Progress> items;
+    if (!opts.quiet)
+      ctx.on_items = [&items](std::size_t done, std::size_t total) {
+        if (!items) items.emplace(total, 0, stderr, Progress::Words{"serve", "requests"}, true);
+        items->advance_to(done);
+      };
     experiment->run(ctx);
+    if (items) items->finish();
     if (progress) progress->finish();
     // A timeline nobody drew on is a mistake the user should hear of, not an empty file.
     if (timeline && ctx.timeline_spans() == 0)

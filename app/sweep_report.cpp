@@ -93,7 +93,16 @@ class KeyFiller {
   std::string value(const std::string& name, const Point& p) {
     if (name == "seed" && spec_.has_seeds) return p.seed;
     for (const auto& [k, v] : p.axes)
-      if (k == name) return v;
+      if (k == name) {
+        // A plugin written as a map ({name: orca, max_batch: 64}) is keyed by its name, as in
+        // the config below.
+        if (v.starts_with("{")) {
+          const auto node = sim::parse_yaml(v, spec_.file.string());
+          if (auto n = node->find("name"); n && n->kind == sim::ConfigNode::Kind::kScalar)
+            return n->scalar;
+        }
+        return v;
+      }
     auto& root = configs_[p.hash];
     if (!root) {
       const fs::path file = out_ / "points" / p.hash / "config.yaml";
@@ -139,6 +148,51 @@ const Point* baseline_of(const std::vector<Point>& points, const Point& p,
   return nullptr;
 }
 
+double numeric(const std::string& s) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() ? v : std::nan("");
+}
+
+// The curve through `p` along axis `along`: the points of its seed that differ from it only
+// there, in increasing order of that axis (numeric values; others as written).
+std::vector<const Point*> curve_of(const std::vector<Point>& points, const Point& p,
+                                   const std::string& along) {
+  std::vector<const Point*> curve;
+  for (const Point& q : points) {
+    if (q.seed != p.seed) continue;
+    bool same = true;
+    for (const auto& [k, v] : q.axes)
+      if (k != along && v != axis_value(p, k)) {
+        same = false;
+        break;
+      }
+    if (same) curve.push_back(&q);
+  }
+  std::stable_sort(curve.begin(), curve.end(), [&](const Point* a, const Point* b) {
+    const double x = numeric(axis_value(*a, along)), y = numeric(axis_value(*b, along));
+    return std::isnan(x) || std::isnan(y) ? axis_value(*a, along) < axis_value(*b, along) : x < y;
+  });
+  return curve;
+}
+
+// `of` where `where` first reaches `equals` along the curve, linear between the bracketing
+// points; NaN when it never does.
+double interpolate(const std::vector<const Point*>& curve, const DerivedMetric& d) {
+  const Point* prev = nullptr;
+  for (const Point* q : curve) {
+    const auto w = q->metrics.find(d.where), o = q->metrics.find(d.of);
+    if (w == q->metrics.end() || o == q->metrics.end()) continue;
+    if (w->second == d.equals) return o->second;
+    if (prev && w->second > d.equals) {
+      const double w0 = prev->metrics.at(d.where), o0 = prev->metrics.at(d.of);
+      if (w0 < d.equals) return o0 + (o->second - o0) * (d.equals - w0) / (w->second - w0);
+    }
+    prev = q;
+  }
+  return std::nan("");
+}
+
 std::string number(double v) {
   return std::isnan(v) ? "-" : fmt::format("{:.4g}", v);
 }
@@ -153,6 +207,8 @@ SweepReport make_sweep_report(const SweepSpec& spec, const fs::path& out) {
   SweepReport rep;
   rep.published = r.published;
   const std::vector<Point> points = read_points(spec, out / "results.csv");
+  // What derived metrics read: the points' metrics and each derived metric before them.
+  std::vector<Point> work = points;
   KeyFiller keys(spec, out);
   auto put = [&](const std::string& key, double v, const std::string& what) {
     const auto [it, fresh] = rep.metrics.emplace(key, v);
@@ -176,16 +232,36 @@ SweepReport make_sweep_report(const SweepSpec& spec, const fs::path& out) {
       simulated = std::max(simulated, it->second);
   }
   // Derived metrics, and per point those named under the point's own key (for the table).
-  std::vector<std::map<std::string, double>> derived(points.size());
-  for (const DerivedMetric& d : r.derived)
+  std::vector<std::map<std::string, double>> derived(points.size()), later(points.size());
+  for (const DerivedMetric& d : r.derived) {
     for (std::size_t i = 0; i < points.size(); ++i) {
-      const Point& p = points[i];
+      const Point& p = work[i];
       if (!matches(p, d.at)) continue;
+      double value = 0;
+      if (d.form == DerivedMetric::Form::kInterpolate || d.form == DerivedMetric::Form::kMax) {
+        const auto curve = curve_of(work, p, d.along);
+        if (d.form == DerivedMetric::Form::kInterpolate) {
+          value = interpolate(curve, d);
+        } else {
+          value = std::nan("");
+          for (const Point* q : curve)
+            if (auto o = q->metrics.find(d.of); o != q->metrics.end())
+              value = std::isnan(value) ? o->second : std::max(value, o->second);
+        }
+        if (std::isnan(value)) continue;
+      }
       const auto v = p.metrics.find(d.of);
-      if (v == p.metrics.end()) continue;
-      double value = v->second;
-      if (d.form != DerivedMetric::Form::kCopy) {
-        const Point* q = baseline_of(points, p, d.baseline);
+      if (v == p.metrics.end() && d.form != DerivedMetric::Form::kInterpolate &&
+          d.form != DerivedMetric::Form::kMax)
+        continue;
+      if (v != p.metrics.end() && (d.form == DerivedMetric::Form::kCopy ||
+                                   d.form == DerivedMetric::Form::kBaselineOverPoint ||
+                                   d.form == DerivedMetric::Form::kPointOverBaseline ||
+                                   d.form == DerivedMetric::Form::kRecovered))
+        value = v->second;
+      if (d.form != DerivedMetric::Form::kCopy && d.form != DerivedMetric::Form::kInterpolate &&
+          d.form != DerivedMetric::Form::kMax) {
+        const Point* q = baseline_of(work, p, d.baseline);
         if (!q) continue;
         const auto b = q->metrics.find(d.of);
         if (b == q->metrics.end()) continue;
@@ -201,12 +277,19 @@ SweepReport make_sweep_report(const SweepSpec& spec, const fs::path& out) {
             value = (b->second - value) / (b->second - 1);
             break;
           case DerivedMetric::Form::kCopy:
+          case DerivedMetric::Form::kInterpolate:
+          case DerivedMetric::Form::kMax:
             break;
         }
       }
       put((d.key.empty() ? point_keys[i] : keys.fill(d.key, p)) + "." + d.name, value, d.name);
       if (d.key.empty()) derived[i][d.name] = value;
+      later[i][d.name] = value;
     }
+    for (std::size_t i = 0; i < points.size(); ++i)  // visible to the derived metrics after it
+      for (const auto& [m, v] : later[i]) work[i].metrics.emplace(m, v);
+    later.assign(points.size(), {});
+  }
   rep.metrics["run.simulated_seconds"] = simulated;
   for (std::size_t i = 0; i < points.size(); ++i) {
     SweepReport::Row row{point_keys[i], points[i].axes, {}};

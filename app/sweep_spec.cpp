@@ -209,10 +209,27 @@ ReportSpec read_report(const Config& c, const std::vector<std::string>& columns)
         m.form = DerivedMetric::Form::kPointOverBaseline;
       else if (form == "recovered")
         m.form = DerivedMetric::Form::kRecovered;
+      else if (form == "interpolate")
+        m.form = DerivedMetric::Form::kInterpolate;
+      else if (form == "max")
+        m.form = DerivedMetric::Form::kMax;
       else
-        d.at("form").fail(fmt::format(
-            "unknown form '{}'; known: copy, baseline/point, point/baseline, recovered", form));
-      if ((m.form == DerivedMetric::Form::kCopy) != m.baseline.empty())
+        d.at("form").fail(fmt::format("unknown form '{}'; known: copy, baseline/point, "
+                                      "point/baseline, recovered, interpolate, max",
+                                      form));
+      const bool curve =
+          m.form == DerivedMetric::Form::kInterpolate || m.form == DerivedMetric::Form::kMax;
+      if (curve) {
+        const Config along = d.at("along");
+        m.along = along.as_string();
+        if (!axes.count(m.along))
+          along.fail(fmt::format("'{}' is not an axis of this sweep", m.along));
+        if (!m.baseline.empty()) d.at("baseline").fail("a curve's value takes no baseline");
+        if (m.form == DerivedMetric::Form::kInterpolate) {
+          m.where = d.at("where").as_string();
+          m.equals = d.at("equals").as_double();
+        }
+      } else if ((m.form == DerivedMetric::Form::kCopy) != m.baseline.empty())
         d.fail(m.baseline.empty() ? "a ratio needs a baseline: {axis: value}"
                                   : "a copy takes no baseline (give form: baseline/point)");
       if (auto k = d.find("key")) {

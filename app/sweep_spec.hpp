@@ -31,17 +31,25 @@
 namespace app {
 
 // A metric the report computes from the points' own: the value of `of` at each point (a copy),
-// or its ratio to the value at the point that differs only in `baseline`'s axis values.
+// its ratio to the value at the point that differs only in `baseline`'s axis values, or a value
+// read off the curve of points that differ only in axis `along` (a latency-throughput curve over
+// the arrival rate). Derived metrics are computed in order, and each is a point metric for the
+// ones after it (a ratio of two curves' interpolated values).
 struct DerivedMetric {
   // copy; baseline/point (a speedup); point/baseline; recovered: for slowdowns (1 = none), the
-  // share of the baseline's that the point removes, (baseline - point) / (baseline - 1).
-  enum class Form { kCopy, kBaselineOverPoint, kPointOverBaseline, kRecovered };
+  // share of the baseline's that the point removes, (baseline - point) / (baseline - 1);
+  // interpolate: `of` where metric `where` reaches `equals` along the curve (linear between the
+  // two points that bracket it; none when the curve does not reach it); max: the curve's largest.
+  enum class Form { kCopy, kBaselineOverPoint, kPointOverBaseline, kRecovered, kInterpolate, kMax };
   std::string name;  // its key is <key>.<name>
   std::string of;    // the point metric it is computed from
   Form form = Form::kCopy;
   std::vector<std::pair<std::string, std::string>> baseline;  // axis -> value (as written)
   std::vector<std::pair<std::string, std::string>> at;        // only points with these values
   std::string key;   // its own key template; empty: the report's
+  std::string along;  // interpolate, max: the axis the curve runs along
+  std::string where;  // interpolate: the metric that reaches `equals`
+  double equals = 0;
 };
 
 // `report:` -- how a sweep's points become one flat metrics.json and a report.md (app/sweep_report).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/experiment.hpp"
+#include "drivers/serving/kv_cache.hpp"
 #include "drivers/serving/serving_engine.hpp"
 #include "interconnect/collective.hpp"
 #include "interconnect/system_spec.hpp"
@@ -30,6 +31,7 @@ kernel_cost        | map      |             | kernel-cost plugin: {name: rooflin
 all_reduce         | plugin   | ring        | TP all-reduce algorithm (family collective)
 block_tokens       | int      | 16          | tokens per KV block
 reserve_fraction   | double   | 0.1         | of each GPU's memory kept for activations and workspace
+kv_memory          | size     |             | KV cache per GPU (absent: all the memory left)
 preemption         | string   | recompute   | recompute (drop KV, prefill again) | swap (KV to host memory and back)
 batches_in_flight  | int      | 0           | batches in a replica's pipeline at once (0: one per stage)
 iteration_overhead | duration | 0 us        | host time to schedule and launch each iteration
@@ -76,6 +78,17 @@ ServingPoint::ServingPoint(const sim::Params& cfg, sim::PluginCatalog& catalog)
   setup_.reserve_fraction = cfg.real("reserve_fraction");
   if (!(setup_.reserve_fraction >= 0 && setup_.reserve_fraction < 1))
     cfg.value("reserve_fraction").fail("must be in [0, 1)");
+  if (cfg.has("kv_memory")) {
+    setup_.kv_bytes = static_cast<std::int64_t>(cfg.size("kv_memory"));
+    if (setup_.kv_bytes <= 0) cfg.value("kv_memory").fail("a KV cache needs some memory");
+    drivers::serving::KvLayout l = drivers::serving::kv_layout(
+        setup_.model, setup_.tp, setup_.pp, setup_.dtype,
+        static_cast<std::int64_t>(setup_.system.gpu.dram_capacity), setup_.reserve_fraction,
+        setup_.block_tokens);
+    if (l.oom.empty())
+      if (const std::string why = drivers::serving::cap_kv_memory(l, setup_.kv_bytes); !why.empty())
+        cfg.value("kv_memory").fail(why);
+  }
   const std::string pre = cfg.string("preemption");
   if (pre != "recompute" && pre != "swap")
     cfg.value("preemption").fail(fmt::format("preemption is recompute or swap, got '{}'", pre));
@@ -95,7 +108,13 @@ void ServingPoint::run(RunContext& ctx) {
   sim::RngStream stream = ctx.rng.stream("requests");
   const std::vector<workloads::Request> requests =
       workloads::read_requests(requests_config_, stream);
-  const auto result = drivers::serving::serve(setup_, requests, *policy_, *router_, ctx.timeline);
+  drivers::serving::ServingProgress progress;
+  if (ctx.on_items)
+    progress = [&ctx](std::int64_t done, std::int64_t total) {
+      ctx.on_items(static_cast<std::size_t>(done), static_cast<std::size_t>(total));
+    };
+  const auto result =
+      drivers::serving::serve(setup_, requests, *policy_, *router_, ctx.timeline, progress);
   sim::ResultRow row{"",
                      {{"model", model_name_},
                       {"system", setup_.system.name},

@@ -50,6 +50,20 @@ KvLayout kv_layout(const workloads::DecoderSpec& model, int tp, int pp, workload
   return l;
 }
 
+std::string cap_kv_memory(KvLayout& l, std::int64_t kv_bytes) {
+  const std::int64_t left = l.memory_bytes - l.weight_bytes - l.reserve_bytes;
+  if (kv_bytes > left)
+    return fmt::format("a KV cache of {:.2f} GB per GPU does not fit: {:.1f} GB of memory minus "
+                       "{:.1f} GB of weights and a {:.1f} GB reserve leave {:.2f} GB",
+                       kv_bytes / 1e9, l.memory_bytes / 1e9, l.weight_bytes / 1e9,
+                       l.reserve_bytes / 1e9, std::max<std::int64_t>(0, left) / 1e9);
+  l.blocks = kv_bytes / l.block_bytes();
+  if (l.blocks == 0 && l.oom.empty())
+    l.oom = fmt::format("a KV cache of {} bytes holds no block of {} tokens ({:.2f} MB)", kv_bytes,
+                        l.block_tokens, l.block_bytes() / 1e6);
+  return "";
+}
+
 KvBlockManager::KvBlockManager(std::int64_t blocks, std::int64_t block_tokens)
     : total_(blocks), block_tokens_(block_tokens) {
   if (blocks < 0 || block_tokens < 1)

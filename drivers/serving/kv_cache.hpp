@@ -42,6 +42,10 @@ struct KvLayout {
 KvLayout kv_layout(const workloads::DecoderSpec& model, int tp, int pp, workloads::DType dtype,
                    std::int64_t memory_bytes, double reserve_fraction, std::int64_t block_tokens);
 
+// Caps the cache at `kv_bytes` per GPU (vLLM's kv-cache memory setting) instead of all that is
+// left: empty, or why it cannot be (more than the memory left after the weights and reserve).
+std::string cap_kv_memory(KvLayout& layout, std::int64_t kv_bytes);
+
 // The blocks of one GPU's cache and who holds them. Request ids are the caller's.
 class KvBlockManager {
  public:

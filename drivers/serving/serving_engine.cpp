@@ -165,6 +165,9 @@ void Engine::build() {
   layout_ = kv_layout(s_.model, s_.tp, s_.pp, s_.dtype,
                       static_cast<std::int64_t>(s_.system.gpu.dram_capacity), s_.reserve_fraction,
                       s_.block_tokens);
+  if (s_.kv_bytes > 0 && layout_.oom.empty())
+    if (const std::string why = cap_kv_memory(layout_, s_.kv_bytes); !why.empty())
+      throw sim::InputError(why);
   run_to_completion_ = policy_.preallocated_tokens() > 0;
   const int prefill = policy_.prefill_replicas();
   if (prefill > 0 && prefill >= s_.replicas)
@@ -315,8 +318,8 @@ void Engine::launch(Replica& r, BatchPlan plan) {
     q.kv_blocks = 0;
     preempted.push_back(q);
     preempted_swapped.push_back(swapped);
-    pos_[static_cast<std::size_t>(id)] = -1;
     r.running.erase(r.running.begin() + (&running(r, id) - r.running.data()));
+    pos_[static_cast<std::size_t>(id)] = -1;
     reindex(r);
   }
   // Preempted requests wait at the front of the queue, oldest first (vLLM).
@@ -488,7 +491,7 @@ void Engine::complete(Replica& r, const Batch& b) {
       ++finished_;
       r.running.erase(r.running.begin() + static_cast<std::ptrdiff_t>(i));
     }
-    if (progress_) progress_(finished_, static_cast<std::int64_t>(requests_.size()));
+    if (progress_) progress_(finished_ + rejected_, static_cast<std::int64_t>(requests_.size()));
   }
   r.batch.set(system_.sim().now(), 0);
   sample(r);

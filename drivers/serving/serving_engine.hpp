@@ -43,6 +43,7 @@ struct ServingSetup {
   workloads::DType dtype = workloads::DType::fp16;
   std::int64_t block_tokens = 16;
   double reserve_fraction = 0.1;  // of each GPU's memory: activations, workspace
+  std::int64_t kv_bytes = 0;      // KV cache per GPU; 0: all the memory that is left
   Preemption preemption = Preemption::recompute;
   int batches_in_flight = 0;      // per replica; 0: one per pipeline stage
   sim::Time iteration_overhead;   // host time to schedule and launch one iteration

@@ -23,7 +23,9 @@ void admit_reserving(const BatchState& s, std::size_t room, Reserve reserve, Bat
   for (const ServingRequest& r : s.waiting) {
     if (plan.admit.size() >= room) break;
     const std::int64_t need = s.blocks_for(reserve(r));
-    if (s.total_blocks > 0 && need > s.total_blocks) {  // would never fit
+    // Never runnable: its whole context exceeds what it may reserve, or the whole cache.
+    if (r.prompt_tokens + r.output_tokens > reserve(r) ||
+        (s.total_blocks > 0 && need > s.total_blocks)) {
       plan.reject.push_back(r.id);
       continue;
     }
@@ -70,7 +72,10 @@ class Orca final : public BatchingPolicy {
                                  ? static_cast<std::size_t>(max_batch_) - running
                                  : 0;
     admit_reserving(s, room,
-                    [this](const ServingRequest& r) { return r.prompt_tokens + max_output_; }, plan);
+                    [this](const ServingRequest& r) {
+                      return r.prompt_tokens + std::max(r.output_tokens, max_output_);
+                    },
+                    plan);
     return plan;
   }
 
@@ -210,7 +215,7 @@ reserve_tokens | int | 2048 | KV tokens pre-allocated per request (FasterTransfo
 const sim::ParamSchema& orca_params() {
   static const sim::ParamSchema s = sim::schema(R"(
 max_batch         | int | 8   | requests in the running batch
-max_output_tokens | int | 128 | KV reserved per request beyond its prompt
+max_output_tokens | int | 0   | KV reserved beyond the prompt: the larger of this and the request's own output length
 )");
   return s;
 }
@@ -245,7 +250,8 @@ void add_policy(BatchingRegistry& r, const char* name, const char* doc,
   r.add(name, doc, schema, [&schema, limit](const sim::Config& cfg) {
     const sim::Params p(cfg, schema);
     return std::make_unique<P>(static_cast<int>(p.integer("max_batch", 1, 65536)),
-                               p.integer(limit, 1, 1 << 24));
+                               p.integer(limit, std::string_view(limit) == "max_output_tokens" ? 0 : 1,
+                                         1 << 24));
   });
 }
 

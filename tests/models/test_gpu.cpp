@@ -6,6 +6,7 @@
 #include "models/gpu.hpp"
 #include "models/host_runtime.hpp"
 #include "models/kernel_cost.hpp"
+#include "models/kernel_pricer.hpp"
 #include "sim/config.hpp"
 #include "../support/toy_gpu.hpp"
 
@@ -455,4 +456,34 @@ TEST_CASE("every GPU preset loads and validates") {
     CHECK(g.dram_bandwidth > 0);
     CHECK(g.peak(workloads::MathUnit::tensor_core, workloads::DType::fp16) > g.fp32);
   }
+}
+
+TEST_CASE("kernel pricer: a kernel's time alone on the GPU model, priced once per shape") {
+  sim::PluginCatalog catalog;
+  models::register_roofline_cost(catalog);
+  const auto cost = models::kernel_costs(catalog).create(
+      "roofline", sim::Config(sim::parse_yaml("{}", "t"), ""));
+  const models::GpuSpec gpu = testing::toy_gpu(4);
+  workloads::KernelDesc k;
+  k.name = "k";
+  k.grid = {10, 1, 1};
+  k.block = {256, 1, 1};
+  k.flops = 10 * 250e6;
+  k.dram_bytes = 1e6;
+  // The same kernel on a fresh simulator and GPU.
+  sim::Simulator sim;
+  models::Gpu g(sim, gpu, *cost);
+  sim::Time end;
+  g.launch(k, [&] { end = sim.now(); });
+  sim.run();
+  models::KernelPricer pricer(gpu, *cost);
+  CHECK(pricer.price(k) == end);
+  CHECK(pricer.price(k) == end);
+  CHECK(pricer.shapes_priced() == 1);
+  k.name = "renamed";  // names do not change the work
+  CHECK(pricer.price(k) == end);
+  CHECK(pricer.shapes_priced() == 1);
+  k.flops *= 4;  // another shape: priced anew
+  CHECK(pricer.price(k) > end);
+  CHECK(pricer.shapes_priced() == 2);
 }
