@@ -11,6 +11,7 @@
 #include "models/host_runtime.hpp"
 #include "models/memory/unified_memory.hpp"
 #include "sim/error.hpp"
+#include "workloads/llm/decoder_spec.hpp"
 
 namespace app {
 
@@ -30,6 +31,8 @@ constexpr SpecSchema kSpecs[] = {
     {"uvm", "unified-memory driver costs (configs/uvm/)", &models::memory::UvmParams::schema},
     {"host", "one mode of a host preset (configs/hosts/): eager, scripted, graph",
      &models::HostCosts::schema},
+    {"decoder", "a decoder-only transformer for serving (a built-in name or these keys)",
+     &workloads::DecoderSpec::schema},
 };
 
 void print_params(const sim::ParamSchema& params, std::ostream& out) {
@@ -64,6 +67,19 @@ bool list_plugins(const sim::PluginCatalog& catalog, const std::string& family,
     found = true;
     out << fmt::format("{} — {}\n", s.name, s.what);
     print_params(s.schema(), out);
+  }
+  if (family.empty() || family == "decoder" || family == "decoders") {
+    if (family == "decoders") found = true;
+    out << "decoders (built in; `model:` of the serving experiment)\n";
+    for (const std::string& n : workloads::decoder_names()) {
+      const workloads::DecoderSpec d = workloads::decoder(n);
+      out << fmt::format("  {:<14} {:>6.2f} B parameters, {} layers, hidden {}, {} heads ({} KV), "
+                         "MLP {}{}\n",
+                         n, static_cast<double>(d.parameters()) / 1e9, d.layers, d.hidden, d.heads,
+                         d.kv_heads, d.ffn,
+                         d.experts > 1 ? fmt::format(", {} experts (top {})", d.experts, d.top_k)
+                                       : "");
+    }
   }
   for (const char* folder : {"gpus", "hosts", "systems", "experiments", "sweeps"}) {
     if (!family.empty() && family != folder) continue;

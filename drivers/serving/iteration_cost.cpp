@@ -6,6 +6,10 @@ namespace drivers::serving {
 
 using interconnect::CollectiveOp;
 
+namespace {
+constexpr std::int64_t kTokenQuantum = 16;
+}  // namespace
+
 std::int64_t IterationBatch::tokens() const {
   std::int64_t t = decodes;
   for (const auto& [chunk, prior] : chunks) t += chunk;
@@ -94,7 +98,10 @@ sim::Time IterationCost::all_reduce(std::int64_t tokens) {
 
 StageCost IterationCost::stage(int stage, const IterationBatch& b) {
   const std::int64_t tokens = b.tokens();
-  StageCost layer = dense(tokens);
+  // Tensor-core MMAs work on 16-row fragments: a GEMM over T tokens does the work of T rounded
+  // up to 16 (cuBLAS pads its last tile), so the token-parallel work is priced there. It also
+  // keeps the shapes few: a trace's iterations meet a few hundred padded token counts.
+  StageCost layer = dense((tokens + kTokenQuantum - 1) / kTokenQuantum * kTokenQuantum);
   for (const auto& [chunk, prior] : b.chunks) layer += prefill(chunk, prior);
   if (b.decodes > 0) {
     const std::int64_t per_request = (b.decode_context + b.decodes - 1) / b.decodes + 1;

@@ -6,10 +6,11 @@
 // links). Nothing is typed per model: a different GPU, system or decoder changes every number.
 //
 // Iterations repeat the same shapes constantly, so each shape is priced once: the token-parallel
-// layer work by token count, a prompt chunk's attention by (chunk, cached blocks), the decode
-// attention by (requests, context per request in whole KV blocks: the batch's mean context
-// rounded up to the block the paged kernel reads), collectives by message size. A repeated shape
-// costs a hash lookup.
+// layer work by token count (rounded up to 16, the height of a tensor-core fragment: cuBLAS pads
+// its last tile, so the padded count is what the hardware does), a prompt chunk's attention by
+// (chunk, cached tokens), the decode attention by (requests, context per request in whole KV
+// blocks: the batch's mean context rounded up to the block the paged kernel reads), collectives
+// by message size. A repeated shape costs a hash lookup.
 
 #include <cstdint>
 #include <map>

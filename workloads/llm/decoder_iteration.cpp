@@ -41,11 +41,20 @@ std::vector<KernelDesc> lowered(const GraphBuilder& b, const LoweringOptions& o)
 std::vector<KernelDesc> layer_dense_kernels(const DecoderShard& s, std::int64_t tokens) {
   const DecoderSpec& m = s.model;
   GraphBuilder b("decoder_layer", s.dtype);
-  const TensorId x = b.input("x", {tokens, m.hidden});
-  b.linear(norm(b, x, "input_norm"), (s.heads() + 2 * s.kv_heads()) * m.head_dim, m.bias);
+  // The previous layer's residual add and this layer's input norm are one kernel (vLLM's
+  // fused_add_rms_norm; Megatron fuses bias, dropout and add): the MLP output and the residual
+  // read, the norm weight applied, the sum written.
+  const TensorId x = b.add({b.input("mlp_out", {tokens, m.hidden}), b.input("x", {tokens, m.hidden}),
+                            b.input("input_norm.weight", {1, m.hidden})});
+  const std::int64_t qkv = (s.heads() + 2 * s.kv_heads()) * m.head_dim;
+  b.linear(x, qkv, m.bias);
+  if (m.max_positions == 0)  // rotary embeddings rotate the queries and keys in place
+    b.mul(b.input("qk", {tokens, (s.heads() + s.kv_heads()) * m.head_dim}),
+          b.input("rope.cos_sin", {tokens, 1}));
   const TensorId attn = b.input("attention_out", {tokens, s.heads() * m.head_dim});
-  const TensorId h = b.add(b.linear(attn, m.hidden, m.bias), x);
-  const TensorId n = norm(b, h, "post_attention_norm");
+  const TensorId o = b.linear(attn, m.hidden, m.bias);
+  // The attention output's residual add and the post-attention norm, fused likewise.
+  const TensorId n = b.add({o, x, b.input("post_attention_norm.weight", {1, m.hidden})});
   if (m.experts > 1) {
     b.linear(n, m.experts, false);  // the router
     // Each expert takes its share of the tokens' top_k choices (balanced routing).
@@ -57,7 +66,6 @@ std::vector<KernelDesc> layer_dense_kernels(const DecoderShard& s, std::int64_t 
   } else {
     mlp(b, s, n, tokens, "mlp");
   }
-  b.add(b.input("mlp_out", {tokens, m.hidden}), h);
   return lowered(b, s.lowering);
 }
 

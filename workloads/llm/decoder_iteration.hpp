@@ -33,9 +33,10 @@ struct DecoderShard {
   std::int64_t element() const { return dtype_size(dtype); }
 };
 
-// One layer's token-parallel work over `tokens` flattened tokens, in launch order: input norm,
-// QKV projection, output projection, residual add, post-attention norm, the MLP (dense, or the
-// router and each expert's share of the tokens for a mixture of experts), residual add.
+// One layer's token-parallel work over `tokens` flattened tokens, in launch order: the residual
+// add fused with the input norm, the QKV projection, rotary embedding (RoPE models), the output
+// projection, the residual add fused with the post-attention norm, the MLP (dense, or the
+// router and each expert's share of the tokens for a mixture of experts).
 std::vector<KernelDesc> layer_dense_kernels(const DecoderShard& s, std::int64_t tokens);
 // Attention of one prompt chunk of `chunk` tokens after `prior` tokens of its context already
 // cached (0 for a whole prompt): causal, Q x K^T and P x V on tensor cores, the chunk's K and V
