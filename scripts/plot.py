@@ -9,7 +9,8 @@ its figure, whatever experiment wrote the keys:
 
   speedup bars            <group>.<policy>.speedup_vs_eager (published values beside them from
                           published.json, which `warpsim run` writes from its sweeps' reports)
-  latency-throughput      <series>.<load>.{throughput*, *latency_ms | p50_ms | p99_ms | mean_ms}
+  latency-throughput      <series>.<load>.{throughput*, *latency_ms[_p50 ...] | p50_ms | p99_ms |
+                          mean_ms} (LLM serving: normalized_latency_ms_p50 against throughput_rps)
   response time vs oversubscription
                           barm.<taskset>.os<ratio>.sm<n>.<policy>.{mean_ms, p99_ms, ...}
   busbw vs message size   allreduce.<system>.<algo>.<bytes>.busbw_gbps
@@ -126,8 +127,10 @@ def plot_speedup(metrics, config, folder):
 
 
 def plot_latency_throughput(metrics, folder):
-    pattern = re.compile(r"^(?P<series>.+)\.(?P<load>[^.]+)\."
-                         r"(?P<leaf>throughput\w*|\w*latency_ms|p50_ms|p99_ms|mean_ms)$")
+    # A load is one key part, or a word and a number that may have a dot (rate0.05).
+    pattern = re.compile(r"^(?P<series>.+?)\.(?P<load>[A-Za-z_]*\d[\d.]*|[^.]+)\."
+                         r"(?P<leaf>throughput\w*|\w*latency_ms(?:_p\d+|_mean)?|p50_ms|p99_ms|"
+                         r"mean_ms)$")
     points = defaultdict(dict)  # (series, load) -> {leaf: value}
     for key, v in metrics.items():
         m = pattern.match(key)
@@ -138,8 +141,10 @@ def plot_latency_throughput(metrics, folder):
         tput = [k for k in leaves if k.startswith("throughput")]
         lat = [k for k in leaves if not k.startswith("throughput")]
         if tput and lat:
-            # the tail if there is one: what a latency-throughput curve is about
-            pick = next((k for k in ("p99_ms", "p50_ms", "mean_ms") if k in lat), sorted(lat)[0])
+            # the tail if there is one: what a latency-throughput curve is about; for LLM
+            # serving, Orca's median latency per output token
+            pick = next((k for k in ("normalized_latency_ms_p50", "p99_ms", "p50_ms", "mean_ms")
+                         if k in lat), sorted(lat)[0])
             curves[(series, pick)].append((leaves[sorted(tput)[0]], leaves[pick]))
     if not curves:
         return []
