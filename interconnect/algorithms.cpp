@@ -89,8 +89,14 @@ std::pair<std::vector<Topology::Res>, std::vector<Topology::Res>> switch_ports(c
   return {std::move(up), std::move(down)};
 }
 
-// A flow over given resources (in-network: ports and engines).
-FlowSpec flow(std::vector<Topology::Res> path, double coef) { return FlowSpec{std::move(path), coef}; }
+// A flow over given resources (in-network: ports and engines), sent by the GPUs.
+FlowSpec flow(std::vector<Topology::Res> path, double coef) {
+  return FlowSpec{std::move(path), coef, true};
+}
+// A switch's multicast down to the GPUs.
+FlowSpec multicast(std::vector<Topology::Res> path, double coef) {
+  return FlowSpec{std::move(path), coef, false};
+}
 
 Phase named(std::string name) {
   Phase p;
@@ -406,7 +412,7 @@ class InNetwork final : public Collective {
           up.push_back(t.node_engine(0)->resource());
           push.flows.push_back(flow(up, 1.0));
           const double out = op == CollectiveOp::all_reduce ? 1.0 : 1.0 / n;
-          cast.flows.push_back(flow(down, out));
+          cast.flows.push_back(multicast(down, out));
           push.dram_coef = 1;
           cast.dram_coef = out;
           push.reduce_point = true;
@@ -415,14 +421,14 @@ class InNetwork final : public Collective {
         }
         case CollectiveOp::all_gather:
           push.flows.push_back(flow(up, 1.0 / n));
-          cast.flows.push_back(flow(down, 1.0));
+          cast.flows.push_back(multicast(down, 1.0));
           push.dram_coef = 1.0 / n;
           cast.dram_coef = 1;
           break;
         default:  // broadcast from rank 0
           push.flows.push_back(flow({t.gpu_up(0)}, 1.0));
           down.erase(down.begin());
-          cast.flows.push_back(flow(down, 1.0));
+          cast.flows.push_back(multicast(down, 1.0));
           push.dram_coef = 0;  // rank 0 reads; the others take the multicast
           cast.dram_coef = 1;
           break;
@@ -450,7 +456,7 @@ class InNetwork final : public Collective {
         ph.hold.push_back(t.node_engine(node));
       }
       ph.flows.push_back(flow(up, 1.0));
-      ph.flows.push_back(flow(down, share));
+      ph.flows.push_back(multicast(down, share));
       ph.alpha = step_alpha(t, s.gpu_link.latency * 2 + s.node_reduction.latency);
       ph.hold_until = 0;
       ph.dram_coef = 1 + share;
@@ -484,7 +490,7 @@ class InNetwork final : public Collective {
           up_ph.hold.push_back(t.spine_engine(spine));
       }
       up_ph.flows.push_back(flow(up, share));
-      down_ph.flows.push_back(flow(down, share));
+      down_ph.flows.push_back(multicast(down, share));
     }
     const sim::Time hop = s.nic.latency + (leaves > 1 ? s.uplink.latency : sim::Time{});
     up_ph.alpha = step_alpha(t, hop + s.network_reduction.latency * (leaves > 1 ? 2 : 1));
@@ -499,7 +505,7 @@ class InNetwork final : public Collective {
       Phase ph = named("node switch multicast");
       auto [up, down] = switch_ports(t);
       ph.flows.push_back(flow(up, share));
-      ph.flows.push_back(flow(down, 1.0));
+      ph.flows.push_back(multicast(down, 1.0));
       ph.alpha = step_alpha(t, s.gpu_link.latency * 2);
       ph.dram_coef = share + 1;
       p.phases.push_back(std::move(ph));

@@ -34,6 +34,9 @@ double bus_factor(CollectiveOp op, int ranks);
 struct FlowSpec {
   std::vector<Topology::Res> path;  // each resource once
   double coef = 1;                  // bytes on each resource per byte of the piece
+  // Sent by the GPUs' collective CTAs (their channels bound the rate); false: a switch's
+  // multicast towards the GPUs, which their CTAs only receive.
+  bool sent_by_gpus = true;
 };
 
 struct Phase {

@@ -114,11 +114,13 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
     in->sums.resize(static_cast<std::size_t>(in->pieces));
     data->out.assign(data->in.size(), std::vector<float>(len, 0.0f));
   }
+  const auto channels = channel_resource(plan.ctas);
   for (const Phase& ph : plan.phases) {
     double t = 0;
     for (const FlowSpec& f : ph.flows) {
       double cap = sim::FairShare::kUncapped;
       for (auto r : f.path) cap = std::min(cap, topo_.network().capacity(r));
+      if (channels && f.sent_by_gpus) cap = std::min(cap, topo_.network().capacity(*channels));
       if (cap > 0 && cap < sim::FairShare::kUncapped) t = std::max(t, f.coef / cap);
     }
     in->seconds_per_byte.push_back(t);
@@ -126,6 +128,18 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
   Instance& ref = *in;
   active_.push_back(std::move(in));
   try_start(ref, 0);
+}
+
+std::optional<Topology::Res> CollectiveRunner::channel_resource(int ctas) {
+  const double per_channel = topo_.spec().kernels.channel_bandwidth;
+  if (!(per_channel > 0) || ctas <= 0) return std::nullopt;
+  auto it = channels_.find(ctas);
+  if (it == channels_.end())
+    it = channels_
+             .emplace(ctas, topo_.network().add_resource(fmt::format("collective channels x{}", ctas),
+                                                         per_channel * ctas))
+             .first;
+  return it->second;
 }
 
 void CollectiveRunner::try_start(Instance& in, int p) {
@@ -168,9 +182,15 @@ void CollectiveRunner::start(Instance& in, int p, int piece) {
     part_done(in, p, piece);
     return;
   }
+  // Each GPU's channels send at most ctas x channel_bandwidth: every flow the GPUs send (a
+  // lockstep group that leaves each GPU once) also goes through that one resource, so phases,
+  // pieces in flight and concurrent collectives with as many channels share it.
+  const auto channels = channel_resource(in.plan.ctas);
   for (const FlowSpec& f : ph.flows) {
     topo_.carry(f.path, f.coef * c);
-    topo_.network().start(f.path, f.coef * c, [this, ip, p, piece](sim::FlowNetwork::FlowId) {
+    std::vector<Topology::Res> path = f.path;
+    if (channels && f.sent_by_gpus) path.push_back(*channels);
+    topo_.network().start(path, f.coef * c, [this, ip, p, piece](sim::FlowNetwork::FlowId) {
       part_done(*ip, p, piece);
     });
   }

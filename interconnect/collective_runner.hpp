@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "interconnect/collective.hpp"
@@ -62,6 +63,9 @@ class CollectiveRunner {
  private:
   struct Instance;
   void try_start(Instance& in, int phase);
+  // What a GPU's `ctas` channels can move per second, as a resource every flow of a collective
+  // with that many channels crosses (none without a channel_bandwidth).
+  std::optional<Topology::Res> channel_resource(int ctas);
   void start(Instance& in, int phase, int piece);
   void part_done(Instance& in, int phase, int piece);  // a flow or the kernel finished
   void arrive(Instance& in, int phase, int piece);     // the piece is through the phase
@@ -74,6 +78,7 @@ class CollectiveRunner {
   sim::TimelineWriter* timeline_ = nullptr;
   int pid_ = -1, kernel_track_ = -1;
   std::map<std::string, int> tids_;  // phase name -> timeline thread
+  std::map<int, Topology::Res> channels_;  // CTAs per collective -> their channel resource
   double dram_bytes_ = 0;
   std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0, fallbacks_ = 0;
 };

@@ -14,8 +14,9 @@ namespace interconnect {
 
 const sim::ParamSchema& LinkSpec::schema() {
   static const sim::ParamSchema s = sim::schema(R"(
-bandwidth | bandwidth |      | each direction
-latency   | duration  | 0 ns | per traversal
+bandwidth  | bandwidth |      | each direction (line rate)
+latency    | duration  | 0 ns | per traversal
+efficiency | double    | 1    | share of the line rate that carries data (packet and protocol overhead)
 )");
   return s;
 }
@@ -26,6 +27,9 @@ LinkSpec LinkSpec::from_config(const sim::Config& c) {
   l.bandwidth = p.bandwidth("bandwidth");
   if (!(l.bandwidth > 0)) p.value("bandwidth").fail("a link needs a bandwidth > 0");
   l.latency = p.duration("latency");
+  l.efficiency = p.real("efficiency");
+  if (!(l.efficiency > 0 && l.efficiency <= 1))
+    p.value("efficiency").fail("a link's efficiency is in (0, 1]");
   return l;
 }
 
@@ -83,6 +87,7 @@ collective_kernels.chunk           | size      | 4 MiB | pipeline piece of the h
 collective_kernels.pipeline_depth  | int       | 2     | pieces in flight per step
 collective_kernels.step_overhead   | duration  | 0 ns  | per step: peer synchronisation
 collective_kernels.persistent      | bool      | true  | CTAs stay on their SMs while data is on the wire (NCCL's polling CTAs)
+collective_kernels.channel_bandwidth | bandwidth |       | bytes/s one channel's CTA sends (absent: no limit)
 )");
   return s;
 }
@@ -161,6 +166,7 @@ SystemSpec SystemSpec::from_config(const sim::Config& c) {
   s.kernels.pipeline_depth = static_cast<int>(k.integer("pipeline_depth", 1, 64));
   s.kernels.step_overhead = k.duration("step_overhead");
   s.kernels.persistent = k.flag("persistent");
+  if (k.has("channel_bandwidth")) s.kernels.channel_bandwidth = k.bandwidth("channel_bandwidth");
   return s;
 }
 

@@ -15,10 +15,14 @@
 
 namespace interconnect {
 
-// A full-duplex link: `bandwidth` bytes/s in each direction, `latency` per traversal.
+// A full-duplex link: `bandwidth` bytes/s in each direction (the line rate), `latency` per
+// traversal, and the share of the line rate that carries data once packet headers and the
+// transport protocol's own traffic are paid (`efficiency`).
 struct LinkSpec {
   double bandwidth = 0;
   sim::Time latency;
+  double efficiency = 1;
+  double data_rate() const { return bandwidth * efficiency; }
   static const sim::ParamSchema& schema();
   static LinkSpec from_config(const sim::Config& c);
 };
@@ -53,6 +57,9 @@ struct CollectiveKernelSpec {
   std::uint64_t chunk = 4ull << 20;  // pipeline piece of the host algorithms
   int pipeline_depth = 2;            // pieces in flight per step (double buffering)
   sim::Time step_overhead;           // per algorithm step: synchronisation between peers
+  // Bytes per second one channel's CTA moves (loads, stores, reductions through the SM);
+  // 0: no limit beyond the links. A collective's flows on one GPU move at most ctas x this.
+  double channel_bandwidth = 0;
   // The kernels stay on their SMs while data is on the wire (NCCL's persistent, polling CTAs);
   // false: they take SMs only for their reduce/copy work.
   bool persistent = true;

@@ -21,7 +21,7 @@ Topology::Topology(const SystemSpec& spec, sim::FlowNetwork& net) : spec_(spec),
     mesh_.assign(static_cast<std::size_t>(spec.nodes) * g * g, kNone);
     for (int node = 0; node < spec.nodes; ++node)
       for (const MeshLink& m : spec.mesh) {
-        const double bw = spec.gpu_link.bandwidth * m.lanes;
+        const double bw = spec.gpu_link.data_rate() * m.lanes;
         const int a = node * g + m.a, b = node * g + m.b;
         mesh_[(static_cast<std::size_t>(node) * g + m.a) * g + m.b] =
             add(fmt::format("gpu[{}]->gpu[{}]", a, b), bw);
@@ -44,9 +44,9 @@ Topology::Topology(const SystemSpec& spec, sim::FlowNetwork& net) : spec_(spec),
       }
   } else {
     for (int i = 0; i < n; ++i) {
-      gpu_up_.push_back(add(fmt::format("gpu[{}]->switch[{}]", i, i / g), spec.gpu_link.bandwidth));
+      gpu_up_.push_back(add(fmt::format("gpu[{}]->switch[{}]", i, i / g), spec.gpu_link.data_rate()));
       gpu_down_.push_back(
-          add(fmt::format("switch[{}]->gpu[{}]", i / g, i), spec.gpu_link.bandwidth));
+          add(fmt::format("switch[{}]->gpu[{}]", i / g, i), spec.gpu_link.data_rate()));
     }
   }
   for (int node = 0; node < spec.nodes; ++node)
@@ -54,16 +54,16 @@ Topology::Topology(const SystemSpec& spec, sim::FlowNetwork& net) : spec_(spec),
 
   if (spec.nodes > 1) {
     for (int i = 0; i < n; ++i) {
-      nic_up_.push_back(add(fmt::format("nic[{}]->leaf[{}]", i, leaf_of(i)), spec.nic.bandwidth));
+      nic_up_.push_back(add(fmt::format("nic[{}]->leaf[{}]", i, leaf_of(i)), spec.nic.data_rate()));
       nic_down_.push_back(
-          add(fmt::format("leaf[{}]->nic[{}]", leaf_of(i), i), spec.nic.bandwidth));
+          add(fmt::format("leaf[{}]->nic[{}]", leaf_of(i), i), spec.nic.data_rate()));
     }
     const int leaves = spec.leaves_per_rail() * g;
     for (int l = 0; l < leaves; ++l) {
       for (int s = 0; s < spec.spines; ++s) {
-        leaf_up_.push_back(add(fmt::format("leaf[{}]->spine[{}]", l, s), spec.uplink.bandwidth));
+        leaf_up_.push_back(add(fmt::format("leaf[{}]->spine[{}]", l, s), spec.uplink.data_rate()));
         leaf_down_.push_back(
-            add(fmt::format("spine[{}]->leaf[{}]", s, l), spec.uplink.bandwidth));
+            add(fmt::format("spine[{}]->leaf[{}]", s, l), spec.uplink.data_rate()));
       }
       leaf_engines_.push_back(engine(spec.network_reduction, fmt::format("leaf[{}]", l)));
     }

@@ -442,11 +442,17 @@ Kernels lower_gemm(const Context& c, OpId id) {
 
   const Family f = family_of(c, work.unit);
   const Choice choice = choose(menu(f, work.dtype, c.arch), work.p, c.sms);
-  return tiled_kernels(c, id, work, choice, gemm_name(c, f, op, work.dtype, choice.tile),
-                       SplitReduce::separate_kernel,
-                       fmt::format("{}splitKreduce_kernel<32, 16, int, {}, float>",
-                                   c.arch == 70 ? "" : "cublasLt::", ctype(work.dtype)),
-                       Dim3{32, 16, 1});
+  Kernels ks = tiled_kernels(c, id, work, choice, gemm_name(c, f, op, work.dtype, choice.tile),
+                             SplitReduce::separate_kernel,
+                             fmt::format("{}splitKreduce_kernel<32, 16, int, {}, float>",
+                                         c.arch == 70 ? "" : "cublasLt::", ctype(work.dtype)),
+                             Dim3{32, 16, 1});
+  // Hopper's cuBLAS kernels are persistent: one CTA per SM walks the output tiles (stream-K
+  // scheduling shares the last tiles' K loop among SMs), so a grid of more tiles than SMs has
+  // no partial last wave. Its work is spread evenly over the SMs.
+  if (f == Family::hopper_wgmma && choice.splitk == 1 && choice.ctas() > c.sms)
+    ks.front().grid = make_grid(c.sms);
+  return ks;
 }
 
 }  // namespace workloads::lowering

@@ -78,7 +78,8 @@ TEST_CASE("waves: a small GEMM fits in one, a large grid needs several") {
   CHECK(num(small.at("waves")) == 1);
   CHECK(num(small.at("ctas")) <= num(small.at("ctas_per_wave")));
 
-  const auto big = first_kernel(kernel_json("--gpu h100-sxm --op gemm --m 8192 --n 8192 --k 1024"));
+  // Ampere's cuBLAS launches a CTA per output tile: a large grid runs in waves.
+  const auto big = first_kernel(kernel_json("--gpu a100-sxm4-80gb --op gemm --m 8192 --n 8192 --k 1024"));
   CAPTURE(json::serialize(big));
   CHECK(num(big.at("ctas")) > num(big.at("ctas_per_wave")));
   CHECK(num(big.at("waves")) >= 2);
@@ -86,10 +87,15 @@ TEST_CASE("waves: a small GEMM fits in one, a large grid needs several") {
   CHECK(num(big.at("waves")) == std::ceil(num(big.at("ctas")) / per_wave));
 
   // Fewer SMs: more waves for the same grid.
-  const auto fewer = first_kernel(
-      kernel_json("--gpu h100-sxm --op gemm --m 8192 --n 8192 --k 1024 --set gpu.sm_count=66"));
+  const auto fewer = first_kernel(kernel_json(
+      "--gpu a100-sxm4-80gb --op gemm --m 8192 --n 8192 --k 1024 --set gpu.sm_count=54"));
   CHECK(num(fewer.at("ctas")) == num(big.at("ctas")));
   CHECK(num(fewer.at("waves")) > num(big.at("waves")));
+
+  // Hopper's are persistent: one CTA per SM walks the tiles, so there is no last partial wave.
+  const auto hopper = first_kernel(kernel_json("--gpu h100-sxm --op gemm --m 8192 --n 8192 --k 1024"));
+  CHECK(num(hopper.at("ctas")) == 132);
+  CHECK(num(hopper.at("waves")) == 1);
 }
 
 TEST_CASE("the text report explains launch, occupancy, bound and time") {

@@ -187,3 +187,39 @@ TEST_CASE("no free slot: wait by default, or fall back to the ring") {
   }
   CHECK_THROWS_AS(preset("dgx-h100", {"node.reduction.fallback=host"}), sim::InputError);
 }
+
+TEST_CASE("collectives: no algorithm moves data faster than the links' line rate") {
+  using interconnect::CollectiveOp;
+  // 1 GiB on each shipped multi-GPU node: bus bandwidth (what each GPU link carries per second
+  // for a ring, tree or halving-doubling) and, in-network, algorithm bandwidth (each GPU sends
+  // the message up and receives the result down) stay below a link's line rate per direction,
+  // and every link carries at most line rate x time.
+  const double bytes = 1 << 30;
+  for (const char* system : {"dgx-v100", "dgx-a100", "dgx-h100", "pcie-4gpu"}) {
+    for (const char* algo : {"ring", "tree", "halving-doubling", "in-network"}) {
+      testing::Cluster c(testing::preset(system), true);
+      const bool has_engine = c.topo.has_node_switch() && c.topo.node_engine(0) != nullptr;
+      if (std::string(algo) == "in-network" && !has_engine) continue;
+      CAPTURE(system);
+      CAPTURE(algo);
+      const double seconds = c.run(algo, CollectiveOp::all_reduce, bytes).seconds();
+      const int n = c.spec.gpus();
+      const double algbw = bytes / seconds;
+      const double busbw = algbw * interconnect::bus_factor(CollectiveOp::all_reduce, n);
+      const double line = c.spec.gpu_link.bandwidth *
+                          (c.spec.fabric == interconnect::NodeFabric::mesh ? 6 : 1);
+      if (std::string(algo) == "in-network")
+        CHECK(algbw <= line);
+      else
+        CHECK(busbw <= line);
+      for (std::size_t r = 0; r < c.topo.resources(); ++r) {
+        const double cap = c.net.capacity(static_cast<interconnect::Topology::Res>(r));
+        CHECK(c.topo.carried(static_cast<interconnect::Topology::Res>(r)) <= cap * seconds * 1.0001);
+      }
+    }
+  }
+  // NVLink SHARP on 8 x H100: NVIDIA states ~480 GB/s bus bandwidth at its peak.
+  testing::Cluster h(testing::preset("dgx-h100"), true);
+  const double s = h.run("in-network", CollectiveOp::all_reduce, 8.0 * (1 << 30)).seconds();
+  CHECK(8.0 * (1 << 30) / s * 1.75 < 500e9);
+}

@@ -51,7 +51,7 @@ TEST_CASE("routes: through the node switch, the mesh, and the leaf-spine") {
     std::vector<interconnect::Topology::Res> hops;
     t.route(0, 3, hops);
     CHECK(hops.size() == 1);
-    CHECK(net.capacity(hops[0]) == doctest::Approx(50e9));  // two NVLinks
+    CHECK(net.capacity(hops[0]) == doctest::Approx(50e9 * spec.gpu_link.efficiency));  // two NVLinks
     hops.clear();
     t.route(0, 5, hops);  // no direct link: two hops
     CHECK(hops.size() == 2);
