@@ -24,6 +24,19 @@ using schedulers::batching::ServingRequest;
 
 enum class Role { both, prefill, decode };
 
+// One request's share of an iteration's work: a prompt chunk after its cached context, or a
+// decode token against it; padding (a batch without selective batching) is computed too.
+void add_item(IterationBatch& b, const ServingRequest& q, const BatchItem& it) {
+  if (q.in_prefill()) {
+    b.chunks.emplace_back(it.tokens + it.padding, q.prefilled + q.generated);
+    if (q.prefilled + it.tokens >= q.prompt_tokens) ++b.rows;
+  } else {
+    ++b.decodes;
+    b.decode_context += q.context() + it.padding;
+    ++b.rows;
+  }
+}
+
 // The nearest-rank quantile of `v` (sorted here); 0 when empty.
 double quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -353,14 +366,7 @@ void Engine::launch(Replica& r, BatchPlan plan) {
           "batching policy planned KV for request {} ({} tokens) that is not free on replica {}",
           it.id, it.reserve_tokens, r.index));
     q.kv_blocks = r.kv->held_blocks(it.id);
-    if (q.in_prefill()) {
-      shape.chunks.emplace_back(it.tokens, q.prefilled + q.generated);
-      if (q.prefilled + it.tokens >= q.prompt_tokens) ++shape.rows;
-    } else {
-      ++shape.decodes;
-      shape.decode_context += q.context();
-      ++shape.rows;
-    }
+    add_item(shape, q, it);
     r.in_flight_ids.push_back(it.id);
   }
   if (plan.items.empty()) {  // only preemptions: try again with what they freed
@@ -374,18 +380,8 @@ void Engine::launch(Replica& r, BatchPlan plan) {
   if (microbatches == 1) {
     parts[0] = shape;
   } else {
-    for (std::size_t i = 0; i < plan.items.size(); ++i) {
-      const ServingRequest& q = running(r, plan.items[i].id);
-      IterationBatch& p = parts[i % parts.size()];
-      if (q.in_prefill()) {
-        p.chunks.emplace_back(plan.items[i].tokens, q.prefilled + q.generated);
-        if (q.prefilled + plan.items[i].tokens >= q.prompt_tokens) ++p.rows;
-      } else {
-        ++p.decodes;
-        p.decode_context += q.context();
-        ++p.rows;
-      }
-    }
+    for (std::size_t i = 0; i < plan.items.size(); ++i)
+      add_item(parts[i % parts.size()], running(r, plan.items[i].id), plan.items[i]);
   }
   const sim::Time start = sim.now() + host;
   sim::Time end = start;

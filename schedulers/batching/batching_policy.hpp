@@ -60,6 +60,9 @@ struct BatchItem {
   std::int64_t id = 0;
   std::int64_t tokens = 0;         // prompt tokens to prefill, or 1 (one decode step)
   std::int64_t reserve_tokens = 0; // KV it must hold (tokens of context) before it runs
+  // Tokens of padding the hardware computes with it: a batch without selective batching pads
+  // every prompt to its longest (FasterTransformer), in the prompt's GEMMs and in attention.
+  std::int64_t padding = 0;
 };
 
 struct BatchPlan {

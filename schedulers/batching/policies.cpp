@@ -38,6 +38,22 @@ void admit_reserving(const BatchState& s, std::size_t room, Reserve reserve, Bat
   }
 }
 
+// No selective batching: every request of the batch is padded to the batch's longest prompt,
+// in its prompt's GEMMs and in every attention over its context.
+void pad_to_longest(const BatchState& s, BatchPlan& plan) {
+  std::int64_t longest = 0;
+  auto prompt_of = [&s](std::int64_t id) {
+    for (const auto* v : {&s.running, &s.waiting})
+      for (const ServingRequest& r : *v)
+        if (r.id == id) return r.prompt_tokens;
+    return std::int64_t{0};
+  };
+  std::vector<std::int64_t> prompts;
+  for (const BatchItem& it : plan.items) prompts.push_back(prompt_of(it.id));
+  for (std::int64_t p : prompts) longest = std::max(longest, p);
+  for (std::size_t i = 0; i < plan.items.size(); ++i) plan.items[i].padding = longest - prompts[i];
+}
+
 class RequestLevel final : public BatchingPolicy {
  public:
   RequestLevel(int max_batch, std::int64_t reserve) : max_batch_(max_batch), reserve_(reserve) {}
@@ -53,6 +69,7 @@ class RequestLevel final : public BatchingPolicy {
     if (!any_running)
       admit_reserving(s, static_cast<std::size_t>(max_batch_),
                       [this](const ServingRequest&) { return reserve_; }, plan);
+    pad_to_longest(s, plan);
     return plan;
   }
 

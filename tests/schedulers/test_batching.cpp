@@ -47,6 +47,9 @@ TEST_CASE("request-level: a new batch only when the last is done; KV for 2048 to
   REQUIRE(plan.items.size() == 2);
   CHECK(plan.items[0].tokens == 100);  // the whole prompt
   CHECK(plan.items[0].reserve_tokens == 2048);
+  // No selective batching: the 50-token prompt is computed padded to the batch's longest.
+  CHECK(plan.items[0].padding == 0);
+  CHECK(plan.items[1].padding == 50);
   // Too little memory for a second reservation: one request.
   CHECK(p->next_iteration({queue, none, 200, 16}).admit.size() == 1);
   // While a batch runs, nobody joins, and a request that has finished waits for the others.
