@@ -32,7 +32,7 @@ struct CheckOptions {
 
 // A metrics.json, or a results folder holding one.
 std::map<std::string, double> read_metrics(fs::path p) {
-  if (fs::is_directory(p)) p /= "metrics.json";
+  if (sim::is_folder(p)) p /= "metrics.json";
   return sim::metrics_from_json(sim::read_file(p), p.string());
 }
 

@@ -8,6 +8,7 @@
 #include "app/paths.hpp"
 #include "sim/config.hpp"
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 #include "sim/nearest.hpp"
 
 namespace app {
@@ -18,7 +19,7 @@ fs::path resolve_gpu_file(const std::string& gpu) {
   const bool is_path =
       gpu.find('/') != std::string::npos || gpu.ends_with(".yaml") || gpu.ends_with(".yml");
   if (is_path) {
-    if (!fs::is_regular_file(gpu))
+    if (!sim::is_file(gpu))
       throw sim::InputError(fmt::format("--gpu: no such file '{}'", gpu));
     return gpu;
   }

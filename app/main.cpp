@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
@@ -67,6 +68,11 @@ int main(int argc, char** argv) {
       if (*command.cli) return command.run(catalog, std::cout);
     return kExitOk;
   } catch (const sim::InputError& e) {
+    std::cerr << "warpsim: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path given that the OS refuses (no permission, a name too long, a full disk): the
+    // user's to fix, not warpsim's.
     std::cerr << "warpsim: error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const std::exception& e) {

@@ -88,7 +88,7 @@ std::vector<fs::path> sweep_files(const sim::Config& list) {
   const auto items = list.is_scalar() ? std::vector<sim::Config>{list} : list.items();
   for (const sim::Config& item : items) {
     const fs::path f = fs::path(item.pos().file).parent_path() / item.as_string();
-    if (!fs::is_regular_file(f)) item.fail(fmt::format("no such sweep file '{}'", f.string()));
+    if (!sim::is_file(f)) item.fail(fmt::format("no such sweep file '{}'", f.string()));
     out.push_back(f);
   }
   if (out.empty()) list.fail("give at least one sweep file");
@@ -139,7 +139,7 @@ std::optional<Reproduction> reproduction_of(const fs::path& file,
 
 std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::PluginCatalog& catalog,
                                                std::ostream& console) {
-  if (!fs::is_regular_file(opts.scenario)) return std::nullopt;  // load_scenario says so
+  if (!sim::is_file(opts.scenario)) return std::nullopt;  // load_scenario says so
   const auto plain = reproduction_of(opts.scenario);
   if (!plain) return std::nullopt;
 
@@ -150,7 +150,12 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
   }
   const SplitOverrides split = split_overrides(opts.overrides, columns);
   const auto found = plain->own_scenario ? plain : reproduction_of(opts.scenario, split.fixed);
-  const auto& [root, files, own_scenario, name, description, timeline_run] = *found;
+  // Named references, not a structured binding: lambdas below capture them (clang 14).
+  const auto& root = found->root;
+  const auto& files = found->sweeps;
+  const auto& name = found->name;
+  const auto& description = found->description;
+  const auto& timeline_run = found->timeline_run;
   if (files != plain->sweeps)
     throw sim::InputError(fmt::format("{}: --set cannot change which sweeps run (`sweeps:`)",
                                       opts.scenario.string()));
@@ -169,7 +174,7 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
           fmt::format("{}: a sweep an experiment names needs a `report:` "
                       "(its key template at least)",
                       files[i].string()));
-    if (!own_scenario) s.scenario = opts.scenario;
+    if (!found->own_scenario) s.scenario = opts.scenario;
     s.fixed.insert(s.fixed.end(), fixed.begin(), fixed.end());
     specs.push_back(std::move(s));
   }

@@ -27,8 +27,8 @@ namespace {
 // A results folder is replaced whole by a re-run; any other folder that is not empty is the
 // user's, and is never clobbered.
 void refuse_foreign_folder(const fs::path& out) {
-  if (!fs::exists(out)) return;
-  if (!fs::is_directory(out))
+  if (!sim::path_exists(out)) return;
+  if (!sim::is_folder(out))
     throw sim::InputError(fmt::format("--out {} exists and is not a folder", out.string()));
   static const char* const kOurs[] = {"metrics.json", "stats.csv", "config.yaml", "report.md",
                                       "results.csv", "sweeps", "published.json",

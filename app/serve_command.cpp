@@ -10,6 +10,7 @@
 #include "app/paths.hpp"
 #include "app/run_command.hpp"
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 
 namespace app {
 namespace fs = std::filesystem;
@@ -30,7 +31,7 @@ struct ServeOptions {
 // The base point: configs/experiments/serving.yaml wherever the config library is.
 fs::path base_scenario() {
   for (const fs::path& dir : config_search_dirs())
-    if (fs::is_regular_file(dir / "experiments" / "serving.yaml"))
+    if (sim::is_file(dir / "experiments" / "serving.yaml"))
       return dir / "experiments" / "serving.yaml";
   throw sim::InputError(
       "configs/experiments/serving.yaml not found in the config search path (set "
@@ -67,7 +68,7 @@ std::vector<std::string> overrides_of(const ServeOptions& o) {
     throw sim::InputError("--trace replays a trace; --rate, --count, --prompt and --output draw a "
                           "synthetic stream: give one or the other");
   if (!o.trace.empty()) {
-    if (!fs::is_regular_file(o.trace))
+    if (!sim::is_file(o.trace))
       throw sim::InputError(fmt::format("--trace: no such file '{}'", o.trace));
     std::string m = fmt::format("{{trace: '{}'", fs::absolute(o.trace).string());
     if (o.limit) m += fmt::format(", limit: {}", *o.limit);

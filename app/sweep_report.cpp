@@ -135,7 +135,9 @@ const Point* baseline_of(const std::vector<Point>& points, const Point& p,
   for (const Point& q : points) {
     if (q.seed != p.seed) continue;
     bool same = true;
-    for (const auto& [k, v] : q.axes) {
+    for (const auto& axis : q.axes) {
+      const auto& k = axis.first;  // named: the lambda captures it (clang 14)
+      const auto& v = axis.second;
       const auto b = std::find_if(baseline.begin(), baseline.end(),
                                   [&](const auto& kv) { return kv.first == k; });
       if (v != (b != baseline.end() ? b->second : axis_value(p, k))) {

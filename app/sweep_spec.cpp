@@ -255,7 +255,7 @@ std::vector<std::string> SweepPoint::overrides(const std::vector<std::string>& f
 }
 
 SweepSpec load_sweep(const fs::path& file, const AxisValues& replace) {
-  if (!fs::is_regular_file(file))
+  if (!sim::is_file(file))
     throw sim::InputError(sim::SourcePos{file.string()}, "no such sweep file");
   // `extends:` only: a sweep's values are --set text, so no reference (gpu: name) is expanded.
   const auto root = sim::ConfigLoader({file.parent_path()}).load(file);
@@ -269,7 +269,7 @@ SweepSpec load_sweep(const fs::path& file, const AxisValues& replace) {
   const Config scenario = cfg.at("scenario");
   // Relative to the file that writes it (an extended sweep may sit elsewhere).
   spec.scenario = fs::path(scenario.pos().file).parent_path() / scenario.as_string();
-  if (!fs::is_regular_file(spec.scenario))
+  if (!sim::is_file(spec.scenario))
     scenario.fail(fmt::format("no such scenario file '{}'", spec.scenario.string()));
 
   std::set<std::string> keys;  // every varied or fixed key, once

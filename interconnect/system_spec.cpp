@@ -1,5 +1,6 @@
 #include "interconnect/system_spec.hpp"
 
+#include "sim/files.hpp"
 #include "sim/nearest.hpp"
 #include "sim/params.hpp"
 
@@ -175,7 +176,7 @@ SystemSpec SystemSpec::load(const sim::ConfigLoader& loader, const std::string& 
   namespace fs = std::filesystem;
   fs::path file;
   if (name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml")) {
-    if (!fs::is_regular_file(name))
+    if (!sim::is_file(name))
       throw sim::InputError(fmt::format("no such system file '{}'", name));
     file = name;
   } else if (auto found = loader.find("systems", name)) {

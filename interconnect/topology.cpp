@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "sim/memory_budget.hpp"
+
 namespace interconnect {
 
 void ReductionEngine::reduce(std::span<const std::span<const float>> contributions,
@@ -16,6 +18,11 @@ void ReductionEngine::reduce(std::span<const std::span<const float>> contributio
 }
 
 Topology::Topology(const SystemSpec& spec, sim::FlowNetwork& net) : spec_(spec), net_(net) {
+  // About 2 KiB per GPU: its links' resources in the fair-share solver, their names, routes
+  // (docs/performance.md measures 1.4 KiB per GPU at 8192 GPUs).
+  sim::check_memory_estimate(2048.0 * static_cast<double>(spec.nodes) * spec.gpus_per_node,
+                             fmt::format("system '{}' with {} nodes of {} GPUs", spec.name,
+                                         spec.nodes, spec.gpus_per_node));
   const int n = spec.gpus(), g = spec.gpus_per_node;
   if (spec.fabric == NodeFabric::mesh) {
     mesh_.assign(static_cast<std::size_t>(spec.nodes) * g * g, kNone);

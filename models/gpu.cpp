@@ -7,6 +7,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "sim/invariant.hpp"
+
 namespace models {
 
 Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name)
@@ -137,10 +139,15 @@ void Gpu::place(int s, std::uint32_t slot, std::int64_t n, std::int64_t waves) {
   sm.warps += static_cast<int>(n) * r.warps;
   sm.registers += static_cast<int>(n) * r.registers;
   sm.shared += n * r.shared;
+  WARPSIM_INVARIANT(sm.ctas <= spec_.sm.max_ctas && sm.threads <= spec_.sm.max_threads &&
+                        sm.warps <= spec_.sm.max_warps && sm.registers <= spec_.sm.registers &&
+                        sm.shared <= spec_.sm.shared_memory,
+                    "an SM holds more CTAs, threads, warps, registers or shared memory than it has");
   // A kernel starts, as a profiler sees it, when its first CTA reaches an SM.
   if (r.unplaced == r.desc->ctas()) r.start = sim_.now();
   r.unplaced -= n * waves;
   r.resident += n;
+  WARPSIM_INVARIANT(r.unplaced >= 0, "a kernel placed more CTAs than its grid has");
 }
 
 bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<const int> others) {
@@ -358,6 +365,9 @@ void Gpu::batch_done(std::uint32_t id) {
       sm.busy_before = sm.busy_before + (sim_.now() - sm.busy_since);
     }
     r.resident -= n;
+    WARPSIM_INVARIANT(sm.ctas >= 0 && sm.threads >= 0 && sm.warps >= 0 && sm.registers >= 0 &&
+                          sm.shared >= 0 && r.resident >= 0 && busy_sms_ >= 0,
+                      "more CTAs left an SM than were placed on it");
     ctas_done_ += static_cast<std::uint64_t>(n * b.waves);
     update_dram(slot);
   }
@@ -381,6 +391,8 @@ void Gpu::drain(std::uint32_t slot) {
 
 void Gpu::finish(std::uint32_t slot) {
   Running& r = running_[slot];
+  WARPSIM_INVARIANT(r.active && r.unplaced == 0 && r.resident == 0,
+                    "a kernel finished with CTAs not run, or finished twice");
   r.active = false;
   --running_count_;
   report(*r.desc, r.start, r.track);

@@ -80,6 +80,8 @@ class Gpu {
   // its last CTA finishes. The kernel descriptor must outlive the run.
   void launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask = nullptr,
               int track = -1);
+  // A temporary would dangle before the kernel runs: refused at compile time.
+  void launch(workloads::KernelDesc&&, Done, const SmMask* = nullptr, int = -1) = delete;
 
   // Optional demand paging; null: all memory is resident (the default).
   void attach_paging(PagingGate* gate) { paging_ = gate; }

@@ -13,6 +13,8 @@ packages=(
   libboost-random1.81-dev libboost-graph1.81-dev libboost-filesystem1.81-dev
   libfmt-dev libyaml-cpp-dev libcli11-dev doctest-dev libbenchmark-dev zlib1g-dev
   python3 python3-numpy python3-pandas python3-matplotlib python3-yaml
+  # Sanitizer and fuzz builds (.ci/run, docs/reliability.md): clang with its libFuzzer runtime.
+  clang libclang-rt-dev
   # Sweeps on Slurm (the `slurm` test suite starts a local cluster):
   slurm-wlm slurmctld slurmd slurm-client munge
 )

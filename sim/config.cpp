@@ -544,7 +544,7 @@ std::optional<fs::path> ConfigLoader::find(const std::string& folder,
   for (const auto& d : dirs_) {
     for (const char* ext : {".yaml", ".yml", ""}) {
       fs::path p = d / folder / (name + ext);
-      if (fs::is_regular_file(p)) return p;
+      if (is_file(p)) return p;
     }
   }
   return std::nullopt;
@@ -581,7 +581,7 @@ NodePtr ConfigLoader::resolve_extends(NodePtr root, const fs::path& base_dir,
     }
     fs::path found;
     for (const auto& c : candidates)
-      if (fs::is_regular_file(c)) {
+      if (is_file(c)) {
         found = c;
         break;
       }
@@ -602,11 +602,11 @@ NodePtr ConfigLoader::resolve_extends(NodePtr root, const fs::path& base_dir,
 }
 
 NodePtr ConfigLoader::load_file(const fs::path& file, std::vector<fs::path>& stack) const {
-  const fs::path canon = fs::weakly_canonical(file);
+  const fs::path canon = resolved(file);
   if (std::find(stack.begin(), stack.end(), canon) != stack.end())
     throw InputError(SourcePos{file.string()},
                      fmt::format("extends cycle: '{}' includes itself", file.string()));
-  if (!fs::exists(file)) throw InputError(SourcePos{file.string()}, "no such file");
+  if (!path_exists(file)) throw InputError(SourcePos{file.string()}, "no such file");
   stack.push_back(canon);
   NodePtr root = parse_yaml(read_file(file), file.string());
   if (root->kind != Kind::kMap) throw InputError(root->pos, "expected a map of settings");
@@ -633,7 +633,7 @@ void ConfigLoader::expand_references(const NodePtr& node, std::vector<fs::path>&
       NodePtr loaded = load_file(*path, stack);
       // The referenced file's own references (a system's `gpu:`) expand now, so a reference
       // brought in by --set is as complete as one written in the file.
-      const fs::path canon = fs::weakly_canonical(*path);
+      const fs::path canon = resolved(*path);
       if (std::find(chain.begin(), chain.end(), canon) != chain.end())
         throw InputError(v->pos, fmt::format("reference cycle: {} '{}' refers back to itself",
                                              k, v->scalar));

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "sim/invariant.hpp"
+
 namespace sim {
 
 std::string SourcePos::str() const {
@@ -9,6 +14,12 @@ std::string SourcePos::str() const {
   if (line <= 0) return file;
   if (column <= 0) return fmt::format("{}:{}", file, line);
   return fmt::format("{}:{}:{}", file, line, column);
+}
+
+void invariant_broken(const char* condition, const char* what, const char* file, int line) {
+  std::fprintf(stderr, "warpsim: model invariant broken at %s:%d: %s (%s)\n", file, line, what,
+               condition);
+  std::abort();
 }
 
 }  // namespace sim

@@ -17,12 +17,12 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "sim/handler.hpp"
+#include "sim/invariant.hpp"
 #include "sim/time.hpp"
 
 namespace sim {
@@ -179,7 +179,7 @@ class EventQueue {
 
   void insert(std::int64_t t, Priority p, std::uint32_t slot, std::uint32_t gen) {
     const auto key = static_cast<std::uint64_t>(t);
-    assert(key >= last_ && "event scheduled in the past");
+    WARPSIM_INVARIANT(key >= last_, "an event was scheduled in the past");
     const Entry e{t, (static_cast<std::uint64_t>(p) << 56) | seq_++, slot, gen};
     ++live_;
     const int level = level_of(key, last_);
@@ -216,7 +216,7 @@ class EventQueue {
   // lower level is empty then, so the new minimum is the bucket's. Cancelled entries move too
   // (checking them would touch their slots); they are dropped at the front.
   void refill() {
-    assert(levels_occupied_ != 0 && "pop from an empty event queue");
+    WARPSIM_INVARIANT(levels_occupied_ != 0, "pop from an empty event queue");
     const int l = std::countr_zero(levels_occupied_);
     Level& level = levels_[l];
     int w = 0;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sim/invariant.hpp"
+
 namespace sim {
 
 FairShare::ResourceId FairShare::add_resource(std::string name, double capacity) {
@@ -187,11 +189,18 @@ void FairShare::fill(const std::vector<FlowId>& flows, const std::vector<Resourc
   }
   for (std::size_t i = 0; i < flows.size(); ++i) {
     Flow& fl = flows_[flows[i]];
+    WARPSIM_INVARIANT(new_rate[i] >= 0 && new_rate[i] <= fl.cap * (1 + 1e-9),
+                      "a flow's fair-share rate is negative or above its cap");
     if (fl.rate != new_rate[i]) {
       fl.rate = new_rate[i];
       changed_.push_back(flows[i]);
     }
   }
+#ifndef NDEBUG
+  for (ResourceId r : resources)
+    WARPSIM_INVARIANT(load(r) <= resources_[r].capacity * (1 + 1e-9) + 1e-9,
+                      "the flows crossing a resource exceed its capacity");
+#endif
 }
 
 }  // namespace sim

@@ -18,6 +18,27 @@ std::filesystem::path temp_sibling(const std::filesystem::path& path) {
   return path.string() + fmt::format(".tmp-{}", ::getpid());
 }
 
+bool is_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);
+}
+
+bool is_folder(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec);
+}
+
+bool path_exists(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+std::filesystem::path resolved(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto r = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : r;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(SourcePos{path.string()}, "cannot open file");

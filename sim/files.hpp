@@ -10,6 +10,15 @@ namespace sim {
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
+// Whether `path` names a regular file, a folder, anything. They never throw: a path the OS cannot
+// look up (a name too long, a loop of links, no permission) is simply none of them, so a bad path
+// in a config is reported as a missing file, not as an internal error.
+bool is_file(const std::filesystem::path& path);
+bool is_folder(const std::filesystem::path& path);
+bool path_exists(const std::filesystem::path& path);
+// `path` with links and dot-dots resolved as far as they exist; `path` itself when it cannot be.
+std::filesystem::path resolved(const std::filesystem::path& path);
+
 // The whole file; a file that cannot be opened is an InputError naming it.
 std::string read_file(const std::filesystem::path& path);
 

@@ -2,6 +2,8 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include "sim/files.hpp"
+
 namespace sim {
 
 std::vector<std::string> RegistryBase::names() const {
@@ -31,7 +33,7 @@ std::vector<const RegistryBase*> PluginCatalog::families() const {
 }
 
 void PluginCatalog::load_plugin(const std::filesystem::path& library) {
-  if (!std::filesystem::exists(library))
+  if (!path_exists(library))
     throw InputError(SourcePos{library.string()}, "plugin library not found");
   boost::dll::shared_library lib;
   try {

@@ -327,7 +327,8 @@ std::string to_yaml(const OpGraph& g) {
 
 boost::json::object json_object(const Fields& fields) {
   boost::json::object o;
-  for (const auto& [k, v] : fields) {
+  for (const auto& field : fields) {
+    const auto& k = field.first;  // named, not a structured binding: lambdas capture it (clang 14)
     std::visit(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
@@ -340,7 +341,7 @@ boost::json::object json_object(const Fields& fields) {
             o[k] = std::move(a);
           }
         },
-        v);
+        field.second);
   }
   return o;
 }

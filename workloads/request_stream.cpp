@@ -11,6 +11,7 @@
 #include "sim/csv.hpp"
 #include "sim/error.hpp"
 #include "sim/files.hpp"
+#include "sim/memory_budget.hpp"
 #include "sim/params.hpp"
 
 namespace workloads {
@@ -72,6 +73,12 @@ double LengthDistribution::mean() const {
 }
 
 std::vector<Request> generate_requests(const RequestStreamSpec& spec, sim::RngStream& rng) {
+  const double expected = spec.count > 0 ? static_cast<double>(spec.count)
+                          : spec.duration ? spec.arrivals.rate * spec.duration->seconds()
+                                          : 0.0;
+  // A request, its record in the serving engine and its row of requests.csv: about 300 bytes.
+  sim::check_memory_estimate(300.0 * expected,
+                             fmt::format("a stream of {:.3g} requests", expected));
   std::vector<Request> out;
   double t = 0;
   for (std::int64_t i = 0; spec.count == 0 || i < spec.count; ++i) {
@@ -106,8 +113,12 @@ double number(const std::string& file, const sim::CsvField& f, const std::string
 std::vector<Request> read_request_trace(const std::filesystem::path& path,
                                         std::optional<std::int64_t> limit) {
   const std::string file = path.string();
-  if (!std::filesystem::is_regular_file(path))
+  if (!sim::is_file(path))
     throw sim::InputError(fmt::format("{}: cannot open the request trace", file));
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec)  // parsed fields: ~15x the text
+    sim::check_memory_estimate(15.0 * static_cast<double>(size),
+                               fmt::format("the request trace {} ({} MiB)", file, size >> 20));
   const std::vector<sim::CsvRow> rows = sim::parse_csv(sim::read_file(path), file);
   if (rows.empty()) throw sim::InputError(sim::SourcePos{file, 1, 1}, "empty trace");
   const char* wanted[] = {"arrived_at", "num_prefill_tokens", "num_decode_tokens"};
@@ -175,7 +186,7 @@ std::filesystem::path relative_to_config(const sim::Config& c) {
   std::filesystem::path p = c.as_string();
   if (p.is_relative() && !c.pos().file.empty())
     p = std::filesystem::path(c.pos().file).parent_path() / p;
-  if (!std::filesystem::is_regular_file(p)) c.fail(fmt::format("no such trace '{}'", p.string()));
+  if (!sim::is_file(p)) c.fail(fmt::format("no such trace '{}'", p.string()));
   return p;
 }
 

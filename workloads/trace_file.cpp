@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/error.hpp"
+#include "sim/memory_budget.hpp"
 
 namespace workloads {
 
@@ -23,6 +24,13 @@ std::string gunzip(std::string_view data, const std::string& source) {
     // A truncated or corrupt file has garbage there: trust it only within a plausible ratio.
     if (isize >= data.size() / 2 && isize <= data.size() * 64) guess = isize + 1;
   }
+  // Reading it takes the text and about twice that again for the parsed trace.
+  auto affordable = [&source](std::size_t text) {
+    sim::check_memory_estimate(3.0 * static_cast<double>(text),
+                               fmt::format("the trace {} ({} MiB decompressed, or more)", source,
+                                           text >> 20));
+  };
+  affordable(guess);
   std::string out;
   out.resize(std::max<std::size_t>(guess, 1 << 16));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -30,7 +38,10 @@ std::string gunzip(std::string_view data, const std::string& source) {
   std::size_t produced = 0;
   int rc = Z_OK;
   while (true) {
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced == out.size()) {
+      affordable(out.size() * 2);
+      out.resize(out.size() * 2);
+    }
     z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
     z.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - produced, 1u << 30));
     const uInt before = z.avail_out;
@@ -59,6 +70,10 @@ std::string gunzip(std::string_view data, const std::string& source) {
 std::string read_trace_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw sim::InputError(fmt::format("cannot open trace '{}'", path.string()));
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec)
+    sim::check_memory_estimate(3.0 * static_cast<double>(size),
+                               fmt::format("the trace {} ({} MiB)", path.string(), size >> 20));
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string raw = std::move(ss).str();

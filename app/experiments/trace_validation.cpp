@@ -9,6 +9,7 @@
 #include "app/trace_validation.hpp"
 #include "models/gpu_spec.hpp"
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 #include "sim/params.hpp"
 #include "workloads/kineto_trace.hpp"
 
@@ -46,7 +47,7 @@ class TraceValidationExperiment final : public Experiment {
       // Relative paths are relative to the scenario file, so it runs from any folder.
       const sim::Config file = t.value("file");
       if (c.file.is_relative()) c.file = fs::path(file.pos().file).parent_path() / c.file;
-      if (!fs::is_regular_file(c.file)) file.fail("no such trace '" + c.file.string() + "'");
+      if (!sim::is_file(c.file)) file.fail("no such trace '" + c.file.string() + "'");
       names.push_back(c.name);
       if (c.name == wanted) case_ = std::move(c);
     }

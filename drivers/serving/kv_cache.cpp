@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/error.hpp"
+#include "sim/invariant.hpp"
 
 namespace drivers::serving {
 
@@ -90,6 +91,7 @@ bool KvBlockManager::reserve(std::int64_t id, std::int64_t tokens) {
   held_[id] += more;
   used_ += more;
   peak_ = std::max(peak_, used_);
+  WARPSIM_INVARIANT(used_ <= total_, "a KV cache handed out more blocks than it has");
   return true;
 }
 
@@ -98,6 +100,7 @@ void KvBlockManager::release(std::int64_t id) {
   if (it == held_.end()) return;
   used_ -= it->second;
   held_.erase(it);
+  WARPSIM_INVARIANT(used_ >= 0, "a KV cache got back more blocks than it handed out");
 }
 
 }  // namespace drivers::serving

@@ -4,6 +4,8 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "sim/invariant.hpp"
+
 namespace models::memory {
 
 AddressSpace::AddressSpace(std::uint64_t chunk_bytes) : chunk_bytes_(chunk_bytes) {
@@ -141,6 +143,7 @@ void AddressSpace::end_migration(ChunkRange r, std::uint64_t stamp, bool dirty) 
   Alloc& a = allocs_[r.alloc];
   a.in_flight.remove(r.lo, r.hi);
   a.populated.add(r.lo, r.hi);
+  WARPSIM_INVARIANT(in_flight_ >= r.size(), "a migration ended that never began");
   in_flight_ -= r.size();
   resident_ += r.size();
   resident_of_app_[a.info.app] += r.size();
@@ -170,6 +173,8 @@ std::uint64_t AddressSpace::evict(std::uint64_t chunks, int app, std::vector<Evi
     if (lo + k < e.hi) insert(a, lo + k, {e.hi, e.stamp, e.dirty});
     out.push_back({{a, lo, lo + k}, e.dirty});
     al.evicted.add(lo, lo + k);
+    WARPSIM_INVARIANT(resident_ >= k && resident_of_app_[al.info.app] >= k,
+                      "more chunks evicted than were resident");
     resident_ -= k;
     resident_of_app_[al.info.app] -= k;
     done += k;

@@ -111,7 +111,9 @@ TEST_CASE("every shipped experiment's --timeline shows its work as Chrome trace 
                               " --set bucket=[5MiB] --set bytes=[4096]"},
       {"trace_validation", "--set cost=[trace]"},
   };
-  for (const auto& [name, args] : runs) {
+  for (const auto& run : runs) {
+    const auto& name = run.first;  // named: CAPTURE's lambda captures it (clang 14)
+    const auto& args = run.second;
     CAPTURE(name);
     const auto t = d.path() / (std::string(name) + ".json");
     const auto r = warpsim("run " + root + "/configs/experiments/" + name + ".yaml --quiet --out " +
@@ -149,7 +151,9 @@ TEST_CASE("results.csv: one tidy row per point, agreeing with metrics.json to th
       {"barm", "--set taskset=[light] --set oversubscription=[0.5] --set sms=[8]"
                " --set 'policy=[fifo, barm]'"},
   };
-  for (const auto& [name, args] : runs) {
+  for (const auto& run : runs) {
+    const auto& name = run.first;  // named: CAPTURE's lambda captures it (clang 14)
+    const auto& args = run.second;
     CAPTURE(name);
     const auto out = d.path() / name;
     REQUIRE(warpsim("run " + root + "/configs/experiments/" + name + ".yaml --quiet --out " +

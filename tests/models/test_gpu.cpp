@@ -111,7 +111,8 @@ TEST_CASE("an SM with one slot beside a long kernel takes its share of waves, no
   hog.flops = 250e9;  // 1 s
   f.gpu->launch(hog, [] {});
   Time done;
-  f.gpu->launch(compute_kernel(130, 4), [&] { done = f.sim.now(); });
+  const KernelDesc many = compute_kernel(130, 4);  // a launched kernel must outlive its run
+  f.gpu->launch(many, [&] { done = f.sim.now(); });
   f.sim.run_until(Time::ms(500));
   CHECK(done > Time::ms(37));
   CHECK(done < Time::ms(46));
@@ -169,7 +170,8 @@ TEST_CASE("the kernel overhead is charged once per kernel, after its CTAs, with 
   });
   KernelDesc late = compute_kernel(4);  // the whole GPU, 1 ms
   late.name = "late";
-  f.gpu->launch(compute_kernel(4), [&] { a = f.sim.now(); });
+  const KernelDesc first = compute_kernel(4);  // launched kernels must outlive their runs
+  f.gpu->launch(first, [&] { a = f.sim.now(); });
   // Launched once the first kernel's CTAs are done: the SMs are free, its overhead still runs.
   f.sim.schedule(Time::ms(1) + Time::us(1), [&] { f.gpu->launch(late, [&] { b = f.sim.now(); }); });
   f.sim.run();
@@ -184,7 +186,8 @@ TEST_CASE("a kernel starts when its first CTA reaches an SM, not when it is laun
   f.gpu->on_kernel([&](const KernelDesc& k, Time start, Time) {
     if (k.name == "second") started = start;
   });
-  f.gpu->launch(compute_kernel(4), [] {});  // fills all four SMs for 1 ms
+  const KernelDesc filler = compute_kernel(4);  // fills all four SMs for 1 ms
+  f.gpu->launch(filler, [] {});
   KernelDesc second = compute_kernel(4);
   second.name = "second";
   f.gpu->launch(second, [] {});
@@ -207,7 +210,8 @@ TEST_CASE("copies run on a copy engine: no SM room needed, DRAM shared with kern
   {  // every SM is held by a compute kernel: the copy does not wait for it
     Fixture f;
     Time c;
-    f.gpu->launch(compute_kernel(4), [] {});
+    const KernelDesc hold = compute_kernel(4);
+    f.gpu->launch(hold, [] {});
     f.gpu->launch(copy, [&] { c = f.sim.now(); });
     f.sim.run();
     CHECK(c.seconds() == doctest::Approx(1e-3).epsilon(0.01));
@@ -215,7 +219,8 @@ TEST_CASE("copies run on a copy engine: no SM room needed, DRAM shared with kern
   {  // a DRAM-bound kernel and the copy split the bandwidth
     Fixture f;
     Time c, k;
-    f.gpu->launch(memory_kernel(100e6), [&] { k = f.sim.now(); });
+    const KernelDesc stream = memory_kernel(100e6);
+    f.gpu->launch(stream, [&] { k = f.sim.now(); });
     f.gpu->launch(copy, [&] { c = f.sim.now(); });
     f.sim.run();
     CHECK(c.seconds() > 1.2e-3);

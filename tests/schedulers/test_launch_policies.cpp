@@ -272,7 +272,8 @@ struct Case {
 std::map<std::string, Time> run_all(const Policies& p, const workloads::TaskGraph& g,
                                     const Case* expected = nullptr) {
   std::map<std::string, Time> latency;
-  for (const auto& [name, policy] : p.by_name) {
+  for (const auto& entry : p.by_name) {
+    const auto& name = entry.first;  // named: CAPTURE's lambda captures it (clang 14)
     CAPTURE(g.name);
     CAPTURE(name);
     const Execution x = execute(p, name, g);
@@ -371,7 +372,8 @@ TEST_CASE("nimble is never slower than graph replay on wide independent branches
   // Branches of small kernels (one CTA on an SM of its own, 10 us) that co-run on the 8 SMs: graph
   // replay runs them one after the other, nimble side by side.
   const Policies p;
-  for (const auto& [width, depth] : std::vector<std::pair<int, int>>{{4, 1}, {4, 3}, {8, 2}}) {
+  for (const auto& shape : std::vector<std::pair<int, int>>{{4, 1}, {4, 3}, {8, 2}}) {
+    const int width = shape.first, depth = shape.second;  // named: CAPTURE captures them
     CAPTURE(width);
     CAPTURE(depth);
     const int n = 2 + width * depth;

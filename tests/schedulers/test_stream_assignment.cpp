@@ -136,8 +136,10 @@ BipartiteGraph bipartite_of(const Dag& g) {
 // Boost.Graph's Edmonds maximum cardinality matching on the same bipartite graph: the oracle.
 // Boost.Graph's Edmonds matching trips GCC 12's -Wmaybe-uninitialized at -O3 inside Boost's own
 // headers (odd_components_counter); the oracle is Boost's code, not ours, so silence it here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 int boost_matching_size(const BipartiteGraph& b) {
   using G = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
   const auto left = static_cast<int>(b.adj.size());
@@ -150,7 +152,9 @@ int boost_matching_size(const BipartiteGraph& b) {
   REQUIRE(boost::checked_edmonds_maximum_cardinality_matching(g, mate.data()));
   return static_cast<int>(boost::matching_size(g, mate.data()));
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 void check_matching_valid(const BipartiteGraph& b, const Matching& m) {
   int size = 0;

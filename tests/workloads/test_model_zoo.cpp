@@ -118,8 +118,9 @@ TEST_CASE("layer counts") {
     CHECK(g.count_ops(OpKind::elementwise) == 10);
   }
   SUBCASE("EfficientNet: 16 MBConv blocks in B0, 39 in B5, each with squeeze-excitation") {
-    for (auto [name, blocks] :
-         {std::pair{"efficientnet_b0", 16}, std::pair{"efficientnet_b5", 39}}) {
+    for (auto model : {std::pair{"efficientnet_b0", 16}, std::pair{"efficientnet_b5", 39}}) {
+      const auto name = model.first;  // named: CAPTURE's lambda captures it (clang 14)
+      const auto blocks = model.second;
       CAPTURE(name);
       const OpGraph g = make_model(name);
       CHECK(g.count_ops(OpKind::depthwise_conv) == static_cast<std::size_t>(blocks));
@@ -129,7 +130,9 @@ TEST_CASE("layer counts") {
     }
   }
   SUBCASE("NASNet-A: 3N normal and 4 reduction cells; separable convs are depthwise + pointwise") {
-    for (auto [name, n] : {std::pair{"nasnet_a_mobile", 4}, std::pair{"nasnet_a_large", 6}}) {
+    for (auto model : {std::pair{"nasnet_a_mobile", 4}, std::pair{"nasnet_a_large", 6}}) {
+      const auto name = model.first;  // named: CAPTURE's lambda captures it (clang 14)
+      const auto n = model.second;
       CAPTURE(name);
       const OpGraph g = make_model(name);
       // Concats: one per cell, plus one per factorised reduction in the adjust blocks.

@@ -25,7 +25,8 @@ void mlp(GraphBuilder& b, const DecoderShard& s, TensorId x, std::int64_t tokens
   TensorId act;
   if (s.model.mlp == DecoderSpec::Mlp::swiglu) {
     b.linear(x, 2 * f, bias);
-    act = b.mul(b.input(name + ".gate", {tokens, f}), b.input(name + ".up", {tokens, f}));
+    const TensorId gate = b.input(name + ".gate", {tokens, f}), up = b.input(name + ".up", {tokens, f});
+    act = b.mul(gate, up);
   } else {
     act = b.activation(b.linear(x, f, bias), "gelu");
   }
@@ -49,8 +50,11 @@ std::vector<KernelDesc> layer_dense_kernels(const DecoderShard& s, std::int64_t 
   const std::int64_t qkv = (s.heads() + 2 * s.kv_heads()) * m.head_dim;
   b.linear(x, qkv, m.bias);
   if (m.max_positions == 0)  // rotary embeddings rotate the queries and keys in place
-    b.mul(b.input("qk", {tokens, (s.heads() + s.kv_heads()) * m.head_dim}),
-          b.input("rope.cos_sin", {tokens, 1}));
+  {
+    const TensorId qk = b.input("qk", {tokens, (s.heads() + s.kv_heads()) * m.head_dim});
+    const TensorId cos_sin = b.input("rope.cos_sin", {tokens, 1});
+    b.mul(qk, cos_sin);
+  }
   const TensorId attn = b.input("attention_out", {tokens, s.heads() * m.head_dim});
   const TensorId o = b.linear(attn, m.hidden, m.bias);
   // The attention output's residual add and the post-attention norm, fused likewise.

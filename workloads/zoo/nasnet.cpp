@@ -53,10 +53,15 @@ CellOut normal_cell(GraphBuilder& b, TensorId ip, std::optional<TensorId> prev,
                     std::int64_t filters) {
   const TensorId p = adjust(b, prev, ip, filters);
   const TensorId h = squeeze(b, ip, filters);
-  const TensorId x1 = b.add(separable_block(b, h, filters, 5), separable_block(b, p, filters, 3));
-  const TensorId x2 = b.add(separable_block(b, p, filters, 5), separable_block(b, p, filters, 3));
+  // Each branch is built before the add, in this order: as arguments of one call their order
+  // would be the compiler's (unspecified in C++), and so would the graph's op order.
+  const TensorId x1a = separable_block(b, h, filters, 5), x1b = separable_block(b, p, filters, 3);
+  const TensorId x1 = b.add(x1a, x1b);
+  const TensorId x2a = separable_block(b, p, filters, 5), x2b = separable_block(b, p, filters, 3);
+  const TensorId x2 = b.add(x2a, x2b);
   const TensorId x3 = b.add(b.avg_pool(h, 3, 1, 1), p);
-  const TensorId x4 = b.add(b.avg_pool(p, 3, 1, 1), b.avg_pool(p, 3, 1, 1));
+  const TensorId x4a = b.avg_pool(p, 3, 1, 1), x4b = b.avg_pool(p, 3, 1, 1);
+  const TensorId x4 = b.add(x4a, x4b);
   const TensorId x5 = b.add(separable_block(b, h, filters, 3), h);
   return {b.concat({p, x1, x2, x3, x4, x5}), ip};
 }
@@ -66,12 +71,16 @@ CellOut reduction_cell(GraphBuilder& b, TensorId ip, std::optional<TensorId> pre
                        std::int64_t filters) {
   const TensorId p = adjust(b, prev, ip, filters);
   const TensorId h = squeeze(b, ip, filters);
-  const TensorId x1 =
-      b.add(separable_block(b, h, filters, 5, 2), separable_block(b, p, filters, 7, 2));
-  const TensorId x2 = b.add(b.max_pool(h, 3, 2, 1), separable_block(b, p, filters, 7, 2));
-  const TensorId x3 = b.add(b.avg_pool(h, 3, 2, 1), separable_block(b, p, filters, 5, 2));
+  const TensorId x1a = separable_block(b, h, filters, 5, 2),
+                 x1b = separable_block(b, p, filters, 7, 2);
+  const TensorId x1 = b.add(x1a, x1b);
+  const TensorId x2a = b.max_pool(h, 3, 2, 1), x2b = separable_block(b, p, filters, 7, 2);
+  const TensorId x2 = b.add(x2a, x2b);
+  const TensorId x3a = b.avg_pool(h, 3, 2, 1), x3b = separable_block(b, p, filters, 5, 2);
+  const TensorId x3 = b.add(x3a, x3b);
   const TensorId x4 = b.add(b.avg_pool(x1, 3, 1, 1), x2);
-  const TensorId x5 = b.add(separable_block(b, x1, filters, 3), b.max_pool(h, 3, 2, 1));
+  const TensorId x5a = separable_block(b, x1, filters, 3), x5b = b.max_pool(h, 3, 2, 1);
+  const TensorId x5 = b.add(x5a, x5b);
   return {b.concat({x2, x3, x4, x5}), ip};
 }
 
