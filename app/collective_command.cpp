@@ -102,7 +102,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
     out << fmt::format("#{:>12} {:>13} {:>9} {:>7} {:>7} {:>10} {:>7} {:>7} {:>6} {:>10} {:>7} "
                        "{:>7} {:>6}\n",
                        "size", "count", "type", "redop", "root", "time", "algbw", "busbw",
-                       "#wrong", "time", "algbw", "busbw", "#wrong");
+                       "#wrong", "time", "algbw", "busbw", "#wrong  protocol");
     out << fmt::format("#{:>12} {:>13} {:>9} {:>7} {:>7} {:>10} {:>7} {:>7} {:>6} {:>10} {:>7} "
                        "{:>7} {:>6}\n",
                        "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)",
@@ -114,7 +114,7 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
   for (std::uint64_t size : sizes) {
     const bool traced = timeline && size == sizes.back();
     const drivers::CollectiveTiming t = drivers::measure_collective(
-        spec, cost.get(), *algo, op, size, traced ? timeline.get() : nullptr);
+        spec, cost.get(), *algo, op, size, traced ? timeline.get() : nullptr, o.gpus_per_thread);
     const double us = t.time.us(), algbw = t.algbw_gbps, busbw = t.busbw_gbps;
     const bool reduces = op == interconnect::CollectiveOp::all_reduce ||
                          op == interconnect::CollectiveOp::reduce_scatter;
@@ -129,12 +129,13 @@ int collective_command(const CollectiveOptions& o, sim::PluginCatalog& catalog,
                                          {"root", root},
                                          {"time_us", us},
                                          {"algbw_gbps", algbw},
-                                         {"busbw_gbps", busbw}});
+                                         {"busbw_gbps", busbw},
+                                         {"protocol", t.protocol}});
     } else {
       out << fmt::format(" {:>12} {:>13} {:>9} {:>7} {:>7} {:>10.2f} {:>7.2f} {:>7.2f} {:>6} "
-                         "{:>10.2f} {:>7.2f} {:>7.2f} {:>6}\n",
+                         "{:>10.2f} {:>7.2f} {:>7.2f} {:>6}  {}\n",
                          size, size / static_cast<std::uint64_t>(elem), o.dtype, redop, root, us,
-                         algbw, busbw, "N/A", us, algbw, busbw, "N/A");
+                         algbw, busbw, "N/A", us, algbw, busbw, "N/A", t.protocol);
     }
   }
   if (timeline) timeline->close();
@@ -175,6 +176,10 @@ Command add_collective_command(CLI::App& cli) {
                                          "(the count column)")->capture_default_str();
   sub->add_option("--redop,-o", o.redop, "nccl-tests' reduction: sum, prod, min, max, avg")
       ->capture_default_str();
+  sub->add_option("--gpus-per-thread,-g", o.gpus_per_thread,
+                  "nccl-tests' -g: one host thread launches on this many GPUs in turn (1: one "
+                  "rank per GPU, as mpirun -np N ... -g 1)")
+      ->check(CLI::Range(1, 1 << 16));
   sub->add_flag("--json", o.json, "print one JSON object");
   sub->add_option("--timeline", o.timeline,
                   "write a Chrome/Perfetto trace of the last size (pieces per phase, kernels)");

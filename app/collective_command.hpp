@@ -27,6 +27,7 @@ struct CollectiveOptions {
   std::string timeline;                // Chrome/Perfetto trace of the last size, if given
   std::string dtype = "float";         // nccl-tests' -d: the count column's element type
   std::string redop = "sum";           // nccl-tests' -o: the reduction of reducing collectives
+  int gpus_per_thread = 1;             // nccl-tests' -g: GPUs one host thread launches on
 };
 
 int collective_command(const CollectiveOptions& opts, sim::PluginCatalog& catalog,

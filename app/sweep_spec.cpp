@@ -116,7 +116,11 @@ Assignments random_block(const Config& block, const AxisValues& replace) {
       const auto bounds = range->items();
       if (bounds.size() != 2) range->fail("expected [low, high]");
       const double lo = bounds[0].as_double(), hi = bounds[1].as_double();
+      if (!std::isfinite(lo) || !std::isfinite(hi)) range->fail("bounds must be finite numbers");
       if (!(lo <= hi)) range->fail(fmt::format("low {} is above high {}", lo, hi));
+      constexpr double kExactInt = 9007199254740992.0;  // 2^53: every whole double below is exact
+      if (kind == "int" && (std::abs(lo) > kExactInt || std::abs(hi) > kExactInt))
+        range->fail("int bounds must be within +-2^53 (9007199254740992)");
       if (kind == "log_uniform" && lo <= 0) range->fail("log_uniform needs positive bounds");
       if (kind == "int" && (lo != std::floor(lo) || hi != std::floor(hi)))
         range->fail("int bounds must be whole numbers");

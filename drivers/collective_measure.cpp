@@ -2,20 +2,26 @@
 
 #include "interconnect/collective_runner.hpp"
 
+#include <algorithm>
+
 namespace drivers {
 
 CollectiveTiming measure_collective(const interconnect::SystemSpec& spec,
                                     const models::KernelCost* cost,
                                     const interconnect::Collective& algorithm,
                                     interconnect::CollectiveOp op, std::uint64_t bytes,
-                                    sim::TimelineWriter* timeline) {
+                                    sim::TimelineWriter* timeline, int gpus_per_thread) {
   System system(spec, SystemOptions{1, cost, models::HostCosts::ideal(), false, timeline});
   interconnect::CollectiveRunner runner(system.sim(), system.topology(), system.gpu_or_null());
   if (timeline) runner.attach_timeline(timeline);
   sim::Time end;
-  runner.run(algorithm.plan(op, system.topology()), static_cast<double>(bytes),
-             [&] { end = system.sim().now(); });
+  const interconnect::Plan plan = algorithm.plan(op, system.topology());
   CollectiveTiming t;
+  t.protocol = runner.protocol_for(plan, static_cast<double>(bytes)).name;
+  const sim::Time stagger = spec.gpu.launch_latency * std::max(0, gpus_per_thread - 1);
+  system.sim().schedule_in(stagger, [&] {
+    runner.run(plan, static_cast<double>(bytes), [&] { end = system.sim().now(); });
+  });
   t.run = system.run();
   t.time = end;
   const double us = end.us();

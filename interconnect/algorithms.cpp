@@ -104,10 +104,6 @@ Phase named(std::string name) {
   return p;
 }
 
-sim::Time step_alpha(const Topology& t, sim::Time route_latency) {
-  return route_latency + t.spec().kernels.step_overhead;
-}
-
 Plan host_plan(const Topology& t, CollectiveOp op, std::string algo) {
   Plan p;
   p.algorithm = std::move(algo);
@@ -125,7 +121,7 @@ Plan send_recv_plan(const Topology& t, std::string algo) {
   Phase ph = named("send_recv");
   std::vector<Edge> edges;
   for (int i = 0; i < t.gpus(); ++i) edges.push_back({i, (i + 1) % t.gpus()});
-  ph.alpha = step_alpha(t, lockstep(t, edges, 1.0, ph.flows));
+  ph.alpha = lockstep(t, edges, 1.0, ph.flows);
   ph.dram_coef = 2;
   p.phases.push_back(std::move(ph));
   return p;
@@ -182,8 +178,8 @@ Phase ring_phase(const Topology& t, std::string name, int steps, double coef, do
   sim::Time lat;
   for (const auto& o : orders)
     lat = std::max(lat, lockstep(t, ring_edges(t, o, chain), coef / orders.size(), ph.flows));
-  ph.alpha = step_alpha(t, lat);
-  ph.fill = ph.alpha * std::max(0, steps - 1);
+  ph.alpha = lat;
+  ph.steps = std::max(1, steps);
   ph.dram_coef = dram;
   ph.flops_coef = 0;
   return ph;
@@ -297,8 +293,8 @@ class Tree final : public Collective {
                            ? (1 + 2 * ch + (has_parent ? 1 : 0)) + ((has_parent ? 1 : 0) + ch + 1)
                            : (has_parent ? 1 : 0) + ch);
     }
-    ph.alpha = step_alpha(t, lat);
-    ph.fill = ph.alpha * ((op == CollectiveOp::all_reduce ? 2 : 1) * depth - 1);
+    ph.alpha = lat;
+    ph.steps = std::max(1, (op == CollectiveOp::all_reduce ? 2 : 1) * depth);
     ph.dram_coef = dram;
     if (op == CollectiveOp::all_reduce) ph.flops_coef = elements_per_byte();
     p.phases.push_back(std::move(ph));
@@ -328,7 +324,7 @@ class HalvingDoubling final : public Collective {
       Phase ph = named(std::move(name));
       std::vector<Edge> edges;
       for (int i = 0; i < n; ++i) edges.push_back({i, i ^ distance});
-      ph.alpha = step_alpha(t, lockstep(t, edges, coef, ph.flows));
+      ph.alpha = lockstep(t, edges, coef, ph.flows);
       ph.dram_coef = dram * coef;
       ph.flops_coef = flops * coef;
       p.phases.push_back(std::move(ph));
@@ -365,8 +361,8 @@ Phase node_ring(const Topology& t, std::string name, bool reduce) {
       edges.push_back({node * g + o[j], node * g + o[(j + 1) % g]});
     lat = std::max(lat, lockstep(t, edges, f, ph.flows));
   }
-  ph.alpha = step_alpha(t, lat);
-  ph.fill = ph.alpha * std::max(0, g - 2);
+  ph.alpha = lat;
+  ph.steps = std::max(1, g - 1);
   ph.dram_coef = (reduce ? 3 : 2) * f;
   if (reduce) ph.flops_coef = f * elements_per_byte();
   return ph;
@@ -402,8 +398,9 @@ class InNetwork final : public Collective {
       p.chunk = s.node_reduction.chunk;
       auto [up, down] = switch_ports(t);
       Phase push = named("push to switch"), cast = named("multicast");
-      push.alpha = step_alpha(t, s.gpu_link.latency + s.node_reduction.latency);
+      push.alpha = s.gpu_link.latency + s.node_reduction.latency;
       cast.alpha = s.gpu_link.latency;
+      cast.synchronised = false;
       push.hold = {t.node_engine(0)};
       push.hold_until = 1;
       switch (op) {
@@ -457,7 +454,7 @@ class InNetwork final : public Collective {
       }
       ph.flows.push_back(flow(up, 1.0));
       ph.flows.push_back(multicast(down, share));
-      ph.alpha = step_alpha(t, s.gpu_link.latency * 2 + s.node_reduction.latency);
+      ph.alpha = s.gpu_link.latency * 2 + s.node_reduction.latency;
       ph.hold_until = 0;
       ph.dram_coef = 1 + share;
       p.phases.push_back(std::move(ph));
@@ -493,8 +490,9 @@ class InNetwork final : public Collective {
       down_ph.flows.push_back(multicast(down, share));
     }
     const sim::Time hop = s.nic.latency + (leaves > 1 ? s.uplink.latency : sim::Time{});
-    up_ph.alpha = step_alpha(t, hop + s.network_reduction.latency * (leaves > 1 ? 2 : 1));
+    up_ph.alpha = hop + s.network_reduction.latency * (leaves > 1 ? 2 : 1);
     down_ph.alpha = hop;
+    down_ph.synchronised = false;
     up_ph.hold_until = static_cast<int>(p.phases.size()) + 1;
     up_ph.dram_coef = share;  // the NIC reads the node's reduced slice
     down_ph.dram_coef = share;
@@ -506,7 +504,7 @@ class InNetwork final : public Collective {
       auto [up, down] = switch_ports(t);
       ph.flows.push_back(flow(up, share));
       ph.flows.push_back(multicast(down, 1.0));
-      ph.alpha = step_alpha(t, s.gpu_link.latency * 2);
+      ph.alpha = s.gpu_link.latency * 2;
       ph.dram_coef = share + 1;
       p.phases.push_back(std::move(ph));
     } else {
@@ -546,8 +544,8 @@ class Hierarchical final : public Collective {
         edges.push_back({node * g + r, ((node + 1) % nodes) * g + r});
       lat = std::max(lat, lockstep(t, edges, 2 * f / g, ph.flows));
     }
-    ph.alpha = step_alpha(t, lat);
-    ph.fill = ph.alpha * (2 * (nodes - 1) - 1);
+    ph.alpha = lat;
+    ph.steps = std::max(1, 2 * (nodes - 1));
     ph.dram_coef = 5 * f / g;
     ph.flops_coef = f / g * elements_per_byte();
     p.phases.push_back(std::move(ph));

@@ -3,7 +3,9 @@
 //
 // An algorithm turns (operation, topology) into a Plan: a sequence of phases, each a set of
 // flows over the links, the latency of one step, and the reduce/copy work the collective kernel
-// does in GPU memory. The CollectiveRunner (collective_runner.hpp) cuts the message into pieces
+// does in GPU memory. The protocol (system_spec.hpp: LL, LL128, Simple) is chosen when a
+// message of a given size runs: it adds its launch and per-step costs and divides the bytes
+// on the wire by its efficiency. The CollectiveRunner (collective_runner.hpp) cuts the message into pieces
 // and pipelines them through the phases, running each piece's kernel on the GPU model, so the
 // collective competes with compute for SMs and DRAM bandwidth and slows down when they are busy.
 //
@@ -42,8 +44,12 @@ struct FlowSpec {
 struct Phase {
   std::string name;
   std::vector<FlowSpec> flows;  // run together; the phase ends when all have arrived
-  sim::Time alpha;              // per piece: latency of one step before its bytes flow
-  sim::Time fill;               // once, for the first piece: the rest of the pipeline depth
+  sim::Time alpha;              // per piece: the route's latency of one step
+  bool synchronised = true;     // a step also pays the protocol's step_overhead (not multicast)
+  // Steps each piece travels through in this phase (a ring all-reduce: 2(n-1)): each pays the
+  // step's latency, so a piece arrives that many steps after its bytes have left; the next piece
+  // moves meanwhile, so latency overlaps transfers, but every piece crosses the whole depth.
+  int steps = 1;
   double dram_coef = 0;         // DRAM bytes the kernel moves on each GPU per piece byte
   double flops_coef = 0;        // reduction FLOPs per piece byte
   // In-network: slots taken at every engine when a piece starts this phase, given back when it
@@ -61,7 +67,7 @@ struct Plan {
   std::uint64_t chunk = 4ull << 20;  // piece size
   int window = 2;                    // pieces in flight per phase (host algorithms)
   int ctas = 16;                     // CTAs of the collective kernel
-  bool in_network = false;
+  bool in_network = false;       // uses the simple protocol (NVLS and SHARP have no other)
   // In-network: what runs instead when an engine has no free slot at the start (null: wait).
   std::shared_ptr<const Plan> fallback;
 };

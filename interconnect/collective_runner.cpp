@@ -10,6 +10,7 @@ namespace interconnect {
 
 struct CollectiveRunner::Instance {
   Plan plan;
+  ProtocolSpec protocol;
   double bytes = 0;
   int pieces = 1;
   double piece_bytes = 0;
@@ -48,6 +49,17 @@ void CollectiveRunner::attach_timeline(sim::TimelineWriter* timeline) {
 void CollectiveRunner::run(const Plan& plan, double bytes, Done done, CollectiveData* data) {
   if (!(bytes >= 0)) throw std::invalid_argument("collective: bytes must be >= 0");
   if (plan.phases.empty()) throw std::logic_error("collective plan without phases");
+  // The kernel's set-up (the protocol's launch cost) comes before it looks at any link or slot.
+  const sim::Time launch = protocol_for(plan, bytes).launch;
+  if (launch > sim::Time::zero())
+    sim_.schedule_in(launch, [this, plan, bytes, done = std::move(done), data]() mutable {
+      begin(plan, bytes, std::move(done), data);
+    });
+  else
+    begin(plan, bytes, std::move(done), data);
+}
+
+void CollectiveRunner::begin(const Plan& plan, double bytes, Done done, CollectiveData* data) {
   if (plan.fallback && !data) {
     const bool busy = std::any_of(plan.phases.begin(), plan.phases.end(), [](const Phase& ph) {
       return std::any_of(ph.hold.begin(), ph.hold.end(),
@@ -55,7 +67,7 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
     });
     if (busy) {
       ++fallbacks_;
-      run(*plan.fallback, bytes, std::move(done));
+      begin(*plan.fallback, bytes, std::move(done), nullptr);  // launched already
       return;
     }
   }
@@ -114,30 +126,72 @@ void CollectiveRunner::run(const Plan& plan, double bytes, Done done, Collective
     in->sums.resize(static_cast<std::size_t>(in->pieces));
     data->out.assign(data->in.size(), std::vector<float>(len, 0.0f));
   }
-  const auto channels = channel_resource(plan.ctas);
+  in->protocol = protocol_for(plan, bytes);
+  in->seconds_per_byte = seconds_per_byte(plan, in->protocol);
+  Instance& ref = *in;
+  active_.push_back(std::move(in));
+  try_start(ref, 0);
+}
+
+std::vector<double> CollectiveRunner::seconds_per_byte(const Plan& plan,
+                                                       const ProtocolSpec& protocol) {
+  const auto channels = channel_resource(plan.ctas, protocol);
+  std::vector<double> out;
   for (const Phase& ph : plan.phases) {
     double t = 0;
     for (const FlowSpec& f : ph.flows) {
       double cap = sim::FairShare::kUncapped;
       for (auto r : f.path) cap = std::min(cap, topo_.network().capacity(r));
       if (channels && f.sent_by_gpus) cap = std::min(cap, topo_.network().capacity(*channels));
-      if (cap > 0 && cap < sim::FairShare::kUncapped) t = std::max(t, f.coef / cap);
+      if (cap > 0 && cap < sim::FairShare::kUncapped)
+        t = std::max(t, f.coef / protocol.efficiency / cap);
     }
-    in->seconds_per_byte.push_back(t);
+    out.push_back(t);
   }
-  Instance& ref = *in;
-  active_.push_back(std::move(in));
-  try_start(ref, 0);
+  return out;
 }
 
-std::optional<Topology::Res> CollectiveRunner::channel_resource(int ctas) {
-  const double per_channel = topo_.spec().kernels.channel_bandwidth;
+double CollectiveRunner::estimate(const Plan& plan, const ProtocolSpec& protocol, double bytes) {
+  double t = protocol.launch.seconds();
+  const std::vector<double> spb = seconds_per_byte(plan, protocol);
+  for (std::size_t i = 0; i < plan.phases.size(); ++i) {
+    const Phase& ph = plan.phases[i];
+    const double step = (ph.alpha + (ph.synchronised ? protocol.step_overhead : sim::Time{})).seconds();
+    t += step * ph.steps + bytes * spb[i];
+  }
+  return t;
+}
+
+const ProtocolSpec& CollectiveRunner::protocol_for(const Plan& plan, double bytes) {
+  const CollectiveKernelSpec& k = topo_.spec().kernels;
+  if (plan.in_network) return k.simple();
+  const ProtocolSpec* best = nullptr;
+  double best_time = 0;
+  for (const ProtocolSpec& p : k.protocols) {
+    if (k.protocol != "auto") {
+      if (p.name == k.protocol) return p;
+      continue;
+    }
+    const double t = estimate(plan, p, bytes);
+    if (!best || t < best_time) {  // ties: the earlier (lower-latency) protocol
+      best = &p;
+      best_time = t;
+    }
+  }
+  return best ? *best : k.simple();
+}
+
+std::optional<Topology::Res> CollectiveRunner::channel_resource(int ctas,
+                                                                const ProtocolSpec& protocol) {
+  const double per_channel = protocol.channel_bandwidth;
   if (!(per_channel > 0) || ctas <= 0) return std::nullopt;
-  auto it = channels_.find(ctas);
+  const std::pair<int, double> key{ctas, per_channel};
+  auto it = channels_.find(key);
   if (it == channels_.end())
     it = channels_
-             .emplace(ctas, topo_.network().add_resource(fmt::format("collective channels x{}", ctas),
-                                                         per_channel * ctas))
+             .emplace(key, topo_.network().add_resource(
+                               fmt::format("collective channels x{} ({})", ctas, protocol.name),
+                               per_channel * ctas))
              .first;
   return it->second;
 }
@@ -185,12 +239,13 @@ void CollectiveRunner::start(Instance& in, int p, int piece) {
   // Each GPU's channels send at most ctas x channel_bandwidth: every flow the GPUs send (a
   // lockstep group that leaves each GPU once) also goes through that one resource, so phases,
   // pieces in flight and concurrent collectives with as many channels share it.
-  const auto channels = channel_resource(in.plan.ctas);
+  const auto channels = channel_resource(in.plan.ctas, in.protocol);
+  const double wire = c / in.protocol.efficiency;  // the protocol's flags and padding travel too
   for (const FlowSpec& f : ph.flows) {
-    topo_.carry(f.path, f.coef * c);
+    topo_.carry(f.path, f.coef * wire);
     std::vector<Topology::Res> path = f.path;
     if (channels && f.sent_by_gpus) path.push_back(*channels);
-    topo_.network().start(path, f.coef * c, [this, ip, p, piece](sim::FlowNetwork::FlowId) {
+    topo_.network().start(path, f.coef * wire, [this, ip, p, piece](sim::FlowNetwork::FlowId) {
       part_done(*ip, p, piece);
     });
   }
@@ -223,7 +278,8 @@ void CollectiveRunner::part_done(Instance& in, int p, int piece) {
   const Phase& ph = in.plan.phases[static_cast<std::size_t>(p)];
   --in.in_flight[p];
   try_start(in, p);
-  const sim::Time delay = ph.alpha + (piece == 0 ? ph.fill : sim::Time{});
+  const sim::Time step = ph.alpha + (ph.synchronised ? in.protocol.step_overhead : sim::Time{});
+  const sim::Time delay = step * ph.steps;
   Instance* ip = &in;
   sim_.schedule_in(delay, [this, ip, p, piece] { arrive(*ip, p, piece); });
 }

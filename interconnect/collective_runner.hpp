@@ -5,8 +5,10 @@
 // cycles through) and, in-network, when every engine on its way has a free aggregation slot
 // (else it waits, FIFO). Its flows move its bytes over the links (FlowNetwork: max-min fair with
 // everything else on them) while the collective kernel does the piece's reduce/copy work on the
-// GPU model; when both are done the next piece may move, and this one arrives a step latency
-// later (the first piece also waits the pipeline fill). Slots are held until the piece has
+// GPU model; when both are done the next piece may move, and this one arrives after the
+// latency of every step it travels through (Phase::steps x the route's latency and the
+// protocol's step overhead): latency overlaps the next pieces' transfers, and the whole depth
+// is paid once more by the last piece, as a real ring pipeline pays it. Slots are held until the piece has
 // arrived through the phase that releases them: bandwidth x latency bounds what slots allow.
 //
 // Data-parallel ranks are symmetric, so one GPU model stands for all of them: the kernels run on
@@ -17,9 +19,10 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <string>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "interconnect/collective.hpp"
@@ -47,6 +50,13 @@ class CollectiveRunner {
   // Several collectives may run at once (they share links, engines and the GPU).
   void run(const Plan& plan, double bytes, Done done, CollectiveData* data = nullptr);
 
+  // The protocol `plan` uses for a message of `bytes`: the system's fixed one, simple for an
+  // in-network plan, or (protocol: auto) the one whose estimate is lowest, as NCCL's tuner
+  // picks: launch + every step's latency + the bytes at the uncontended bottleneck rate.
+  const ProtocolSpec& protocol_for(const Plan& plan, double bytes);
+  // That estimate, in seconds (links idle, no other collective).
+  double estimate(const Plan& plan, const ProtocolSpec& protocol, double bytes);
+
   // Optional: one span per piece and phase, on a thread per phase of a "collectives" process,
   // and the collective kernels on a track of the GPU's process (attach the GPU's timeline first).
   void attach_timeline(sim::TimelineWriter* timeline);
@@ -62,10 +72,14 @@ class CollectiveRunner {
 
  private:
   struct Instance;
+  // After the protocol's launch cost: the fallback decision, the pieces, the first of them.
+  void begin(const Plan& plan, double bytes, Done done, CollectiveData* data);
   void try_start(Instance& in, int phase);
-  // What a GPU's `ctas` channels can move per second, as a resource every flow of a collective
-  // with that many channels crosses (none without a channel_bandwidth).
-  std::optional<Topology::Res> channel_resource(int ctas);
+  // What a GPU's `ctas` channels can move per second under `protocol`, as a resource every
+  // flow of a collective with that many channels crosses (none without a channel_bandwidth).
+  std::optional<Topology::Res> channel_resource(int ctas, const ProtocolSpec& protocol);
+  // Per phase: seconds per byte of the message at its uncontended bottleneck.
+  std::vector<double> seconds_per_byte(const Plan& plan, const ProtocolSpec& protocol);
   void start(Instance& in, int phase, int piece);
   void part_done(Instance& in, int phase, int piece);  // a flow or the kernel finished
   void arrive(Instance& in, int phase, int piece);     // the piece is through the phase
@@ -78,7 +92,8 @@ class CollectiveRunner {
   sim::TimelineWriter* timeline_ = nullptr;
   int pid_ = -1, kernel_track_ = -1;
   std::map<std::string, int> tids_;  // phase name -> timeline thread
-  std::map<int, Topology::Res> channels_;  // CTAs per collective -> their channel resource
+  // (CTAs per collective, bytes/s per channel) -> their channel resource
+  std::map<std::pair<int, double>, Topology::Res> channels_;
   double dram_bytes_ = 0;
   std::uint64_t kernels_ = 0, slot_waits_ = 0, pieces_ = 0, fallbacks_ = 0;
 };

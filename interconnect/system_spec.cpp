@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -32,6 +33,32 @@ LinkSpec LinkSpec::from_config(const sim::Config& c) {
   if (!(l.efficiency > 0 && l.efficiency <= 1))
     p.value("efficiency").fail("a link's efficiency is in (0, 1]");
   return l;
+}
+
+const sim::ParamSchema& ProtocolSpec::schema() {
+  static const sim::ParamSchema s = sim::schema(R"(
+launch            | duration  | 0 ns | once per collective: set-up before its first step
+step_overhead     | duration  | 0 ns | per step, on top of the route's latency (flags, fences, polling)
+efficiency        | double    | 1    | data bytes per byte on the wire
+channel_bandwidth | bandwidth |      | wire bytes/s one channel moves (absent: collective_kernels.channel_bandwidth)
+)");
+  return s;
+}
+
+ProtocolSpec ProtocolSpec::from_config(const sim::Config& c, std::string name) {
+  const sim::Params p(c, schema());
+  ProtocolSpec r;
+  r.name = std::move(name);
+  r.launch = p.duration("launch");
+  r.step_overhead = p.duration("step_overhead");
+  r.efficiency = p.real("efficiency");
+  if (!(r.efficiency > 0 && r.efficiency <= 1))
+    p.value("efficiency").fail("a protocol's efficiency is in (0, 1]");
+  if (p.has("channel_bandwidth")) {
+    r.channel_bandwidth = p.bandwidth("channel_bandwidth");
+    if (!(r.channel_bandwidth > 0)) p.value("channel_bandwidth").fail("must be > 0");
+  }
+  return r;
 }
 
 const sim::ParamSchema& ReductionSpec::schema() {
@@ -89,6 +116,11 @@ collective_kernels.pipeline_depth  | int       | 2     | pieces in flight per st
 collective_kernels.step_overhead   | duration  | 0 ns  | per step: peer synchronisation
 collective_kernels.persistent      | bool      | true  | CTAs stay on their SMs while data is on the wire (NCCL's polling CTAs)
 collective_kernels.channel_bandwidth | bandwidth |       | bytes/s one channel's CTA sends (absent: no limit)
+collective_kernels.protocol        | string    | auto  | auto (the fastest estimate for each size, as NCCL's tuner) | ll | ll128 | simple
+collective_kernels.protocols       | map       |       | NCCL's protocols (ll, ll128, simple; simple required): each launch, step_overhead, efficiency, channel_bandwidth (absent: simple alone, of step_overhead and channel_bandwidth)
+collective_kernels.protocols.ll    | protocol  |       | 8-byte words with their own flag: lowest latency, half the bytes data
+collective_kernels.protocols.ll128 | protocol  |       | 128-byte lines with a flag: 120 of 128 bytes data
+collective_kernels.protocols.simple | protocol |       | fenced buffer slices: full bandwidth, a synchronisation per step
 )");
   return s;
 }
@@ -168,6 +200,32 @@ SystemSpec SystemSpec::from_config(const sim::Config& c) {
   s.kernels.step_overhead = k.duration("step_overhead");
   s.kernels.persistent = k.flag("persistent");
   if (k.has("channel_bandwidth")) s.kernels.channel_bandwidth = k.bandwidth("channel_bandwidth");
+  if (auto protocols = k.find("protocols")) {
+    for (const char* name : {"ll", "ll128"})
+      if (auto c = protocols->find(name))
+        s.kernels.protocols.push_back(ProtocolSpec::from_config(*c, name));
+    const auto simple = protocols->find("simple");
+    if (!simple) protocols->fail("the protocols must include simple (in-network algorithms use it)");
+    s.kernels.protocols.push_back(ProtocolSpec::from_config(*simple, "simple"));
+    for (ProtocolSpec& q : s.kernels.protocols)  // the kernels' own limit, unless it has one
+      if (q.channel_bandwidth == 0) q.channel_bandwidth = s.kernels.channel_bandwidth;
+  } else {
+    ProtocolSpec simple;
+    simple.name = "simple";
+    simple.step_overhead = s.kernels.step_overhead;
+    simple.channel_bandwidth = s.kernels.channel_bandwidth;
+    s.kernels.protocols.push_back(simple);
+  }
+  const sim::Config protocol = k.value("protocol");
+  s.kernels.protocol = protocol.as_string();
+  if (s.kernels.protocol != "auto" &&
+      std::none_of(s.kernels.protocols.begin(), s.kernels.protocols.end(),
+                   [&](const ProtocolSpec& q) { return q.name == s.kernels.protocol; })) {
+    std::vector<std::string> names{"auto"};
+    for (const auto& q : s.kernels.protocols) names.push_back(q.name);
+    protocol.fail(fmt::format("unknown protocol '{}'{}; this system has: {}", s.kernels.protocol,
+                              sim::did_you_mean(s.kernels.protocol, names), fmt::join(names, ", ")));
+  }
   return s;
 }
 

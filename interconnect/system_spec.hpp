@@ -48,6 +48,21 @@ struct MeshLink {
   int a = 0, b = 0, lanes = 1;
 };
 
+// One of NCCL's protocols: how a collective kernel signals that data has arrived, which trades
+// latency for bandwidth. LL writes 8-byte words that carry their own flag (no fence, the lowest
+// latency, half the bytes data); LL128 does the same per 128-byte line (120 of 128 bytes data);
+// Simple fences whole buffer slices (full bandwidth, a synchronisation per step).
+struct ProtocolSpec {
+  std::string name;          // ll | ll128 | simple
+  sim::Time launch;          // once per collective: set-up before the first step
+  sim::Time step_overhead;   // per step, on top of the route's latency: flags, fences, polling
+  double efficiency = 1;     // data bytes per byte the protocol puts on the wire
+  double channel_bandwidth = 0;  // wire bytes/s one channel moves; 0: no limit beyond the links
+                                 // (unset in a preset: collective_kernels.channel_bandwidth)
+  static const sim::ParamSchema& schema();
+  static ProtocolSpec from_config(const sim::Config& c, std::string name);
+};
+
 // How collective kernels use the GPU (NCCL-like): CTAs per kernel, threads per CTA.
 struct CollectiveKernelSpec {
   int ctas = 16;             // host algorithms (NCCL's channels)
@@ -63,6 +78,13 @@ struct CollectiveKernelSpec {
   // The kernels stay on their SMs while data is on the wire (NCCL's persistent, polling CTAs);
   // false: they take SMs only for their reduce/copy work.
   bool persistent = true;
+  // The protocols a collective may use (ll, ll128, simple, in that order; at least simple). A
+  // preset without `protocols` has one, simple, made of step_overhead and channel_bandwidth.
+  std::vector<ProtocolSpec> protocols;
+  // "auto": each collective takes the protocol its estimate says is fastest for its size, as
+  // NCCL's tuner does; or the name of one. In-network algorithms always use simple.
+  std::string protocol = "auto";
+  const ProtocolSpec& simple() const { return protocols.back(); }
 };
 
 struct SystemSpec {

@@ -89,6 +89,27 @@ TEST_CASE("warpsim collective: nccl-tests' columns, --dtype and --redop, the ave
   CHECK(bad.output.find("did you mean 'half'") != std::string::npos);
 }
 
+TEST_CASE("warpsim collective: the protocol column, and nccl-tests' -g launch stagger") {
+  const std::string exe =
+      std::string(WARPSIM_EXE) + " collective --system dgx-a100 --bytes 8 --json";
+  auto time_of = [](const std::string& json) {
+    const auto at = json.find("\"time_us\":");
+    return std::stod(json.substr(at + 10));
+  };
+  const auto one = testing::run_program(exe);
+  const auto eight = testing::run_program(exe + " -g 8");
+  CAPTURE(one.output);
+  REQUIRE(one.code == 0);
+  REQUIRE(eight.code == 0);
+  CHECK(one.output.find("\"protocol\":\"ll\"") != std::string::npos);
+  // One thread launching on 8 GPUs: the last starts 7 launches (3 us each on A100) later.
+  CHECK(time_of(eight.output) - time_of(one.output) == doctest::Approx(21.0).epsilon(0.01));
+  const auto big = testing::run_program(std::string(WARPSIM_EXE) +
+                                        " collective --system dgx-a100 --bytes 1GiB");
+  CHECK(big.output.find("N/A  simple") != std::string::npos);
+  CHECK(testing::run_program(exe + " -g 0").code == 2);
+}
+
 TEST_CASE("warpsim collective: bad input is one line before any table, exit code 2") {
   const std::string exe = std::string(WARPSIM_EXE) + " collective ";
   auto r = testing::run_program(exe + "--system dgx-h100 --bytes 0");

@@ -14,6 +14,10 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 double carried(const Cluster& c, interconnect::Topology::Res r) { return c.topo.carried(r); }
 
+// The byte formulas count data: the simple protocol puts nothing else on the wire (LL and LL128
+// add their flags, tested apart).
+const std::string kSimple = "collective_kernels.protocol=simple";
+
 }  // namespace
 
 TEST_CASE("ring all_reduce puts 2(n-1)/n of the message on every link") {
@@ -33,13 +37,13 @@ TEST_CASE("ring all_reduce puts 2(n-1)/n of the message on every link") {
 TEST_CASE("halving-doubling and tree move the bytes of their formulas") {
   const double S = 16 * kMiB;
   {
-    Cluster c(preset("dgx-h100"));
+    Cluster c(preset("dgx-h100", {kSimple}));
     c.run("halving-doubling", CollectiveOp::all_reduce, S);
     for (int g = 0; g < 8; ++g)
       CHECK(carried(c, c.topo.gpu_up(g)) == doctest::Approx(2.0 * 7 / 8 * S));
   }
   {
-    Cluster c(preset("dgx-h100"));
+    Cluster c(preset("dgx-h100", {kSimple}));
     c.run("tree", CollectiveOp::all_reduce, S);
     // Two trees of 7 edges, each edge S/2 up and S/2 down, each crossing one GPU uplink.
     double up = 0;
@@ -47,7 +51,7 @@ TEST_CASE("halving-doubling and tree move the bytes of their formulas") {
     CHECK(up == doctest::Approx(2 * 7 * S));
   }
   {
-    Cluster c(preset("dgx-h100"));
+    Cluster c(preset("dgx-h100", {kSimple}));
     c.run("ring", CollectiveOp::reduce_scatter, S);
     CHECK(carried(c, c.topo.gpu_up(3)) == doctest::Approx(7.0 / 8 * S));
   }
@@ -108,7 +112,7 @@ TEST_CASE("fewer slots: chunks wait, the all-reduce slows down") {
 
 TEST_CASE("across nodes: rails, SHARP and the hierarchical algorithm") {
   const double S = 64 * kMiB;
-  const auto spec = preset("dgx-h100", {"nodes=4"});
+  const auto spec = preset("dgx-h100", {"nodes=4", kSimple});
   const int n = 32, g = 8;
   {
     Cluster c(spec);
@@ -173,7 +177,7 @@ TEST_CASE("the same collective twice: the same schedule") {
 TEST_CASE("no free slot: wait by default, or fall back to the ring") {
   for (const char* policy : {"wait", "ring"}) {
     CAPTURE(policy);
-    Cluster c(preset("dgx-h100", {"node.reduction.slots=1",
+    Cluster c(preset("dgx-h100", {"node.reduction.slots=1", kSimple,
                                   std::string("node.reduction.fallback=") + policy}));
     const auto plan = c.plan("in-network", CollectiveOp::all_reduce);
     int done = 0;
@@ -222,4 +226,44 @@ TEST_CASE("collectives: no algorithm moves data faster than the links' line rate
   testing::Cluster h(testing::preset("dgx-h100"), true);
   const double s = h.run("in-network", CollectiveOp::all_reduce, 8.0 * (1 << 30)).seconds();
   CHECK(8.0 * (1 << 30) / s * 1.75 < 500e9);
+}
+
+TEST_CASE("protocols: LL for small messages, Simple for large ones; flags travel on the wire") {
+  Cluster c(preset("dgx-a100"));
+  const auto plan = c.plan("ring", CollectiveOp::all_reduce);
+  CHECK(c.runner->protocol_for(plan, 8).name == "ll");
+  CHECK(c.runner->protocol_for(plan, 4 * kMiB).name == "ll128");
+  CHECK(c.runner->protocol_for(plan, 1024 * kMiB).name == "simple");
+  {  // NVLink SHARP has only Simple
+    Cluster h(preset("dgx-h100"));
+    CHECK(h.runner->protocol_for(h.plan("in-network", CollectiveOp::all_reduce), 8).name ==
+          "simple");
+  }
+  // Each protocol's estimate is the simulated time on idle links, to within the pieces'
+  // pipelining; and the chosen one is the fastest of the three when simulated.
+  for (const double S : {1024.0, 4 * kMiB, 256 * kMiB}) {
+    CAPTURE(S);
+    double best = 0;
+    std::string fastest;
+    for (const char* p : {"ll", "ll128", "simple"}) {
+      CAPTURE(p);
+      Cluster f(preset("dgx-a100", {std::string("collective_kernels.protocol=") + p}));
+      const double t = f.run("ring", CollectiveOp::all_reduce, S).seconds();
+      const auto fplan = f.plan("ring", CollectiveOp::all_reduce);
+      CHECK(f.runner->estimate(fplan, f.runner->protocol_for(fplan, S), S) ==
+            doctest::Approx(t).epsilon(0.15));
+      if (fastest.empty() || t < best) {
+        best = t;
+        fastest = p;
+      }
+    }
+    CHECK(c.runner->protocol_for(plan, S).name == fastest);
+  }
+  // LL's flags: a quarter of what it puts on the wire is data, in NCCL's all-reduce model.
+  Cluster ll(preset("dgx-a100", {"collective_kernels.protocol=ll"}));
+  ll.run("ring", CollectiveOp::all_reduce, kMiB);
+  CHECK(carried(ll, ll.topo.gpu_up(0)) == doctest::Approx(2.0 * 7 / 8 * kMiB / 0.25));
+  CHECK_THROWS_AS(preset("dgx-a100", {"collective_kernels.protocol=ll256"}), sim::InputError);
+  CHECK_THROWS_AS(preset("dgx-a100", {"collective_kernels.protocols.ll.efficiency=1.5"}),
+                  sim::InputError);
 }
