@@ -11,6 +11,7 @@
 #include "app/check_command.hpp"
 #include "app/collective_command.hpp"
 #include "app/command.hpp"
+#include "app/graph_command.hpp"
 #include "app/kernel_command.hpp"
 #include "app/list_command.hpp"
 #include "app/plugins.hpp"
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
       app::add_calibrate_command(cli),
       app::add_collective_command(cli),
       app::add_serve_command(cli),
+      app::add_graph_command(cli),
   };
 
   try {

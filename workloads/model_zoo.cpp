@@ -4,11 +4,14 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include "sim/error.hpp"
+#include "sim/files.hpp"
 #include "sim/nearest.hpp"
 #include "workloads/graph_builder.hpp"
+#include "workloads/graph_model.hpp"
 #include "workloads/training_step.hpp"
 #include "workloads/zoo/zoo.hpp"
 
@@ -112,6 +115,17 @@ std::vector<std::string> model_names() {
 
 std::string read_model_name(const sim::Config& item) {
   const std::string m = item.as_string();
+  if (is_graph_file_name(m)) {  // the user's own graph, relative to the file that names it
+    std::filesystem::path file(m);
+    if (file.is_relative() && !item.pos().file.empty() && item.pos().file.front() != '-')
+      file = std::filesystem::path(item.pos().file).parent_path() / file;
+    if (!sim::is_file(file) && sim::is_file(m)) file = m;  // --set: relative to the working folder
+    if (!sim::is_file(file))
+      item.fail(fmt::format("no such graph file '{}' (a model is a zoo name or an op-graph "
+                            "file: docs/op-graph-format.md)",
+                            file.string()));
+    return sim::resolved(std::filesystem::absolute(file)).string();
+  }
   const auto all = model_names();
   if (std::find(all.begin(), all.end(), m) == all.end())
     item.fail(fmt::format("unknown model '{}'{}; known: {}", m, sim::did_you_mean(m, all),
@@ -124,6 +138,7 @@ int default_image_size(const std::string& name) {
 }
 
 OpGraph make_model(const std::string& name, const ModelOptions& options) {
+  if (is_graph_file_name(name)) return load_graph_model(name, options);
   const ModelEntry& entry = lookup(name);
   // Generous bounds: they exist to turn absurd sizes into errors before allocating anything.
   check_range("batch", options.batch, 1, 1 << 20);
@@ -139,6 +154,7 @@ OpGraph make_model(const std::string& name, const ModelOptions& options) {
         b.input("tokens", {static_cast<std::int64_t>(options.batch) * seq, entry.transformer->hidden});
     const TensorId logits = zoo::transformer(b, tokens, *entry.transformer);
     OpGraph g = std::move(b.graph());
+    g.set_batch(options.batch);
     if (options.training) append_training_step(g, logits);
     return g;
   }
@@ -151,6 +167,7 @@ OpGraph make_model(const std::string& name, const ModelOptions& options) {
     throw sim::InputError(fmt::format("{} at {}x{}: {}", name, size, size, e.what()));
   }
   OpGraph g = std::move(b.graph());
+  g.set_batch(options.batch);
   if (options.training) append_training_step(g, logits);
   return g;
 }

@@ -28,6 +28,7 @@ struct ModelOptions {
 };
 
 // Unknown names and out-of-range options throw sim::InputError (with a did-you-mean for names).
+// A name ending in .yaml, .yml or .json is an op-graph file of the user's (graph_model.hpp).
 OpGraph make_model(const std::string& name, const ModelOptions& options = {});
 
 // resnet50, resnet101, inception_v3, nasnet_a_mobile, nasnet_a_large, mobilenet_v2,
@@ -37,7 +38,9 @@ OpGraph make_model(const std::string& name, const ModelOptions& options = {});
 std::vector<std::string> model_names();
 
 // The zoo model a config value names, or an InputError at it with the nearest name and the
-// known ones (every reader of a model name goes through here).
+// known ones (every reader of a model name goes through here). A graph file (.yaml, .yml,
+// .json) is resolved against the folder of the config that names it and returned as an
+// absolute path; a missing one is an InputError at the value.
 std::string read_model_name(const sim::Config& item);
 
 // The input size the model was published with.

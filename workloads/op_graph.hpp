@@ -145,6 +145,9 @@ class OpGraph {
 
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
+  // Samples per step the graph is written for (0: not said; the file format's `batch`).
+  std::int64_t batch() const { return batch_; }
+  void set_batch(std::int64_t b) { batch_ = b; }
 
   // Building. Names must be unique among tensors and among ops (files refer to them by name);
   // a duplicate throws sim::InputError. add_op fills `deps` from the inputs' producers (plus any
@@ -196,6 +199,7 @@ class OpGraph {
 
  private:
   std::string name_;
+  std::int64_t batch_ = 0;
   std::vector<Tensor> tensors_;
   std::vector<Op> ops_;
   std::vector<OpId> producers_;               // per tensor

@@ -91,6 +91,10 @@ OpGraph GraphReader::read() {
     v->fail(fmt::format("unsupported version {} (this build reads version {})", v->as_int(),
                         kFormatVersion));
   g_.set_name(c.get_string("name", std::filesystem::path(source_).stem().string()));
+  if (auto b = c.find("batch")) {
+    if (b->as_int() < 1) b->fail("batch must be >= 1");
+    g_.set_batch(b->as_int());
+  }
   DType default_dtype = DType::fp32;
   if (auto d = c.find("dtype"))
     default_dtype = at_node(*d, [&] { return parse_dtype(d->as_string()); });
@@ -316,6 +320,7 @@ std::string to_yaml(const OpGraph& g) {
   out << YAML::Key << "version" << YAML::Value << kFormatVersion;
   out << YAML::Key << "name" << YAML::Value;
   emit_string(out, g.name());
+  if (g.batch() > 0) out << YAML::Key << "batch" << YAML::Value << g.batch();
   out << YAML::Key << "tensors" << YAML::Value << YAML::BeginSeq;
   for (const Tensor& t : g.tensors()) emit_yaml(out, tensor_fields(t));
   out << YAML::EndSeq;
@@ -352,6 +357,7 @@ std::string to_json(const OpGraph& g) {
   s += fmt::format("  \"format\": {},\n", boost::json::serialize(boost::json::value(kFormatName)));
   s += fmt::format("  \"version\": {},\n", kFormatVersion);
   s += fmt::format("  \"name\": {},\n", boost::json::serialize(boost::json::value(g.name())));
+  if (g.batch() > 0) s += fmt::format("  \"batch\": {},\n", g.batch());
   auto list = [&](const char* key, const auto& items, auto&& fields) {
     s += fmt::format("  \"{}\": [", key);
     bool first = true;
