@@ -42,7 +42,7 @@ void System::build_gpus(const SystemOptions& o) {
   if (!o.cost) return;
   for (int i = 0; i < o.gpu_models; ++i) {
     gpus_.push_back(
-        std::make_unique<models::Gpu>(sim_, gpu_spec_, *o.cost, fmt::format("gpu[{}]", i)));
+        std::make_unique<models::Gpu>(sim_, gpu_spec_, *o.cost, fmt::format("gpu[{}]", i), i));
     hosts_.push_back(std::make_unique<models::HostRuntime>(sim_, *gpus_.back(), o.host));
     host_gpu_.push_back(i);
     if (timeline_) {

@@ -221,9 +221,11 @@ class Ring final : public Collective {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Double binary tree (NCCL 2.4): two trees over the ranks, each carrying half of the data; a
-// rank that is interior in one is a leaf in the other. Reduction flows up while the result
-// flows down, pipelined.
+// Double binary tree (NCCL 2.4): two trees over the nodes, each carrying half of the data; a
+// node that is interior in one is a leaf in the other. Inside a node the GPUs form a chain
+// down from the GPU that talks to the network. Like NCCL, one channel per GPU of a node (its
+// NIC rail), each with 1/g of the data and its chain starting at that GPU. Reduction flows up
+// while the result flows down, pipelined.
 
 struct BinaryTree {
   std::vector<int> parent;              // -1 at the root
@@ -256,6 +258,24 @@ BinaryTree make_tree(int n, int shift) {
   return t;
 }
 
+// One channel's tree over all GPUs: the node tree between the channel's head GPUs (local
+// index `channel` of each node), and in each node a chain from the head through the others.
+BinaryTree channel_tree(const BinaryTree& nodes, int g, int channel) {
+  const int n = static_cast<int>(nodes.parent.size()) * g;
+  BinaryTree t;
+  t.parent.assign(n, -1);
+  t.children.assign(n, {});
+  for (int node = 0; node < static_cast<int>(nodes.parent.size()); ++node) {
+    auto gpu = [&](int node_index, int j) { return node_index * g + (channel + j) % g; };
+    if (nodes.parent[node] >= 0) t.parent[gpu(node, 0)] = gpu(nodes.parent[node], 0);
+    for (int j = 1; j < g; ++j) t.parent[gpu(node, j)] = gpu(node, j - 1);
+  }
+  for (int r = 0; r < n; ++r)
+    if (t.parent[r] >= 0) t.children[t.parent[r]].push_back(r);
+  t.depth = nodes.depth + g - 1;
+  return t;
+}
+
 class Tree final : public Collective {
  public:
   Tree() : Collective("tree") {}
@@ -267,31 +287,35 @@ class Tree final : public Collective {
           "algorithm 'tree' does all_reduce and broadcast, not {} (use ring or "
           "halving-doubling)", op_name(op)));
     Plan p = host_plan(t, op, name());
-    const int n = t.gpus();
+    const int g = t.gpus_per_node(), nodes = t.nodes();
     Phase ph = named(fmt::format("tree {}", op_name(op)));
-    const int trees = op == CollectiveOp::all_reduce ? 2 : 1;
+    // One node: NCCL's tree is the chains alone (the node tree is a single root).
+    const int trees = op == CollectiveOp::all_reduce && nodes > 1 ? 2 : 1;
+    const double share = 1.0 / (trees * g);
     sim::Time lat;
     int depth = 0;
     double dram = 0;
     for (int k = 0; k < trees; ++k) {
-      const BinaryTree tr = make_tree(n, k == 0 ? 0 : 1);
-      depth = std::max(depth, tr.depth);
-      std::vector<Edge> up, down;
-      for (int r = 0; r < n; ++r)
-        if (tr.parent[r] >= 0) {
-          up.push_back({r, tr.parent[r]});
-          down.push_back({tr.parent[r], r});
-        }
-      const double share = 1.0 / trees;
-      if (op == CollectiveOp::all_reduce) lat = std::max(lat, lockstep(t, up, share, ph.flows));
-      lat = std::max(lat, lockstep(t, down, share, ph.flows));
-      // Rank 0 (the GPU the model runs): reduce its children into its own data and pass it up,
-      // then receive the result and forward it to its children.
-      const double ch = static_cast<double>(tr.children[0].size());
-      const bool has_parent = tr.parent[0] >= 0;
-      dram += share * (op == CollectiveOp::all_reduce
-                           ? (1 + 2 * ch + (has_parent ? 1 : 0)) + ((has_parent ? 1 : 0) + ch + 1)
-                           : (has_parent ? 1 : 0) + ch);
+      const BinaryTree node_tree = make_tree(nodes, k == 0 ? 0 : 1);
+      for (int c = 0; c < g; ++c) {
+        const BinaryTree tr = channel_tree(node_tree, g, c);
+        depth = std::max(depth, tr.depth);
+        std::vector<Edge> up, down;
+        for (int r = 0; r < t.gpus(); ++r)
+          if (tr.parent[r] >= 0) {
+            up.push_back({r, tr.parent[r]});
+            down.push_back({tr.parent[r], r});
+          }
+        if (op == CollectiveOp::all_reduce) lat = std::max(lat, lockstep(t, up, share, ph.flows));
+        lat = std::max(lat, lockstep(t, down, share, ph.flows));
+        // Rank 0 (the GPU the model runs): reduce its children into its own data and pass it
+        // up, then receive the result and forward it to its children.
+        const double ch = static_cast<double>(tr.children[0].size());
+        const double parent = tr.parent[0] >= 0 ? 1 : 0;
+        dram += share * (op == CollectiveOp::all_reduce
+                             ? (1 + 2 * ch + parent) + (parent + ch + 1)
+                             : parent + ch);
+      }
     }
     ph.alpha = lat;
     ph.steps = std::max(1, (op == CollectiveOp::all_reduce ? 2 : 1) * depth);

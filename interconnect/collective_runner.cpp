@@ -267,7 +267,10 @@ void CollectiveRunner::start(Instance& in, int p, int piece) {
     }
     dram_bytes_ += k.dram_bytes;
     ++kernels_;
-    gpu_->launch(k, [this, ip, p, piece] { part_done(*ip, p, piece); }, nullptr, kernel_track_);
+    // NCCL runs on a communicator's own stream; the timeline gives it one apart from compute's.
+    constexpr std::int64_t kNcclStream = 1000;
+    gpu_->launch(k, [this, ip, p, piece] { part_done(*ip, p, piece); }, nullptr,
+                 models::TraceTag{kernel_track_, kNcclStream, -1});
   }
 }
 

@@ -11,11 +11,13 @@
 
 namespace models {
 
-Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name)
+Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name,
+         int device)
     : sim_(sim),
       spec_(std::move(spec)),
       cost_(cost),
       name_(std::move(name)),
+      device_(device),
       dram_res_(dram_.add_resource(name_ + ".dram", spec_.achievable_dram())),
       copies_(sim_, spec_, dram_, dram_res_, [this] { shares_changed(); }) {
   sms_.resize(static_cast<std::size_t>(spec_.sm_count));
@@ -24,12 +26,14 @@ Gpu::Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string 
 
 void Gpu::attach_timeline(sim::TimelineWriter* timeline) {
   timeline_ = timeline;
-  if (timeline_) pid_ = timeline_->process(name_);
+  if (!timeline_) return;
+  pid_ = timeline_->process(name_);
+  timeline_->device(device_, spec_.name, spec_.sm_count, spec_.dram_capacity);
 }
 
-void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask, int track) {
+void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask, TraceTag tag) {
   if (k.engine == workloads::Engine::copy) {
-    launch_copy(k, std::move(on_done), track);
+    launch_copy(k, std::move(on_done), tag);
     return;
   }
   if (const Occupancy o = occupancy(spec_, k); o.ctas_per_sm == 0)
@@ -38,14 +42,14 @@ void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mas
                                             k.name, spec_.name, o.cannot_run));
   if (mask && !mask->empty() && mask->size() != sms_.size())
     throw std::invalid_argument("SM mask size differs from the SM count");
-  waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, track});
+  waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, tag});
   admit();
 }
 
-void Gpu::launch_copy(const workloads::KernelDesc& k, Done on_done, int track) {
+void Gpu::launch_copy(const workloads::KernelDesc& k, Done on_done, TraceTag tag) {
   const sim::Time start = sim_.now();
-  copies_.start(cost_.cta_work(spec_, k), [this, &k, start, track, done = std::move(on_done)] {
-    report(k, start, track);
+  copies_.start(cost_.cta_work(spec_, k), [this, &k, start, tag, done = std::move(on_done)] {
+    report(k, start, tag);
     if (done) done();
   });
 }
@@ -61,7 +65,7 @@ void Gpu::admit() {
     r.work = cost_.cta_work(spec_, *desc);
     r.on_done = std::move(launch.on_done);
     r.mask = std::move(launch.mask);
-    r.track = launch.track;
+    r.tag = launch.tag;
     r.unplaced = desc->ctas();
     r.usable_sms = sms_in(r.mask, spec_.sm_count);
     const CtaFootprint f = footprint(*desc);
@@ -395,23 +399,36 @@ void Gpu::finish(std::uint32_t slot) {
                     "a kernel finished with CTAs not run, or finished twice");
   r.active = false;
   --running_count_;
-  report(*r.desc, r.start, r.track);
+  report(*r.desc, r.start, r.tag);
   Done done = std::move(r.on_done);
   running_.release(slot);
   admit();  // a queued launch takes the freed concurrent-kernel slot
   if (done) done();
 }
 
-void Gpu::report(const workloads::KernelDesc& k, sim::Time start, int track) {
+void Gpu::report(const workloads::KernelDesc& k, sim::Time start, const TraceTag& tag) {
   ++kernels_done_;
-  if (timeline_ && track >= 0) {
-    if (k.engine == workloads::Engine::copy)
-      timeline_->complete(pid_, track, k.name, "copy", start, sim_.now() - start);
-    else
-      timeline_->complete(
-          pid_, track, k.name, "kernel", start, sim_.now() - start,
-          {{"grid", fmt::format("[{},{},{}]", k.grid.x, k.grid.y, k.grid.z)},
-           {"block", fmt::format("[{},{},{}]", k.block.x, k.block.y, k.block.z)}});
+  if (timeline_ && tag.track >= 0) {
+    // Kineto's fields (kineto_trace.hpp), so `warpsim replay` and `validate` read the timeline
+    // back: the kernel's place, its launch shape and the work the model priced it from.
+    sim::TraceArgs args{{"device", std::int64_t{device_}},
+                        {"stream", tag.stream},
+                        {"correlation", tag.correlation}};
+    if (k.engine == workloads::Engine::copy) {
+      args.push_back({"bytes", static_cast<std::int64_t>(std::llround(k.dram_bytes))});
+      timeline_->complete(pid_, tag.track, k.name, "gpu_memcpy", start, sim_.now() - start, args);
+    } else {
+      args.push_back({"grid", std::vector<std::int64_t>{k.grid.x, k.grid.y, k.grid.z}});
+      args.push_back({"block", std::vector<std::int64_t>{k.block.x, k.block.y, k.block.z}});
+      args.push_back({"registers per thread", std::int64_t{k.registers_per_thread}});
+      args.push_back({"shared memory", k.shared_mem_per_cta});
+      args.push_back({"flops", k.flops});
+      args.push_back({"bytes", static_cast<std::int64_t>(std::llround(k.dram_bytes))});
+      args.push_back({"l2 bytes", static_cast<std::int64_t>(std::llround(k.l2_bytes))});
+      args.push_back({"dtype", std::string(workloads::dtype_name(k.dtype))});
+      args.push_back({"math unit", std::string(workloads::math_unit_name(k.unit))});
+      timeline_->complete(pid_, tag.track, k.name, "kernel", start, sim_.now() - start, args);
+    }
   }
   if (observer_) observer_(k, start, sim_.now());
 }

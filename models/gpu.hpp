@@ -58,15 +58,26 @@ class PagingGate {
 };
 
 
+// Where a launch shows in the timeline, in the Kineto profiler's terms, so that warpsim's own
+// timeline reads back as a trace: the track (a thread of Gpu::timeline_pid(); -1: not shown),
+// the CUDA stream, and the correlation id that links the kernel to its host launch call.
+struct TraceTag {
+  int track = -1;
+  std::int64_t stream = 0;
+  std::int64_t correlation = -1;
+};
+
 class Gpu {
  public:
   using Done = std::function<void()>;
 
-  Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name = "gpu[0]");
+  // `device` is the CUDA device index the timeline gives its work.
+  Gpu(sim::Simulator& sim, GpuSpec spec, const KernelCost& cost, std::string name = "gpu[0]",
+      int device = 0);
   Gpu(const Gpu&) = delete;
   Gpu& operator=(const Gpu&) = delete;
 
-  // Optional timeline; `track` in launch() is a thread id of `timeline_pid()`.
+  // Optional timeline; a launch's TraceTag places it there.
   void attach_timeline(sim::TimelineWriter* timeline);
   int timeline_pid() const { return pid_; }
   // Optional observer, called as each kernel or copy completes (before its on_done) with the
@@ -79,9 +90,9 @@ class Gpu {
   // Runs `k` from now, or when one of the concurrent-kernel slots frees up. `on_done` runs when
   // its last CTA finishes. The kernel descriptor must outlive the run.
   void launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask = nullptr,
-              int track = -1);
+              TraceTag tag = {});
   // A temporary would dangle before the kernel runs: refused at compile time.
-  void launch(workloads::KernelDesc&&, Done, const SmMask* = nullptr, int = -1) = delete;
+  void launch(workloads::KernelDesc&&, Done, const SmMask* = nullptr, TraceTag = {}) = delete;
 
   // Optional demand paging; null: all memory is resident (the default).
   void attach_paging(PagingGate* gate) { paging_ = gate; }
@@ -123,7 +134,7 @@ class Gpu {
     bool has_flow = false;
     bool active = false;
     sim::Time start;
-    int track = -1;
+    TraceTag tag;
     double cta_rate = 0;    // DRAM bytes/s per resident CTA that its batches run at
     int usable_sms = 0;     // SMs its mask allows
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
@@ -174,9 +185,9 @@ class Gpu {
   void settle();
   void drain(std::uint32_t slot);  // the last CTA is done: finish after the kernel overhead
   void finish(std::uint32_t slot);
-  void launch_copy(const workloads::KernelDesc& k, Done on_done, int track);
+  void launch_copy(const workloads::KernelDesc& k, Done on_done, TraceTag tag);
   // A kernel or copy is complete: the timeline, the observer, the kernel count.
-  void report(const workloads::KernelDesc& k, sim::Time start, int track);
+  void report(const workloads::KernelDesc& k, sim::Time start, const TraceTag& tag);
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
   double batch_seconds(int sm, const Running& r) const;  // one wave, at the current shares
@@ -190,6 +201,7 @@ class Gpu {
   GpuSpec spec_;
   const KernelCost& cost_;
   std::string name_;
+  int device_ = 0;
   std::vector<Sm> sms_;
   std::vector<int> all_sms_;
   sim::Slots<Running> running_;           // by slot
@@ -206,7 +218,7 @@ class Gpu {
     const workloads::KernelDesc* desc;
     Done on_done;
     SmMask mask;
-    int track;
+    TraceTag tag;
   };
   std::deque<Launch> waiting_;
   std::size_t running_count_ = 0;

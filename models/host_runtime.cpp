@@ -59,6 +59,14 @@ int HostRuntime::track(std::int32_t stream) {
   return stream_tids_[static_cast<std::size_t>(stream)];
 }
 
+void HostRuntime::trace_call(std::string_view name, sim::Time start, sim::Time duration,
+                             std::int64_t correlation) {
+  if (!timeline_) return;
+  // Calls that cost nothing (an ideal host) are still written: a launch links its kernel.
+  timeline_->complete(host_pid_, host_tid_, name, "cuda_runtime", start, duration,
+                      {{"correlation", correlation}});
+}
+
 sim::Time HostRuntime::latency() const {
   return costs_.launch_latency.value_or(gpu_.spec().launch_latency);
 }
@@ -147,6 +155,7 @@ void HostRuntime::next_command() {
   const sim::Time now = sim_.now();
   sim::Time cost;
   std::string_view what;
+  std::int64_t correlation = -1;  // a launch's, linking it to its device work in the timeline
   switch (c.kind) {
     case HostCommand::Kind::work:
       cost = c.duration;
@@ -156,7 +165,8 @@ void HostRuntime::next_command() {
       cost = costs_.per_launch;
       what = "cudaLaunchKernel";
       const sim::Time ready = now + latency();
-      Item it{Item::Kind::kernel, nullptr, nullptr, -1, ready, {}};
+      if (timeline_) correlation = timeline_->next_correlation();
+      Item it{Item::Kind::kernel, nullptr, nullptr, -1, ready, {}, correlation};
       if (seg->program) {
         it.kernel = &seg->kernels[static_cast<std::size_t>(c.kernel)];
       } else {
@@ -184,7 +194,9 @@ void HostRuntime::next_command() {
       what = "cudaGraphLaunch";
       const DeviceGraph* g = &seg->program->graphs.at(static_cast<std::size_t>(c.graph));
       const std::span<const workloads::KernelDesc> kernels = seg->kernels;
-      sim_.schedule(now + latency(), [this, g, kernels] { start_graph(*g, kernels); });
+      if (timeline_) correlation = timeline_->next_correlation();
+      sim_.schedule(now + latency(),
+                    [this, g, kernels, correlation] { start_graph(*g, kernels, correlation); });
       device_outstanding_ += g->kernels.size();
       break;
     }
@@ -192,19 +204,27 @@ void HostRuntime::next_command() {
     case HostCommand::Kind::synchronize:
       if (device_outstanding_ > 0) {
         host_waiting_sync_ = true;  // resumed by check_done()
+        waiting_since_ = now;
         return;
       }
+      trace_call("cudaDeviceSynchronize", now, {});
       break;
     case HostCommand::Kind::stream_synchronize:
       if (!stream_drained(c.stream)) {
         host_waiting_stream_ = c.stream;  // resumed by check_done()
+        waiting_since_ = now;
         return;
       }
+      trace_call("cudaStreamSynchronize", now, {});
       break;
   }
   if (!seg->program) segments_.pop_front();  // a streamed command is done with
-  if (timeline_ && cost > sim::Time::zero())
-    timeline_->complete(host_pid_, host_tid_, what, "host", now, cost);
+  if (timeline_ && !what.empty()) {
+    if (c.kind != HostCommand::Kind::work)
+      trace_call(what, now, cost, correlation);
+    else if (cost > sim::Time::zero())  // framework work: the op's dispatch, as a cpu_op
+      timeline_->complete(host_pid_, host_tid_, what, "cpu_op", now, cost);
+  }
   host_busy_ += cost;
   sim_.schedule(now + cost, [this] { next_command(); });
 }
@@ -242,6 +262,7 @@ void HostRuntime::pump(std::int32_t stream_index) {
           return;
         }
         s.busy = true;
+        const TraceTag tag{track(stream_index), stream_index, it.correlation};
         s.running = it.kernel;
         s.running_start = now;
         s.running_done = std::move(it.done);
@@ -261,7 +282,7 @@ void HostRuntime::pump(std::int32_t stream_index) {
               schedule_pump(stream_index, sim_.now());
               check_done();
             },
-            mask, track(stream_index));
+            mask, tag);
         return;
       }
     }
@@ -281,10 +302,11 @@ void HostRuntime::event_done(std::int32_t event) {
 }
 
 void HostRuntime::start_graph(const DeviceGraph& graph,
-                              std::span<const workloads::KernelDesc> kernels) {
+                              std::span<const workloads::KernelDesc> kernels,
+                              std::int64_t correlation) {
   const std::size_t n = graph.kernels.size();
   GraphRun run{&graph, kernels, std::vector<std::int32_t>(n, 0),
-               std::vector<std::vector<std::int32_t>>(n), n};
+               std::vector<std::vector<std::int32_t>>(n), n, correlation};
   for (std::size_t v = 0; v < n; ++v)
     for (std::int32_t d : graph.deps[v]) {
       ++run.waiting[v];
@@ -322,7 +344,7 @@ void HostRuntime::graph_node_ready(std::size_t r, std::int32_t node) {
                         start);
         check_done();
       },
-      nullptr, track(stream));
+      nullptr, TraceTag{track(stream), stream, gr.correlation});
 }
 
 bool HostRuntime::stream_drained(std::int32_t stream) const {
@@ -343,12 +365,14 @@ bool HostRuntime::device_idle() const {
 void HostRuntime::check_done() {
   if (host_waiting_stream_ >= 0 && stream_drained(host_waiting_stream_)) {
     host_waiting_stream_ = -1;
+    trace_call("cudaStreamSynchronize", waiting_since_, sim_.now() - waiting_since_);
     sim_.schedule(sim_.now(), [this] { next_command(); });
     return;
   }
   if (device_outstanding_ > 0) return;
   if (host_waiting_sync_) {
     host_waiting_sync_ = false;
+    trace_call("cudaDeviceSynchronize", waiting_since_, sim_.now() - waiting_since_);
     sim_.schedule(sim_.now(), [this] { next_command(); });
     return;
   }

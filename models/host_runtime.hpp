@@ -128,6 +128,7 @@ class HostRuntime {
     std::int32_t event = -1;
     sim::Time ready;  // when it reaches the device
     KernelDone done;
+    std::int64_t correlation = -1;  // its launch call's, in the timeline
   };
   struct Stream {
     std::deque<Item> queue;
@@ -145,6 +146,7 @@ class HostRuntime {
     std::vector<std::int32_t> waiting;  // unfinished deps per node
     std::vector<std::vector<std::int32_t>> succ;
     std::size_t left;
+    std::int64_t correlation;  // the cudaGraphLaunch's: every node shares it
   };
   // What the host thread works through, in issue order: a program, or one streamed command.
   struct Segment {
@@ -165,7 +167,8 @@ class HostRuntime {
   void pump(std::int32_t stream);
   void schedule_pump(std::int32_t stream, sim::Time at);
   void event_done(std::int32_t event);
-  void start_graph(const DeviceGraph& graph, std::span<const workloads::KernelDesc> kernels);
+  void start_graph(const DeviceGraph& graph, std::span<const workloads::KernelDesc> kernels,
+                   std::int64_t correlation);
   void graph_node_ready(std::size_t run, std::int32_t node);
   void kernel_finished(const workloads::KernelDesc& k, sim::Time start);
   void check_done();
@@ -173,6 +176,9 @@ class HostRuntime {
   bool device_idle() const;
   sim::Time latency() const;
   int track(std::int32_t stream);
+  // A CUDA API call on the host thread's timeline track, as Kineto writes one.
+  void trace_call(std::string_view name, sim::Time start, sim::Time duration,
+                  std::int64_t correlation = -1);
 
   sim::Simulator& sim_;
   Gpu& gpu_;
@@ -181,6 +187,7 @@ class HostRuntime {
   bool host_active_ = false;  // a next_command() is scheduled or running
   bool host_waiting_sync_ = false;
   std::int32_t host_waiting_stream_ = -1;  // stream_synchronize in progress
+  sim::Time waiting_since_;                 // when the synchronize in progress began
   std::vector<Done> idle_waiters_;  // programs issued whole, waiting for the device to drain
   std::vector<Stream> streams_;
   std::vector<bool> event_done_;

@@ -1,6 +1,7 @@
 #include "sim/timeline.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -36,6 +37,8 @@ void append_args(std::string& buf, const TraceArgs& args) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<V, std::string>) buf += quote(v);
           else if constexpr (std::is_same_v<V, double>) buf += number(v);
+          else if constexpr (std::is_same_v<V, std::vector<std::int64_t>>)
+            buf += fmt::format("[{}]", fmt::join(v, ","));
           else buf += fmt::format("{}", v);
         },
         args[i].value);
@@ -137,9 +140,19 @@ void TimelineWriter::flow(std::uint64_t id, std::string_view name, int from_pid,
   flush_if_large();
 }
 
+void TimelineWriter::device(int id, std::string_view name, int sm_count,
+                            std::uint64_t memory_bytes) {
+  if (!devices_.empty()) devices_ += ",";
+  devices_ += fmt::format(R"(
+{{"id":{},"name":{},"numSms":{},"totalGlobalMem":{}}})",
+                          id, quote(name), sm_count, memory_bytes);
+}
+
 void TimelineWriter::close() {
   if (closed_) return;
-  buf_ += "\n]}\n";
+  buf_ += "\n]";
+  if (!devices_.empty()) buf_ += fmt::format(",\"deviceProperties\":[{}\n]", devices_);
+  buf_ += "}\n";
   out_ << buf_;
   buf_.clear();
   out_.close();

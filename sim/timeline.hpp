@@ -20,7 +20,8 @@ namespace sim {
 
 struct TraceArg {
   std::string key;
-  std::variant<std::int64_t, double, std::string> value;
+  // A list of integers is written as a JSON array (Kineto's "grid": [98, 1, 1]).
+  std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>> value;
 };
 using TraceArgs = std::vector<TraceArg>;
 
@@ -45,6 +46,13 @@ class TimelineWriter {
   void flow(std::uint64_t id, std::string_view name, int from_pid, int from_tid, Time from,
             int to_pid, int to_tid, Time to);
 
+  // A GPU in the file's "deviceProperties" (Kineto's list of the devices traced).
+  void device(int id, std::string_view name, int sm_count, std::uint64_t memory_bytes);
+
+  // A fresh id linking a host launch call to the device work it put there (Kineto's
+  // "correlation"): unique within the file, in call order.
+  std::int64_t next_correlation() { return ++correlation_; }
+
   void close();
   std::uint64_t events_written() const { return events_; }
   // Spans, instants, counter samples and flows: what shows, beside the process/thread names.
@@ -60,6 +68,8 @@ class TimelineWriter {
   std::uint64_t events_ = 0;
   std::uint64_t spans_ = 0;
   int next_pid_ = 1;
+  std::int64_t correlation_ = 0;
+  std::string devices_;  // the deviceProperties entries, written by close()
   std::vector<int> next_tid_;
   bool closed_ = false;
 };

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "workloads/op_graph.hpp"
@@ -23,6 +24,10 @@ enum class MathUnit {
   fp32_core,    // CUDA cores (FP32 FMA pipes); also used for fp16/bf16 without tensor cores
   tensor_core,  // MMA units, at the dtype's tensor throughput (fp16, bf16, tf32, int8)
 };
+// The name a timeline gives it (a kernel's args."math unit").
+constexpr std::string_view math_unit_name(MathUnit u) {
+  return u == MathUnit::tensor_core ? "tensor_core" : "fp32_core";
+}
 
 // Where a device op runs: a grid of CTAs on the SMs, or a copy engine (cudaMemcpy, cudaMemset),
 // which takes no SM and only draws memory bandwidth.

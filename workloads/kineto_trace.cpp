@@ -77,7 +77,7 @@ struct RawEvent {
   bool has_args = false, args_bad = false;
   Number stream, correlation, device, registers, shared, bytes, in_elems, out_elems, group, flops,
       l2_bytes;
-  std::string collective, dtype;
+  std::string collective, dtype, math_unit;
   std::vector<double> grid, block;
   bool grid_bad = false, block_bad = false;
   std::vector<std::vector<std::int64_t>> input_dims;
@@ -94,6 +94,7 @@ struct RawEvent {
         flops = l2_bytes = Number{};
     collective.clear();
     dtype.clear();
+    math_unit.clear();
     grid.clear();
     block.clear();
     grid_bad = block_bad = false;
@@ -209,6 +210,9 @@ void read_device_op(const EventError& r, const RawEvent& e, DeviceOp::Kind kind,
     if (d.flops < 0 || d.bytes < 0 || d.l2_bytes < 0) r.fail("negative flops or bytes");
     d.nccl = is_nccl(d.name);
     if (!d.nccl) d.dtype = e.dtype;
+    if (!e.math_unit.empty() && e.math_unit != "tensor_core" && e.math_unit != "fp32_core")
+      r.fail(fmt::format("args.'math unit' is '{}' (tensor_core or fp32_core)", e.math_unit));
+    d.math_unit = e.math_unit;
     if (d.nccl) {
       Collective& c = d.collective;
       c.name = e.collective;
@@ -467,7 +471,7 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
       case Ctx::event:
         return key_ == "ph" || key_ == "cat" || key_ == "name";
       case Ctx::args:
-        return key_ == "Collective name" || key_ == "dtype";
+        return key_ == "Collective name" || key_ == "dtype" || key_ == "math unit";
       case Ctx::types:
         return true;
       case Ctx::device:
@@ -538,6 +542,8 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
           event_.collective.assign(s);
         else if (key_ == "dtype")
           event_.dtype.assign(s);
+        else if (key_ == "math unit")
+          event_.math_unit.assign(s);
         else if (Number* n = args_number())
           n->bad = true;
         else if (key_ == "grid")

@@ -42,6 +42,7 @@ struct DeviceOp {
   double flops = 0;           // kernels: when the trace gives them (warpsim-probe traces do)
   std::int64_t l2_bytes = 0;  // kernels: re-reads served by L2, when the trace gives them
   std::string dtype;          // kernels: "fp16", "bf16", "tf32", "fp32" when the trace gives it
+  std::string math_unit;      // kernels: "tensor_core" / "fp32_core" (warpsim timelines), or 
   bool nccl = false;
   Collective collective;
   std::int32_t launch = -1;  // index into Trace::runtime, -1 when the launch is not in the trace

@@ -154,10 +154,13 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     w.flops = d.flops;
     w.dram_bytes = static_cast<double>(d.bytes);
     w.l2_bytes = static_cast<double>(d.l2_bytes);
-    if (d.dtype == "fp16" || d.dtype == "bf16" || d.dtype == "tf32") {
+    if (d.dtype == "fp16" || d.dtype == "bf16" || d.dtype == "tf32" || d.dtype == "int8") {
       w.unit = MathUnit::tensor_core;
-      w.dtype = d.dtype == "fp16" ? DType::fp16 : d.dtype == "bf16" ? DType::bf16 : DType::tf32;
+      w.dtype = parse_dtype(d.dtype);
     }
+    // A warpsim timeline says which units did the arithmetic (fp16 elementwise kernels run on
+    // the CUDA cores); a probe trace does not, and reduced precision there means tensor cores.
+    if (d.math_unit == "fp32_core") w.unit = MathUnit::fp32_core;
     w.source = "kernel args";
     return w;
   }

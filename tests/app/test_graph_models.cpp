@@ -109,3 +109,38 @@ TEST_CASE("a graph file runs wherever a zoo model does, with identical metrics")
   CHECK(r.code == 2);
   CHECK(r.output.find("did you mean 'resnet50'") != std::string::npos);
 }
+
+// warpsim's timeline is a Kineto trace: a user's model, exported and edited, runs from its file
+// with a timeline, and `replay` / `validate` read that timeline as they read a profiler's.
+TEST_CASE("a graph file's run replays and validates from its own timeline") {
+  testing::TempDir d;
+  const fs::path f = d.path() / "mine.yaml", tl = d.path() / "mine.timeline.json";
+  REQUIRE(warpsim("graph export -m resnet18 -b 1 --out " + f.string()).code == 0);
+  {  // the user's edit: their own name for it
+    std::string text = slurp(f);
+    const auto at = text.find("name: resnet18");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 14, "name: my_net");
+    std::ofstream(f) << text;
+  }
+  auto r = warpsim("run " + experiment("nimble") + " --point --quiet --set policy=eager --set model=" +
+                   f.string() + " --out " + (d.path() / "run").string() + " --timeline " +
+                   tl.string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  // Every kernel is linked to its launch (correlation ids), so the replay needs no guesses,
+  // and replayed with the times it records the run comes back as it was.
+  r = warpsim("replay " + tl.string() + " --gpu v100-sxm2");
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("without a launch") == std::string::npos);
+  CHECK(r.output.find("traced on v100-sxm2") != std::string::npos);
+  CHECK(r.output.find("+0.0%") != std::string::npos);
+  // Each kernel carries the work the model priced it from: validate predicts all of them,
+  // here on another GPU than the one it ran on.
+  r = warpsim("validate " + tl.string() + " --gpu a100-sxm4-40gb --cost roofline --out " +
+              (d.path() / "val").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(r.output.find("68 of 68 ops predicted from their work") != std::string::npos);
+}

@@ -221,6 +221,28 @@ TEST_CASE("kineto: a trace in warpsim-probe's format carries each kernel's work"
   CHECK(!w.ops[3].work_known);
 }
 
+TEST_CASE("kineto: a kernel's math unit (warpsim timelines) decides its units") {
+  auto kernel = [](const std::string& unit) {
+    return "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\", "
+           "\"ts\": 1, \"dur\": 2, \"args\": {\"stream\": 7, \"flops\": 1e9, \"bytes\": "
+           "4096, \"dtype\": \"fp16\", \"math unit\": \"" +
+           unit + "\"}}]}";
+  };
+  // fp16 on the CUDA cores (an elementwise kernel), and fp16 where the trace does not say.
+  const ReplayWorkload simt = build_replay(parse_trace(kernel("fp32_core"), "x.json"));
+  CHECK(simt.kernels[0].unit == workloads::MathUnit::fp32_core);
+  CHECK(simt.kernels[0].dtype == workloads::DType::fp16);
+  const ReplayWorkload tc = build_replay(parse_trace(kernel("tensor_core"), "x.json"));
+  CHECK(tc.kernels[0].unit == workloads::MathUnit::tensor_core);
+  try {
+    parse_trace(kernel("tensorcore"), "x.json");
+    FAIL("a misspelt math unit was accepted");
+  } catch (const sim::InputError& e) {
+    CHECK(std::string(e.what()).find("traceEvents[0]") != std::string::npos);
+    CHECK(std::string(e.what()).find("'math unit' is 'tensorcore'") != std::string::npos);
+  }
+}
+
 TEST_CASE("a CPU op's shapes give its kernel's work only when the kernel is of the op's kind") {
   kineto::CpuOp mm;
   mm.name = "aten::mm";
