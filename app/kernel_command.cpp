@@ -25,6 +25,7 @@
 #include "sim/simulator.hpp"
 #include "workloads/graph_builder.hpp"
 #include "workloads/lowering.hpp"
+#include "models/kernel_pricer.hpp"
 
 namespace app {
 namespace {
@@ -304,7 +305,12 @@ int kernel_command(const KernelOptions& o, sim::PluginCatalog& catalog, std::ost
       o.cost, sim::Config::empty(sim::SourcePos{"--cost"}, "kernel_cost"));
   const Problem problem = build_problem(o, dtype);
 
-  const workloads::LoweringOptions lo = spec.lowering(dtype);
+  if (o.select != "heuristic" && o.select != "fastest")
+    throw sim::InputError(
+        fmt::format("--select: '{}' is not heuristic or fastest", o.select));
+  const workloads::LoweringOptions lo = o.select == "fastest"
+                                            ? models::autotuned_lowering(spec, *cost, dtype)
+                                            : spec.lowering(dtype);
   const workloads::TaskGraph tasks = workloads::lower_graph(problem.graph, lo);
   if (tasks.kernels.empty())
     throw sim::InputError(fmt::format("--op {} launches no kernel", problem.op));
@@ -491,6 +497,10 @@ Command add_kernel_command(CLI::App& cli) {
       "--function", [&kernel](const std::string& f) { kernel.function = f; },
       "elementwise: add | sub | mul | div | max | min | neg (add)");
   sub->add_flag("--json", kernel.json, "print one JSON object");
+  sub->add_option("--select", kernel.select,
+                  "gemm, conv: heuristic (the lowering's tile rule) | fastest (every tile and "
+                  "split-K priced on the model)")
+      ->capture_default_str();
 
   return {sub, [opts](sim::PluginCatalog& catalog, std::ostream& out) {
             return kernel_command(*opts, catalog, out);

@@ -28,6 +28,10 @@ struct KernelOptions {
   std::optional<std::int64_t> elements;  // elementwise
   std::optional<std::string> function;   // elementwise: add, mul, ...
   bool json = false;                     // one JSON object instead of the text report
+  // How a GEMM's or convolution's algorithm (tile, split-K) is picked: "heuristic" (the
+  // lowering's rule, what every experiment uses) or "fastest" (each candidate priced on the
+  // GPU model, the fastest kept: an autotuning library).
+  std::string select = "heuristic";
 };
 
 // Prints the report to `out` and returns the exit code (0). Bad input (an unknown GPU, op,

@@ -37,4 +37,15 @@ sim::Time KernelPricer::price(const workloads::KernelDesc& k) {
   return t;
 }
 
+workloads::LoweringOptions autotuned_lowering(const GpuSpec& gpu, const KernelCost& cost,
+                                              workloads::DType dtype) {
+  workloads::LoweringOptions o = gpu.lowering(dtype);
+  auto pricer = std::make_shared<KernelPricer>(gpu, cost);
+  const double gap = gpu.kernel_gap.seconds();
+  o.price = [pricer, gap](const workloads::KernelDesc& k) {
+    return pricer->price(k).seconds() + gap;
+  };
+  return o;
+}
+
 }  // namespace models

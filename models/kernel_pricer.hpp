@@ -16,6 +16,7 @@
 #include "sim/simulator.hpp"
 #include "sim/time.hpp"
 #include "workloads/kernel.hpp"
+#include "workloads/lowering.hpp"
 
 namespace models {
 
@@ -50,5 +51,12 @@ class KernelPricer {
   std::unordered_map<Key, sim::Time, KeyHash> memo_;
   std::uint64_t lookups_ = 0;
 };
+
+// The GPU's lowering options (GpuSpec::lowering) with each GEMM's and convolution's algorithm
+// chosen as cuBLAS's and cuDNN's autotuning does: the candidate whose kernels run fastest on
+// this GPU model under `cost`, each kernel after the first paying the stream's kernel gap.
+// The options own their pricer; `cost` must outlive them.
+workloads::LoweringOptions autotuned_lowering(const GpuSpec& gpu, const KernelCost& cost,
+                                              workloads::DType dtype);
 
 }  // namespace models

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """`warpsim kernel` against measured GEMM times (tests/data/gemm/llama2_vidur.csv).
 
-    scripts/gemm_validation.py build/app/warpsim [--rows]
+    scripts/gemm_validation.py build/app/warpsim [--rows] [--select fastest]
 
 Prints the mean absolute percentage error and the share of rows within 15% by GPU and M band
-(--rows: every row too). Only the standard library.
+(--rows: every row too; --select: how `warpsim kernel` picks each GEMM's tile and split-K,
+heuristic by default). Only the standard library.
 """
 import csv
 import json
@@ -21,13 +22,14 @@ def main(argv):
         print(__doc__)
         return 2
     warpsim = argv[0]
+    select = argv[argv.index("--select") + 1] if "--select" in argv else "heuristic"
     root = pathlib.Path(__file__).resolve().parent.parent
     rows = list(csv.DictReader(open(root / "tests/data/gemm/llama2_vidur.csv")))
     bands = defaultdict(list)
     for r in rows:
         out = subprocess.run([warpsim, "kernel", "--gpu", GPUS[r["gpu"]], "--op", "gemm",
                               "--m", r["m"], "--n", r["n"], "--k", r["k"], "--dtype", "fp16",
-                              "--json"], capture_output=True, text=True, check=True).stdout
+                              "--select", select, "--json"], capture_output=True, text=True, check=True).stdout
         sim = json.loads(out)["total_time_s"] * 1e3
         meas = float(r["time_ms"])
         err = (sim - meas) / meas

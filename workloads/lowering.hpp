@@ -17,6 +17,7 @@
 //   registers per CTA, <= 255 registers per thread, grid.y/z <= 65535, shared memory per CTA
 //   <= 96 KiB (sm70), 163 KiB (sm80), 227 KiB (sm90).
 
+#include <functional>
 #include <vector>
 
 #include "workloads/kernel.hpp"
@@ -38,6 +39,10 @@ struct LoweringOptions {
   // The SM count the tile and split-K heuristics aim to fill; 0: the flagship GPU of arch_sm
   // (80 / 108 / 132). GpuSpec::lowering sets the GPU's own.
   int sms = 0;
+  // Seconds one kernel takes alone on the target GPU. Given, GEMMs and convolutions take the
+  // fastest of their candidate algorithms (tile x split-K), as cuBLAS's and cuDNN's autotuned
+  // selection does on the real GPU; empty, the tile rule below picks one without pricing.
+  std::function<double(const KernelDesc&)> price = nullptr;
 };
 
 // The kernels `op` launches, in launch order (they run one after the other). Empty for an op

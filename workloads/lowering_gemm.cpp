@@ -183,6 +183,48 @@ Choice choose(const std::vector<Tile>& all, const Problem& p, int sms) {
   return Choice{*best, ceil_div(p.m, best->m), ceil_div(p.n, best->n), split(*best)};
 }
 
+// What an autotuning library would try: every tile of the menu that fits the problem (the rule
+// above's filter), each with K unsplit or split in 2..64 while every split keeps >= 8 main-loop
+// steps. The rule's own choice comes first, so a tie keeps it.
+std::vector<Choice> candidates(const std::vector<Tile>& all, const Problem& p, int sms) {
+  std::vector<Choice> out{choose(all, p, sms)};
+  int min_m = all.front().m, min_n = all.front().n;
+  for (const Tile& t : all) {
+    min_m = std::min(min_m, t.m);
+    min_n = std::min(min_n, t.n);
+  }
+  const std::int64_t max_m = std::max<std::int64_t>(pow2_ceil(p.m), min_m);
+  const std::int64_t max_n = std::max<std::int64_t>(pow2_ceil(p.n), min_n);
+  for (const Tile& t : all) {
+    if (t.m > max_m || t.n > max_n) continue;
+    const std::int64_t gm = ceil_div(p.m, t.m), gn = ceil_div(p.n, t.n);
+    for (std::int64_t s : {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}) {
+      if (s > 1 && ceil_div(p.k, t.k) / s < 8) break;
+      if (s > 1 && gm * gn * p.batch >= 2 * sms) break;  // the grid already fills the GPU twice
+      out.push_back(Choice{t, gm, gn, s});
+    }
+  }
+  return out;
+}
+
+// The rule's choice, or with a price the fastest candidate's kernels (`build` makes them).
+template <class Build>
+Kernels select(const Context& c, const std::vector<Tile>& all, const Problem& p, Build build) {
+  if (!c.o.price) return build(choose(all, p, c.sms));
+  Kernels best;
+  double best_s = 0;
+  for (const Choice& ch : candidates(all, p, c.sms)) {
+    Kernels ks = build(ch);
+    double s = 0;
+    for (const KernelDesc& k : ks) s += c.o.price(k);
+    if (best.empty() || s < best_s) {
+      best = std::move(ks);
+      best_s = s;
+    }
+  }
+  return best;
+}
+
 std::string xmma_types(DType t) {
   switch (t) {
     case DType::fp16:
@@ -377,7 +419,6 @@ Kernels lower_conv(const Context& c, OpId id) {
   work.dtype = c.in(op, 0).dtype;
   work.unit = unit_for(c, work.dtype);
   const Family f = family_of(c, work.unit);
-  const Choice choice = choose(menu(f, work.dtype, c.arch), work.p, c.sms);
 
   const bool has_bias = op.pass == Pass::fprop && op.inputs.size() > 2;
   const OpId act = fused_activation(c, id);
@@ -391,11 +432,13 @@ Kernels lower_conv(const Context& c, OpId id) {
   if (act >= 0) work.flops += static_cast<double>(c.g.flops(act));
 
   const bool wgrad = op.pass == Pass::wgrad;
-  Kernels ks = tiled_kernels(
-      c, id, work, choice, conv_name(c, f, op.pass, work.dtype, choice.tile),
-      wgrad ? SplitReduce::separate_kernel : SplitReduce::in_kernel,
-      fmt::format("cudnn::cnn::reduce_wgrad_nchw_helper<{}, float>", ctype(work.dtype)),
-      Dim3{128, 1, 1});
+  Kernels ks = select(c, menu(f, work.dtype, c.arch), work.p, [&](const Choice& choice) {
+    return tiled_kernels(
+        c, id, work, choice, conv_name(c, f, op.pass, work.dtype, choice.tile),
+        wgrad ? SplitReduce::separate_kernel : SplitReduce::in_kernel,
+        fmt::format("cudnn::cnn::reduce_wgrad_nchw_helper<{}, float>", ctype(work.dtype)),
+        Dim3{128, 1, 1});
+  });
   if (has_bias && !bias_in_kernel) {
     // PyTorch eager: output.add_(bias.reshape(1, K, 1, 1)), a broadcasting add.
     KernelDesc b = elementwise_kernel(c, id, "CUDAFunctor_add", y_elems, false);
@@ -441,18 +484,19 @@ Kernels lower_gemm(const Context& c, OpId id) {
   }
 
   const Family f = family_of(c, work.unit);
-  const Choice choice = choose(menu(f, work.dtype, c.arch), work.p, c.sms);
-  Kernels ks = tiled_kernels(c, id, work, choice, gemm_name(c, f, op, work.dtype, choice.tile),
-                             SplitReduce::separate_kernel,
-                             fmt::format("{}splitKreduce_kernel<32, 16, int, {}, float>",
-                                         c.arch == 70 ? "" : "cublasLt::", ctype(work.dtype)),
-                             Dim3{32, 16, 1});
-  // Hopper's cuBLAS kernels are persistent: one CTA per SM walks the output tiles (stream-K
-  // scheduling shares the last tiles' K loop among SMs), so a grid of more tiles than SMs has
-  // no partial last wave. Its work is spread evenly over the SMs.
-  if (f == Family::hopper_wgmma && choice.splitk == 1 && choice.ctas() > c.sms)
-    ks.front().grid = make_grid(c.sms);
-  return ks;
+  return select(c, menu(f, work.dtype, c.arch), work.p, [&](const Choice& choice) {
+    Kernels ks = tiled_kernels(c, id, work, choice, gemm_name(c, f, op, work.dtype, choice.tile),
+                               SplitReduce::separate_kernel,
+                               fmt::format("{}splitKreduce_kernel<32, 16, int, {}, float>",
+                                           c.arch == 70 ? "" : "cublasLt::", ctype(work.dtype)),
+                               Dim3{32, 16, 1});
+    // Hopper's cuBLAS kernels are persistent: one CTA per SM walks the output tiles (stream-K
+    // scheduling shares the last tiles' K loop among SMs), so a grid of more tiles than SMs
+    // has no partial last wave. Its work is spread evenly over the SMs.
+    if (f == Family::hopper_wgmma && choice.splitk == 1 && choice.ctas() > c.sms)
+      ks.front().grid = make_grid(c.sms);
+    return ks;
+  });
 }
 
 }  // namespace workloads::lowering

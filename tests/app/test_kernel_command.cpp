@@ -133,6 +133,23 @@ TEST_CASE("a GPU yaml path works like its name") {
   CHECK(json::serialize(by_name) == json::serialize(by_path));
 }
 
+TEST_CASE("--select fastest prices every tile and split-K and keeps the fastest") {
+  // Llama-2-70B's down projection at M = 512 on an A100: the tile rule's 128 CTAs are 1.2
+  // waves of 108 SMs; a split K fills them. Never slower than the rule, whatever the shape.
+  const std::string shape = "--gpu a100-sxm4-80gb --op gemm --m 512 --n 8192 --k 28672";
+  const double rule = num(kernel_json(shape).at("total_time_s"));
+  const json::object fast = kernel_json(shape + " --select fastest");
+  CHECK(num(fast.at("total_time_s")) < 0.8 * rule);
+  CHECK(fast.at("kernels").as_array().size() == 2);  // the split K's reduction kernel
+  for (const char* s : {"--m 1 --n 4096 --k 4096", "--m 16 --n 2560 --k 8192",
+                        "--m 4096 --n 4096 --k 4096", "--op conv --batch 1"}) {
+    CAPTURE(s);
+    const std::string a = std::string("--gpu h100-sxm ") + s;
+    CHECK(num(kernel_json(a + " --select fastest").at("total_time_s")) <=
+          num(kernel_json(a).at("total_time_s")) * (1 + 1e-9));
+  }
+}
+
 TEST_CASE("bad input exits 2 with one line") {
   struct Case {
     const char* args;
@@ -152,6 +169,7 @@ TEST_CASE("bad input exits 2 with one line") {
            Case{"--gpu h100-sxm --op gemm --set gpu.sm_count=0", "sm_count"},
            Case{"--gpu h100-sxm --op gemm --m 2000000000 --n 2000000000", "too large"},
            Case{"--gpu no/such.yaml --op gemm", "no such file"},
+           Case{"--gpu h100-sxm --op gemm --select best", "'best' is not heuristic or fastest"},
        }) {
     const auto r = warpsim(std::string("kernel ") + c.args);
     CAPTURE(c.args);
