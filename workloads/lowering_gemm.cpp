@@ -140,7 +140,8 @@ std::int64_t pow2_ceil(std::int64_t v) {
 // at most 64 splits (cuDNN's wgrad launches up to ~54, as Kineto traces show).
 constexpr std::int64_t kMaxSplitK = 64;
 
-Choice choose(const std::vector<Tile>& all, const Problem& p, int sms) {
+// The menu's tiles no wider than the problem (see above); the smallest when none is.
+std::vector<Tile> fitting_tiles(const std::vector<Tile>& all, const Problem& p) {
   int min_m = all.front().m, min_n = all.front().n;
   for (const Tile& t : all) {
     min_m = std::min(min_m, t.m);
@@ -152,6 +153,11 @@ Choice choose(const std::vector<Tile>& all, const Problem& p, int sms) {
   for (const Tile& t : all)
     if (t.m <= max_m && t.n <= max_n) tiles.push_back(t);
   if (tiles.empty()) tiles.push_back(all.back());
+  return tiles;
+}
+
+Choice choose(const std::vector<Tile>& all, const Problem& p, int sms) {
+  const std::vector<Tile> tiles = fitting_tiles(all, p);
 
   auto ctas = [&](const Tile& t) { return ceil_div(p.m, t.m) * ceil_div(p.n, t.n) * p.batch; };
   const Tile* pick = nullptr;
@@ -188,15 +194,7 @@ Choice choose(const std::vector<Tile>& all, const Problem& p, int sms) {
 // steps. The rule's own choice comes first, so a tie keeps it.
 std::vector<Choice> candidates(const std::vector<Tile>& all, const Problem& p, int sms) {
   std::vector<Choice> out{choose(all, p, sms)};
-  int min_m = all.front().m, min_n = all.front().n;
-  for (const Tile& t : all) {
-    min_m = std::min(min_m, t.m);
-    min_n = std::min(min_n, t.n);
-  }
-  const std::int64_t max_m = std::max<std::int64_t>(pow2_ceil(p.m), min_m);
-  const std::int64_t max_n = std::max<std::int64_t>(pow2_ceil(p.n), min_n);
-  for (const Tile& t : all) {
-    if (t.m > max_m || t.n > max_n) continue;
+  for (const Tile& t : fitting_tiles(all, p)) {
     const std::int64_t gm = ceil_div(p.m, t.m), gn = ceil_div(p.n, t.n);
     for (std::int64_t s : {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}) {
       if (s > 1 && ceil_div(p.k, t.k) / s < 8) break;
