@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
+
 #include <fstream>
 #include <map>
 #include <set>
@@ -118,6 +120,13 @@ std::size_t SweepPlan::write_results_csv() const {
     csv += '\n';
   }
   sim::write_file_atomic(out_ / "results.csv", csv);
+  // What results.csv's columns are, for tools that match points by their axes (warpsim check).
+  boost::json::array axes;
+  for (const auto& c : spec_.columns) axes.emplace_back(c);
+  sim::write_file_atomic(out_ / "sweep.json",
+                         boost::json::serialize(boost::json::object{
+                             {"axes", axes}, {"seeds", spec_.has_seeds}}) +
+                             "\n");
   return incomplete;
 }
 

@@ -1,6 +1,8 @@
 // End-to-end tests of `warpsim check`, the regression gate: exit 0 / 4 / 2 and its table.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "../support/run_program.hpp"
@@ -117,4 +119,85 @@ TEST_CASE("check: bad input exits 2") {
   r = warpsim("check " + base + " " + base + " --keys 'nothing.*'");
   CHECK(r.code == 2);
   CHECK(r.output.find("no baseline metric matches") != std::string::npos);
+}
+
+namespace {
+
+// The CI script of docs/regression-gate.md, as the page shows it (the sh block after the
+// "gate-script" marker, its indentation removed).
+std::string documented_gate_script() {
+  std::ifstream in(std::string(WARPSIM_SOURCE) + "/docs/regression-gate.md");
+  std::string line, script;
+  bool marker = false, inside = false;
+  while (std::getline(in, line)) {
+    const auto text = line.substr(std::min(line.find_first_not_of(' '), line.size()));
+    if (text == "<!-- gate-script -->") marker = true;
+    else if (marker && !inside && text == "```sh") inside = true;
+    else if (inside && text == "```") break;
+    else if (inside) script += text + "\n";
+  }
+  return script;
+}
+
+}  // namespace
+
+TEST_CASE("the documented sweep gate under plain sh: 0, 4 for one regressed point, 2 for a new one") {
+  const std::string script = documented_gate_script();
+  REQUIRE(script.find("warpsim check ci/baseline out/sweep") != std::string::npos);
+  TempDir d;
+  d.write("gate.sh", script);
+  // `warpsim` on PATH is the build's; the sweep varies the policy and the GPU, one of which is
+  // a GPU file the test edits to regress that point alone.
+  const std::filesystem::path bin = d.path() / "bin";
+  std::filesystem::create_directories(bin);
+  std::filesystem::create_symlink(WARPSIM_EXE, bin / "warpsim");
+  const std::string gpu = (d.path() / "ci" / "mygpu.yaml").string();
+  std::ifstream h100(std::string(WARPSIM_SOURCE) + "/configs/gpus/h100-sxm.yaml");
+  std::stringstream gpu_text;
+  gpu_text << h100.rdbuf();
+  d.write("ci/mygpu.yaml", gpu_text.str());
+  auto sweep_file = [&](const std::string& policies) {
+    d.write("ci/sweep.yaml", "name: gate\nscenario: " + std::string(WARPSIM_SOURCE) +
+                                 "/configs/experiments/quickstart.yaml\naxes:\n  - grid:\n"
+                                 "      policy: [" + policies + "]\n      gpu: [h100-sxm, " +
+                                 gpu + "]\n");
+  };
+  auto run = [&](const std::string& what) {
+    return testing::run_program("cd " + d.path().string() + " && PATH=" + bin.string() +
+                                ":$PATH " + what);
+  };
+  sweep_file("eager, nimble");
+  REQUIRE(run("warpsim sweep ci/sweep.yaml --jobs 2 --out ci/baseline").code == 0);
+
+  auto r = run("sh gate.sh");  // nothing changed
+  CAPTURE(r.output);
+  CHECK(r.code == 0);
+  CHECK(r.output.find("4 points compared at tolerance 1%: all within") != std::string::npos);
+
+  // One point regresses: the GPU file's point loses SMs; the other three stay.
+  std::string fewer = gpu_text.str();
+  const auto at = fewer.find("sm_count: 132");
+  REQUIRE(at != std::string::npos);
+  fewer.replace(at, 13, "sm_count: 100");
+  d.write("ci/mygpu.yaml", fewer);
+  r = run("sh gate.sh");
+  CAPTURE(r.output);
+  CHECK(r.code == 4);
+  CHECK(r.output.find("1 REGRESSED") != std::string::npos);
+  CHECK(r.output.find("policy=nimble gpu=" + gpu) != std::string::npos);
+  CHECK(r.output.find("policy=eager gpu=h100-sxm\n") == std::string::npos);
+
+  // The sweep file gained a point: it is missing from the baseline, named by its axes.
+  d.write("ci/mygpu.yaml", gpu_text.str());
+  sweep_file("eager, nimble, graph");
+  r = run("sh gate.sh");
+  CAPTURE(r.output);
+  CHECK(r.code == 2);
+  CHECK(r.output.find("MISSING point policy=graph gpu=h100-sxm: not in the baseline") !=
+        std::string::npos);
+
+  // A sweep against a plain metrics file is bad input.
+  r = warpsim("check " + (d.path() / "ci" / "baseline").string() + " " +
+              (d.path() / "ci" / "baseline" / "points").string());
+  CHECK(r.code == 2);
 }
