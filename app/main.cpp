@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"warpsim — a discrete-event simulator of GPUs and multi-GPU systems"};
   cli.set_version_flag("--version", std::string("warpsim ") + WARPSIM_VERSION);
   cli.require_subcommand(1);
+  cli.fallthrough();  // --plugin may come after the subcommand too
   std::vector<std::string> plugins;
   cli.add_option("--plugin", plugins, "load plugins from a shared library (repeatable)")
       ->check(CLI::ExistingFile);

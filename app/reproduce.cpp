@@ -156,6 +156,7 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
   const auto& name = found->name;
   const auto& description = found->description;
   const auto& timeline_run = found->timeline_run;
+  load_recorded_plugins(sim::Config(root, ""), catalog);  // the points load them as well
   if (files != plain->sweeps)
     throw sim::InputError(fmt::format("{}: --set cannot change which sweeps run (`sweeps:`)",
                                       opts.scenario.string()));
@@ -281,7 +282,7 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
         fmt::format("# resolved by warpsim {} from {}; its points' configs are under sweeps/\n"
                     "# re-run with: warpsim run {}{}\n",
                     WARPSIM_VERSION, opts.scenario.string(), opts.scenario.string(), args) +
-            sim::dump_yaml(root));
+            sim::dump_yaml(without_plugins(root)) + recorded_plugins_yaml(catalog));
   });
   if (!opts.quiet) {
     console << summary;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iostream>
 #include <climits>
 #include <optional>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "sim/error.hpp"
 #include "sim/files.hpp"
 #include "sim/params.hpp"
+#include "sim/rng.hpp"
 
 namespace app {
 namespace fs = std::filesystem;
@@ -52,6 +54,40 @@ void refuse_foreign_folder(const fs::path& out) {
 
 }  // namespace
 
+void load_recorded_plugins(const sim::Config& scenario, sim::PluginCatalog& catalog) {
+  const auto list = scenario.find("plugins");
+  if (!list) return;
+  for (const sim::Config& entry : list->items()) {
+    const fs::path path = entry.get_string("path");
+    const std::string recorded = entry.get_string("hash", "");
+    if (!sim::is_file(path))
+      entry.at("path").fail(fmt::format("plugin library {} not found (the run that saved "
+                                           "this file loaded it): build it, or pass --plugin",
+                                           path.string()));
+    catalog.load_plugin(path);
+    const std::uint64_t now = sim::stable_hash(sim::read_file(path));
+    if (!recorded.empty() && recorded != fmt::format("{:016x}", now))
+      std::cerr << fmt::format(
+          "warpsim: warning: plugin {} changed since this file was saved (hash {}, now {:016x}): "
+          "results may differ\n",
+          path.string(), recorded, now);
+  }
+}
+
+std::string recorded_plugins_yaml(const sim::PluginCatalog& catalog) {
+  if (catalog.plugins().empty()) return "";
+  std::string yaml = "plugins:  # the --plugin libraries this run loaded; re-running loads them\n";
+  for (const auto& p : catalog.plugins())
+    yaml += fmt::format("  - {{path: \"{}\", hash: \"{:016x}\"}}\n", p.path.string(), p.hash);
+  return yaml;
+}
+
+std::shared_ptr<sim::ConfigNode> without_plugins(const std::shared_ptr<sim::ConfigNode>& root) {
+  auto copy = std::make_shared<sim::ConfigNode>(*root);
+  std::erase_if(copy->entries, [](const auto& kv) { return kv.first == "plugins"; });
+  return copy;
+}
+
 Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog) {
   const sim::ConfigLoader loader = config_loader();
   std::vector<std::string> overrides = opts.overrides;
@@ -67,6 +103,7 @@ description  | string |   | what the scenario is (for people)
 seed         | int    | 1 | the one seed every random stream derives from
 sweeps       | list   |   | sweep files whose points reproduce the experiment (`warpsim run` runs them)
 timeline_run | string |   | with sweeps: which point --timeline draws, by its report key (default: the first)
+plugins      | list   |   | the --plugin libraries of the run that saved this file ({path, hash}): loaded again
 )");
   const sim::Params p(cfg, scenario);
   s.name = cfg.get_string("name", opts.scenario.stem().string());  // the file's stem
@@ -75,6 +112,8 @@ timeline_run | string |   | with sweeps: which point --timeline draws, by its re
   std::erase_if(s.root->entries, [](const auto& kv) {
     return kv.first == "sweeps" || kv.first == "timeline_run";
   });
+  load_recorded_plugins(cfg, catalog);
+  std::erase_if(s.root->entries, [](const auto& kv) { return kv.first == "plugins"; });
   s.seed = static_cast<std::uint64_t>(p.integer("seed", 0, INT64_MAX));
   s.experiment = experiments(catalog).create(p.value("experiment"), cfg);
   sim::check_unused(s.root);  // every key was read by someone, or it is a mistake
@@ -147,7 +186,7 @@ RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std:
         fmt::format("# resolved by warpsim {} from {}; re-run with: warpsim run <this file>\n"
                     "# seed {}, event-schedule fingerprint {:016x}\n",
                     WARPSIM_VERSION, opts.scenario.string(), seed, ctx.fingerprint) +
-            sim::dump_yaml(root));
+            sim::dump_yaml(root) + recorded_plugins_yaml(catalog));
     if (!ctx.report.empty())
       sim::write_file_atomic(tmp / "report.md", fmt::format("# {}\n\n{}", name, ctx.report));
     for (const auto& [file, contents] : ctx.files) sim::write_file_atomic(tmp / file, contents);

@@ -42,6 +42,13 @@ struct Scenario {
 };
 Scenario load_scenario(const RunOptions& opts, sim::PluginCatalog& catalog);
 
+// A saved config's `plugins:` ({path, hash} per library): each loaded, a changed one reported
+// on stderr. What a saved config.yaml records of the libraries loaded ("" without any), and a
+// copy of a config without its `plugins:` (the record is written afresh).
+void load_recorded_plugins(const sim::Config& scenario, sim::PluginCatalog& catalog);
+std::string recorded_plugins_yaml(const sim::PluginCatalog& catalog);
+std::shared_ptr<sim::ConfigNode> without_plugins(const std::shared_ptr<sim::ConfigNode>& root);
+
 // Runs the file: as one point, or, when it names `sweeps:` (and opts.point is not set), every
 // point of them (app/reproduce.hpp).
 RunResult run_scenario(const RunOptions& opts, sim::PluginCatalog& catalog, std::ostream& console);

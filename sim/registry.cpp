@@ -3,6 +3,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "sim/files.hpp"
+#include "sim/rng.hpp"
 
 namespace sim {
 
@@ -32,9 +33,18 @@ std::vector<const RegistryBase*> PluginCatalog::families() const {
   return out;
 }
 
+std::vector<std::filesystem::path> PluginCatalog::plugin_paths() const {
+  std::vector<std::filesystem::path> out;
+  for (const LoadedPlugin& p : plugins_) out.push_back(p.path);
+  return out;
+}
+
 void PluginCatalog::load_plugin(const std::filesystem::path& library) {
   if (!path_exists(library))
     throw InputError(SourcePos{library.string()}, "plugin library not found");
+  const std::uint64_t hash = stable_hash(read_file(library));
+  for (const LoadedPlugin& p : plugins_)
+    if (p.hash == hash) return;  // loaded already (or a copy of it): its entries are in
   boost::dll::shared_library lib;
   try {
     lib.load(library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_global);
@@ -44,6 +54,13 @@ void PluginCatalog::load_plugin(const std::filesystem::path& library) {
   if (!lib.has("warpsim_register_plugins"))
     throw InputError(SourcePos{library.string()},
                      "not a warpsim plugin: it exports no warpsim_register_plugins");
+  const std::string abi =
+      lib.has("warpsim_plugin_abi") ? &lib.get<const char>("warpsim_plugin_abi") : "";
+  if (abi != WARPSIM_PLUGIN_ABI)
+    throw InputError(SourcePos{library.string()},
+                     fmt::format("built against {}, not {}: rebuild it against this warpsim",
+                                 abi.empty() ? "a warpsim without a version stamp" : abi,
+                                 WARPSIM_PLUGIN_ABI));
   auto& entry = lib.get<void(PluginCatalog&)>("warpsim_register_plugins");
   // Attribute what the library adds to it in `warpsim list`.
   auto attribute = [&](const std::string& origin) {
@@ -59,7 +76,7 @@ void PluginCatalog::load_plugin(const std::filesystem::path& library) {
   }
   attribute("built-in");
   libraries_->loaded.push_back(std::move(lib));
-  plugin_paths_.push_back(std::filesystem::absolute(library));
+  plugins_.push_back({std::filesystem::absolute(library), hash});
 }
 
 }  // namespace sim

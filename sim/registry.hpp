@@ -24,6 +24,7 @@
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/nearest.hpp"
+#include "sim/version.hpp"
 
 namespace sim {
 
@@ -66,8 +67,9 @@ class Registry : public RegistryBase {
   using RegistryBase::RegistryBase;
 
   void add(std::string name, std::string description, ParamSchema params, Factory factory) {
-    if (entries_.count(name))
-      throw std::logic_error(fmt::format("{} '{}' registered twice", family_, name));
+    if (auto it = entries_.find(name); it != entries_.end())
+      throw InputError(fmt::format("{} '{}' is registered twice: by {} and by {}; rename one",
+                                   family_, name, it->second.info.origin, origin_));
     entries_.emplace(name, Entry{PluginInfo{name, std::move(description), std::move(params),
                                             origin_},
                                  std::move(factory)});
@@ -145,21 +147,33 @@ class PluginCatalog {
   const RegistryBase* find(const std::string& name) const;
   std::vector<const RegistryBase*> families() const;
 
-  // Loads a shared library and calls its warpsim_register_plugins(*this).
+  struct LoadedPlugin {
+    std::filesystem::path path;  // absolute
+    std::uint64_t hash;          // of the file's bytes (sim::stable_hash)
+  };
+  // Loads a shared library and calls its warpsim_register_plugins(*this). A library already
+  // loaded (the same file, or a copy with the same bytes) is skipped. Bad input: a missing
+  // file, one that is not a plugin, one stamped with another warpsim version, or one that
+  // registers a name already taken (the message names both origins).
   void load_plugin(const std::filesystem::path& library);
-  // The libraries loaded so far, absolute, in order (a sweep's workers load the same ones).
-  const std::vector<std::filesystem::path>& plugin_paths() const { return plugin_paths_; }
+  // The libraries loaded so far, in order (a sweep's workers load the same ones; a run's saved
+  // config records them).
+  const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
+  std::vector<std::filesystem::path> plugin_paths() const;
 
  private:
   std::map<std::string, std::unique_ptr<RegistryBase>> families_;
   std::string origin_ = "built-in";
   struct Libraries;
   std::unique_ptr<Libraries> libraries_;  // kept loaded while the catalog lives
-  std::vector<std::filesystem::path> plugin_paths_;
+  std::vector<LoadedPlugin> plugins_;
 };
 
 }  // namespace sim
 
-// The entry point a plugin library exports.
-#define WARPSIM_PLUGIN_ENTRY extern "C" __attribute__((visibility("default"))) void \
-    warpsim_register_plugins(::sim::PluginCatalog& catalog)
+// The entry point a plugin library exports, with the version it was built against.
+#define WARPSIM_PLUGIN_ENTRY                                                            \
+  extern "C" __attribute__((visibility("default"))) const char warpsim_plugin_abi[] =   \
+      WARPSIM_PLUGIN_ABI;                                                               \
+  extern "C" __attribute__((visibility("default"))) void warpsim_register_plugins(      \
+      ::sim::PluginCatalog& catalog)

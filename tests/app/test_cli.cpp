@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -305,6 +306,82 @@ TEST_CASE("--plugin adds an experiment from a shared library") {
   CHECK(l.output.find("libwarpsim_hello_plugin.so") != std::string::npos);
   // Without the plugin, the experiment is unknown.
   CHECK(warpsim("run " + f.string()).code == 2);
+  // --plugin after the subcommand works the same.
+  CHECK(warpsim("list experiment " + plugin).output.find("hello") != std::string::npos);
+}
+
+TEST_CASE("docs/plugins.md's example builds with its command line and runs") {
+  // The page's C++ block and its from-a-checkout g++ line, as written there.
+  std::ifstream page(std::string(WARPSIM_SOURCE) + "/docs/plugins.md");
+  std::stringstream text;
+  text << page.rdbuf();
+  const std::string doc = text.str();
+  const auto begin = doc.find("```cpp\n// my_experiment.cpp\n");
+  REQUIRE(begin != std::string::npos);
+  const auto code = doc.substr(begin + 7, doc.find("```", begin + 7) - begin - 7);
+  const std::string line =
+      "g++ -std=c++20 -fPIC -shared -I/path/to/warpsim my_experiment.cpp -o libmine.so";
+  REQUIRE(doc.find(line) != std::string::npos);
+  TempDir d;
+  d.write("my_experiment.cpp", code);
+  std::string build = line;
+  build.replace(build.find("/path/to/warpsim"), 16, WARPSIM_SOURCE);
+  const auto b = testing::run_program("cd " + d.path().string() + " && " + build);
+  CAPTURE(b.output);
+  REQUIRE(b.code == 0);
+  const auto cfg = d.write("mine.yaml", "experiment: mine\nn: 4\n");
+  const auto r = warpsim("run " + cfg.string() + " --plugin " +
+                         (d.path() / "libmine.so").string() + " --quiet --out " +
+                         (d.path() / "o").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(read(d.path() / "o" / "metrics.json").find("\"mine.n\": 4") != std::string::npos);
+}
+
+TEST_CASE("a plugin run's saved config re-runs it; clashes and stale plugins are bad input") {
+  TempDir d;
+  const std::string hello = WARPSIM_HELLO_PLUGIN;
+  const auto f = d.write("hello.yaml", "experiment: hello\nhops: 5\n");
+  REQUIRE(warpsim("--plugin " + hello + " run " + f.string() + " --quiet --out " +
+                  (d.path() / "a").string()).code == 0);
+  const std::string saved = read(d.path() / "a" / "config.yaml");
+  CHECK(saved.find("plugins:") != std::string::npos);
+  CHECK(saved.find(hello) != std::string::npos);
+  // The saved config loads its plugin itself: byte-identical metrics, no --plugin given.
+  auto r = warpsim("run " + (d.path() / "a" / "config.yaml").string() + " --quiet --out " +
+                   (d.path() / "b").string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(read(d.path() / "a" / "metrics.json") == read(d.path() / "b" / "metrics.json"));
+  const auto plugins_of = [](const std::string& c) { return c.substr(c.find("plugins:")); };
+  CHECK(plugins_of(read(d.path() / "b" / "config.yaml")) == plugins_of(saved));
+  // The same library twice, or a copy of it: harmless.
+  const auto copy = d.path() / "copy.so";
+  std::filesystem::copy_file(hello, copy);
+  r = warpsim("--plugin " + hello + " --plugin " + hello + " --plugin " + copy.string() +
+              " list experiment");
+  CAPTURE(r.output);
+  CHECK(r.code == 0);
+  // A library that changed since the config was saved is reported (and still runs).
+  std::string edited = saved;
+  const auto at = edited.find("hash: \"");
+  REQUIRE(at != std::string::npos);
+  edited.replace(at + 7, 16, "0123456789abcdef");
+  const auto stale_cfg = d.write("edited.yaml", edited);
+  r = warpsim("run " + stale_cfg.string() + " --quiet --out " + (d.path() / "c").string());
+  CHECK(r.code == 0);
+  CHECK(r.output.find("changed since this file was saved") != std::string::npos);
+  // A name another library registered: exit 2 naming both.
+  r = warpsim("--plugin " + hello + " --plugin " + std::string(WARPSIM_CLASH_PLUGIN) +
+              " list experiment");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("experiment 'hello' is registered twice: by libwarpsim_hello_plugin.so "
+                      "and by libwarpsim_clash_plugin.so") != std::string::npos);
+  CHECK(r.output.find("internal") == std::string::npos);
+  // Built against another warpsim version: refused before it runs.
+  r = warpsim("--plugin " + std::string(WARPSIM_STALE_PLUGIN) + " list experiment");
+  CHECK(r.code == 2);
+  CHECK(r.output.find("built against warpsim 0.0.1, not warpsim 0.1.0") != std::string::npos);
 }
 
 TEST_CASE("the README's quickstart: ResNet-50 on H100, nimble faster than eager") {

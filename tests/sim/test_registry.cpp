@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "greeter.hpp"
 #include "sim/slots.hpp"
 #include "../support/temp_dir.hpp"
@@ -53,7 +55,11 @@ TEST_CASE("unknown names suggest the nearest; duplicates and wrong types are cau
   } catch (const sim::InputError& e) {
     CHECK(std::string(e.what()).starts_with("test.yaml:1:7: 'kind': unknown greeter 'shouty'"));
   }
-  CHECK_THROWS_AS(register_builtin(c), std::logic_error);
+  // A name taken twice is bad input naming both origins (two plugins may well clash).
+  CHECK_THROWS_WITH_AS(register_builtin(c),
+                       "greeter 'polite' is registered twice: by built-in and by built-in; "
+                       "rename one",
+                       sim::InputError);
   using Other = sim::Registry<testing::Greeter>;
   CHECK_THROWS_AS(c.family<Other>("greeter"), std::logic_error);
 }
@@ -108,4 +114,8 @@ TEST_CASE("a plugin is written as a bare name or as {name, params, label}") {
   CHECK(sim::plugin_label(cfg.at("a")) == "polite");
   CHECK(sim::plugin_label(cfg.at("b")) == "kind");
   CHECK_THROWS_WITH_AS(g.create_from(cfg.at("c")), doctest::Contains("test.yaml"), sim::InputError);
+}
+
+TEST_CASE("the plugin ABI stamp is the project version") {
+  CHECK(std::string(WARPSIM_PLUGIN_ABI) == std::string("warpsim ") + WARPSIM_VERSION);
 }
