@@ -550,6 +550,19 @@ std::optional<fs::path> ConfigLoader::find(const std::string& folder,
   return std::nullopt;
 }
 
+// A reference written as a file (`gpu: my/gpu.yaml`): relative to the file that names it, or,
+// from a --set or a sweep axis, to the working folder. A preset name is not a file reference.
+std::optional<fs::path> ConfigLoader::file_reference(const std::string& value, const SourcePos& pos) {
+  const fs::path p(value);
+  if (p.extension() != ".yaml" && p.extension() != ".yml") return std::nullopt;
+  if (p.is_relative() && !pos.file.empty() && pos.file.front() != '-') {
+    const fs::path beside = fs::path(pos.file).parent_path() / p;
+    if (is_file(beside)) return beside;
+  }
+  if (is_file(p)) return p;
+  return std::nullopt;
+}
+
 std::vector<std::string> ConfigLoader::names(const std::string& folder) const {
   std::set<std::string> out;
   for (const auto& d : dirs_) {
@@ -624,7 +637,8 @@ void ConfigLoader::expand_references(const NodePtr& node, std::vector<fs::path>&
   for (auto& [k, v] : node->entries) {
     auto ref = references_.find(k);
     if (ref != references_.end() && v->kind == Kind::kScalar) {
-      auto path = find(ref->second, v->scalar);
+      auto path = file_reference(v->scalar, v->pos);
+      if (!path) path = find(ref->second, v->scalar);
       if (!path)
         throw InputError(v->pos, fmt::format("unknown {} '{}'{}; known: {}", k, v->scalar,
                                              did_you_mean(v->scalar, names(ref->second)),

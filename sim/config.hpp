@@ -162,6 +162,8 @@ class ConfigLoader {
               const std::vector<std::string>& overrides) const;
 
   std::vector<std::filesystem::path> dirs_;
+  static std::optional<std::filesystem::path> file_reference(const std::string& value,
+                                                             const SourcePos& pos);
   std::map<std::string, std::string> references_;
 };
 

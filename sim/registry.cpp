@@ -55,7 +55,7 @@ void PluginCatalog::load_plugin(const std::filesystem::path& library) {
     throw InputError(SourcePos{library.string()},
                      "not a warpsim plugin: it exports no warpsim_register_plugins");
   const std::string abi =
-      lib.has("warpsim_plugin_abi") ? &lib.get<const char>("warpsim_plugin_abi") : "";
+      lib.has("warpsim_plugin_abi") ? lib.get<const char*()>("warpsim_plugin_abi")() : "";
   if (abi != WARPSIM_PLUGIN_ABI)
     throw InputError(SourcePos{library.string()},
                      fmt::format("built against {}, not {}: rebuild it against this warpsim",

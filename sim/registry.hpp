@@ -172,8 +172,11 @@ class PluginCatalog {
 }  // namespace sim
 
 // The entry point a plugin library exports, with the version it was built against.
+// (A function, not a variable: every plugin defines one, and several loaded with RTLD_GLOBAL
+// would be duplicate globals, which ASan reports as an ODR violation.)
 #define WARPSIM_PLUGIN_ENTRY                                                            \
-  extern "C" __attribute__((visibility("default"))) const char warpsim_plugin_abi[] =   \
-      WARPSIM_PLUGIN_ABI;                                                               \
+  extern "C" __attribute__((visibility("default"))) const char* warpsim_plugin_abi() {  \
+    return WARPSIM_PLUGIN_ABI;                                                          \
+  }                                                                                     \
   extern "C" __attribute__((visibility("default"))) void warpsim_register_plugins(      \
       ::sim::PluginCatalog& catalog)

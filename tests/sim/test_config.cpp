@@ -158,6 +158,25 @@ TEST_CASE("references load named parts from the config directories") {
             ":1:6: unknown gpu 'h100-sxn' (did you mean 'h100-sxm'?); known: a100, h100-sxm");
 }
 
+TEST_CASE("a reference written as a file is read beside the config naming it") {
+  TempDir d;
+  d.write("gpus/h100-sxm.yaml", "sm_count: 132\n");
+  d.write("exp/parts/mine.yaml", "sm_count: 100\n");
+  const auto f = d.write("exp/run.yaml", "gpu: parts/mine.yaml\n");
+  ConfigLoader loader({d.path()});
+  loader.add_reference("gpu", "gpus");
+  Config c(loader.load(f), "");
+  CHECK(c.at("gpu").get_int("sm_count") == 100);
+  CHECK(c.at("gpu").get_string("name") == "parts/mine.yaml");
+  // From --set (or a sweep axis): relative to the working folder, or absolute.
+  const auto abs = (d.path() / "exp" / "parts" / "mine.yaml").string();
+  Config o(loader.load(d.write("exp/plain.yaml", "gpu: h100-sxm\n"), {"gpu=" + abs}), "");
+  CHECK(o.at("gpu").get_int("sm_count") == 100);
+  // A file that is nowhere is the usual unknown-reference error.
+  CHECK(error_of([&] { loader.load(d.write("exp/no.yaml", "gpu: parts/none.yaml\n")); })
+            .find("unknown gpu 'parts/none.yaml'") != std::string::npos);
+}
+
 TEST_CASE("a referenced part's own references expand, also when --set brings it in") {
   TempDir d;
   d.write("gpus/h100-sxm.yaml", "sm_count: 132\n");
