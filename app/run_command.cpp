@@ -19,7 +19,6 @@
 #include "sim/error.hpp"
 #include "sim/files.hpp"
 #include "sim/params.hpp"
-#include "sim/rng.hpp"
 
 namespace app {
 namespace fs = std::filesystem;
@@ -64,8 +63,7 @@ void load_recorded_plugins(const sim::Config& scenario, sim::PluginCatalog& cata
       entry.at("path").fail(fmt::format("plugin library {} not found (the run that saved "
                                            "this file loaded it): build it, or pass --plugin",
                                            path.string()));
-    catalog.load_plugin(path);
-    const std::uint64_t now = sim::stable_hash(sim::read_file(path));
+    const std::uint64_t now = catalog.load_plugin(path);
     if (!recorded.empty() && recorded != fmt::format("{:016x}", now))
       std::cerr << fmt::format(
           "warpsim: warning: plugin {} changed since this file was saved (hash {}, now {:016x}): "

@@ -39,12 +39,12 @@ std::vector<std::filesystem::path> PluginCatalog::plugin_paths() const {
   return out;
 }
 
-void PluginCatalog::load_plugin(const std::filesystem::path& library) {
+std::uint64_t PluginCatalog::load_plugin(const std::filesystem::path& library) {
   if (!path_exists(library))
     throw InputError(SourcePos{library.string()}, "plugin library not found");
   const std::uint64_t hash = stable_hash(read_file(library));
   for (const LoadedPlugin& p : plugins_)
-    if (p.hash == hash) return;  // loaded already (or a copy of it): its entries are in
+    if (p.hash == hash) return hash;  // loaded already (or a copy of it): its entries are in
   boost::dll::shared_library lib;
   try {
     lib.load(library, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_global);
@@ -77,6 +77,7 @@ void PluginCatalog::load_plugin(const std::filesystem::path& library) {
   attribute("built-in");
   libraries_->loaded.push_back(std::move(lib));
   plugins_.push_back({std::filesystem::absolute(library), hash});
+  return hash;
 }
 
 }  // namespace sim

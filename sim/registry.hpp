@@ -154,8 +154,9 @@ class PluginCatalog {
   // Loads a shared library and calls its warpsim_register_plugins(*this). A library already
   // loaded (the same file, or a copy with the same bytes) is skipped. Bad input: a missing
   // file, one that is not a plugin, one stamped with another warpsim version, or one that
-  // registers a name already taken (the message names both origins).
-  void load_plugin(const std::filesystem::path& library);
+  // registers a name already taken (the message names both origins). Returns the hash of the
+  // file's bytes.
+  std::uint64_t load_plugin(const std::filesystem::path& library);
   // The libraries loaded so far, in order (a sweep's workers load the same ones; a run's saved
   // config records them).
   const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
