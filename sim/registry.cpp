@@ -76,7 +76,7 @@ std::uint64_t PluginCatalog::load_plugin(const std::filesystem::path& library) {
   }
   attribute("built-in");
   libraries_->loaded.push_back(std::move(lib));
-  plugins_.push_back({std::filesystem::absolute(library), hash});
+  plugins_.push_back({std::filesystem::absolute(library).lexically_normal(), hash});
   return hash;
 }
 

@@ -24,6 +24,7 @@ TaskSet read_task_set(const std::string& name, const sim::Config& c) {
     task.deadline = t.has("deadline") ? t.get_duration("deadline") : task.period;
     if (task.deadline <= sim::Time::zero()) t.at("deadline").fail("must be positive");
     task.jobs = static_cast<int>(t.get_int_in("jobs", 1, 1'000'000, 1));
+    task.priority = static_cast<int>(t.get_int_in("priority", -1'000'000, 1'000'000, 0));
     const int n = uses[task.model]++;
     task.name = t.get_string("name", n == 0 ? task.model : fmt::format("{}_{}", task.model, n));
     for (const auto& other : set.tasks)

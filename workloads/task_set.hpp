@@ -19,6 +19,7 @@ struct InferenceTask {
   int batch = 1;
   sim::Time arrival, period, deadline;
   int jobs = 1;       // releases
+  int priority = 0;   // for sharing policies that order by it (higher: sooner)
 };
 
 struct TaskSet {
@@ -32,7 +33,7 @@ struct JobRelease {
   sim::Time release, deadline;  // absolute
 };
 
-// Reads `{tasks: [{model, batch, arrival, period, deadline, jobs, name}]}`; the deadline
+// Reads `{tasks: [{model, batch, arrival, period, deadline, jobs, priority, name}]}`; the deadline
 // defaults to the period, names to "<model>" (with an index when repeated). Unknown models
 // are reported at the item.
 TaskSet read_task_set(const std::string& name, const sim::Config& c);

@@ -31,7 +31,7 @@ memory.reuse_activations   | bool   | false | an activation arena by liveness (e
 oversubscription           | double | 1     | working set / device memory ratio, in (0, 100]
 sms                        | int    |       | SMs the GPU exposes (absent: all of them)
 policy                     | plugin | barm  | sharing policy (family sharing)
-tasksets                   | map    |       | name -> {tasks: [{model, batch, arrival, period, deadline, jobs}]}
+tasksets                   | map    |       | name -> {tasks: [{model, batch, arrival, period, deadline, jobs, priority}]}
 taskset                    | string |       | which of them runs
 )"),
                                               host_params());

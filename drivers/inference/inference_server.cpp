@@ -14,6 +14,7 @@ namespace drivers {
 using schedulers::sharing::AppDemand;
 using schedulers::sharing::LayerChoice;
 using schedulers::sharing::LayerCost;
+using schedulers::sharing::PendingJob;
 
 namespace {
 
@@ -47,7 +48,8 @@ struct App {
   std::vector<workloads::TaskGraph> lowered;      // own copies: footprints key on the kernels
   std::vector<std::vector<std::vector<int>>> kernels;  // [jobs - 1][op] -> kernel indices
   std::vector<OpId> layers;                       // ops with kernels, in launch order
-  std::deque<Job> queue;
+  std::deque<Job> queue;  // in the policy's order
+  double solo_seconds = 0;  // one job alone on the GPU (the policies' estimate)
   // The group running now.
   bool running = false;
   std::vector<Job> group;
@@ -121,14 +123,16 @@ class Server {
     result_.working_set_chunks = (working_set + options.chunk_bytes - 1) / options.chunk_bytes;
 
     std::vector<AppDemand> demand;
-    for (const App& a : apps_)
+    for (App& a : apps_) {
+      a.solo_seconds = job_seconds(a);
       // Models in flight: the jobs a group may hold, each with its own activations (with one
       // job's worth, a batched group's extra windows thrash inside the quota even when memory
       // is not oversubscribed).
       demand.push_back({a.index, memory_->chunks_held(a.weight_bytes),
                         memory_->chunks_held(a.job_stride),
-                        jobs_in_flight(*a.task, group), job_seconds(a), a.task->period.seconds(),
+                        jobs_in_flight(*a.task, group), a.solo_seconds, a.task->period.seconds(),
                         least_chunks(a)});
+    }
     // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
     const int sms = options.sms > 0 ? std::min(options.sms, gpu.sm_count) : gpu.sm_count;
     if (sms < gpu.sm_count) {
@@ -156,7 +160,7 @@ class Server {
       for (const auto& r : workloads::releases(tasks_)) {
         const Job job{t0 + r.release, t0 + r.deadline, r.task};
         system_.sim().schedule(job.release, [this, r, job] {
-          apps_[static_cast<std::size_t>(r.task)].queue.push_back(job);
+          enqueue(apps_[static_cast<std::size_t>(r.task)], job);
           ++result_.jobs;
           try_start();
         });
@@ -308,18 +312,42 @@ class Server {
     return out;
   }
 
+  PendingJob pending(const App& a, const Job& j) const {
+    return {a.index, j.release.seconds(), j.deadline.seconds(), a.solo_seconds,
+            a.task->priority, static_cast<int>(a.queue.size())};
+  }
+
+  // The policy's order, then release time, then application index.
+  bool goes_before(const App& a, const Job& x, const App& b, const Job& y) const {
+    const PendingJob px = pending(a, x), py = pending(b, y);
+    if (policy_.before(px, py)) return true;
+    if (policy_.before(py, px)) return false;
+    return x.release != y.release ? x.release < y.release : a.index < b.index;
+  }
+
+  void enqueue(App& a, const Job& job) {
+    auto at = a.queue.end();
+    while (at != a.queue.begin() && goes_before(a, job, a, *std::prev(at))) --at;
+    a.queue.insert(at, job);
+  }
+
   void try_start() {
-    for (App& a : apps_)
-      while (!a.running && !a.queue.empty() && a.queue.front().deadline <= system_.sim().now()) {
-        // Its deadline passed before it could start: dropped; it waited until the deadline.
-        record(a.queue.front(), true);
-        a.queue.pop_front();
-      }
+    const sim::Time now = system_.sim().now();
+    for (App& a : apps_) {
+      if (a.running) continue;
+      // A job whose deadline passed before it could start is dropped; it waited until then.
+      std::deque<Job> kept;
+      for (const Job& j : a.queue)
+        if (j.deadline <= now) record(j, true);
+        else kept.push_back(j);
+      a.queue.swap(kept);
+    }
     if (policy_.exclusive()) {
       if (running_ > 0) return;
       App* pick = nullptr;
       for (App& a : apps_)
-        if (!a.queue.empty() && (!pick || a.queue.front().release < pick->queue.front().release))
+        if (!a.queue.empty() &&
+            (!pick || goes_before(a, a.queue.front(), *pick, pick->queue.front())))
           pick = &a;
       if (pick) start_group(*pick);
       return;

@@ -114,21 +114,21 @@ SharingPlan demand_proportional_plan(const std::vector<AppDemand>& apps, int sm_
   return {proportional_sm_split(demand, sm_count), ascending_demand_quotas(apps, frames), {}};
 }
 
-namespace {
-
-SharingPlan unrestricted(std::size_t apps) {
+SharingPlan whole_gpu_plan(std::size_t apps) {
   SharingPlan p;
   p.masks.assign(apps, {});
   p.quotas.assign(apps, 0);
   return p;
 }
 
+namespace {
+
 // One job at a time, in release order, on the whole GPU.
 class Fifo final : public SharingPolicy {
  public:
   bool exclusive() const override { return true; }
   SharingPlan plan(const std::vector<AppDemand>& a, int, std::uint64_t) const override {
-    return unrestricted(a.size());
+    return whole_gpu_plan(a.size());
   }
 };
 
@@ -137,7 +137,7 @@ class Greedy final : public SharingPolicy {
  public:
   bool exclusive() const override { return false; }
   SharingPlan plan(const std::vector<AppDemand>& a, int, std::uint64_t) const override {
-    return unrestricted(a.size());
+    return whole_gpu_plan(a.size());
   }
 };
 
@@ -157,7 +157,7 @@ class LazyBatching final : public SharingPolicy {
   bool exclusive() const override { return true; }
   int max_group() const override { return max_group_; }
   SharingPlan plan(const std::vector<AppDemand>& a, int, std::uint64_t) const override {
-    return unrestricted(a.size());
+    return whole_gpu_plan(a.size());
   }
 
  private:

@@ -33,6 +33,15 @@ struct AppDemand {
   double utilisation() const { return period_seconds > 0 ? job_seconds / period_seconds : 1.0; }
 };
 
+// A job waiting to start, as a policy orders it (seconds of simulated time).
+struct PendingJob {
+  int app = 0;
+  double release = 0, deadline = 0;  // absolute
+  double job_seconds = 0;  // its app's estimate alone on the GPU (AppDemand::job_seconds)
+  int priority = 0;        // its task's `priority` (higher: sooner)
+  int queued = 1;          // jobs its app has pending, this one included
+};
+
 struct SharingPlan {
   std::vector<models::SmMask> masks;  // per app; empty mask: every SM
   std::vector<std::uint64_t> quotas;  // per app, chunks; 0: no quota
@@ -69,6 +78,10 @@ class SharingPolicy {
   virtual int max_group() const { return 1; }
   virtual SharingPlan plan(const std::vector<AppDemand>& apps, int sm_count,
                            std::uint64_t frames) const = 0;
+  // Whether pending job `a` goes before `b`: the order each application's queue is kept in
+  // and, under time sharing (exclusive), the order applications take the GPU. Jobs neither
+  // orders go by release time, then application index; the default orders none (FIFO).
+  virtual bool before(const PendingJob& /*a*/, const PendingJob& /*b*/) const { return false; }
   // One layer of a group of `jobs` jobs, with `own_sms` SMs in the app's mask and `idle_sms`
   // more that no running application owns (default: the whole group on its own SMs).
   virtual LayerChoice choose_layer(const LayerCost&, int jobs, int own_sms,
@@ -84,6 +97,9 @@ inline SharingRegistry& sharing_policies(sim::PluginCatalog& c) {
 }
 
 void register_sharing_policies(sim::PluginCatalog& c);
+
+// Every app on every SM with no page quota (time sharing's plan, and greedy's).
+SharingPlan whole_gpu_plan(std::size_t apps);
 
 // Disjoint SM masks: one SM each, the rest in proportion to `weights` (rounded down), the
 // leftovers to the app of the largest weight. With more apps than SMs they wrap around, one each.

@@ -310,8 +310,9 @@ TEST_CASE("--plugin adds an experiment from a shared library") {
   CHECK(warpsim("list experiment " + plugin).output.find("hello") != std::string::npos);
 }
 
-TEST_CASE("docs/plugins.md's example builds with its command line and runs") {
-  // The page's C++ block and its from-a-checkout g++ line, as written there.
+TEST_CASE("docs/plugins.md's example builds with its from-a-checkout command line and runs") {
+  // The page's C++ block and its from-a-checkout g++ line, as written there (the pkg-config
+  // line, and the other examples: test_plugin_examples.cpp).
   std::ifstream page(std::string(WARPSIM_SOURCE) + "/docs/plugins.md");
   std::stringstream text;
   text << page.rdbuf();
@@ -320,7 +321,7 @@ TEST_CASE("docs/plugins.md's example builds with its command line and runs") {
   REQUIRE(begin != std::string::npos);
   const auto code = doc.substr(begin + 7, doc.find("```", begin + 7) - begin - 7);
   const std::string line =
-      "g++ -std=c++20 -fPIC -shared -I/path/to/warpsim my_experiment.cpp -o libmine.so";
+      "g++ -std=c++20 -fPIC -shared -I/path/to/warpsim my_experiment.cpp -o libmy_experiment.so";
   REQUIRE(doc.find(line) != std::string::npos);
   TempDir d;
   d.write("my_experiment.cpp", code);
@@ -331,7 +332,7 @@ TEST_CASE("docs/plugins.md's example builds with its command line and runs") {
   REQUIRE(b.code == 0);
   const auto cfg = d.write("mine.yaml", "experiment: mine\nn: 4\n");
   const auto r = warpsim("run " + cfg.string() + " --plugin " +
-                         (d.path() / "libmine.so").string() + " --quiet --out " +
+                         (d.path() / "libmy_experiment.so").string() + " --quiet --out " +
                          (d.path() / "o").string());
   CAPTURE(r.output);
   REQUIRE(r.code == 0);

@@ -51,9 +51,12 @@ TEST_CASE("task sets: periodic releases, defaults, errors at the item") {
   const auto set = parse(
       "tasks:\n"
       "  - {model: vgg16, period: 100 ms, jobs: 3}\n"
-      "  - {model: lenet, batch: 4, arrival: 5 ms, period: 20 ms, deadline: 10 ms, jobs: 2}\n");
+      "  - {model: lenet, batch: 4, arrival: 5 ms, period: 20 ms, deadline: 10 ms, jobs: 2,\n"
+      "     priority: 3}\n");
   REQUIRE(set.tasks.size() == 2);
   CHECK(set.tasks[0].deadline == sim::Time::ms(100));
+  CHECK(set.tasks[0].priority == 0);
+  CHECK(set.tasks[1].priority == 3);
   const auto r = workloads::releases(set);
   REQUIRE(r.size() == 5);
   CHECK(r[0].task == 0);
