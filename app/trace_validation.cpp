@@ -40,6 +40,8 @@ Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, Re
   v.ops_total = w.ops.size();
   std::vector<double> meas, sim, abs_err;
   std::map<std::string, KernelClassError> classes;
+  std::map<std::string, FamilyCoverage> families;
+  double abs_gap = 0, compared_time = 0;
   double m0 = 1e300, m1 = -1e300, s0 = 1e300, s1 = -1e300;
   for (std::size_t i = 0; i < w.ops.size(); ++i) {
     const workloads::ReplayOp& op = w.ops[i];
@@ -53,8 +55,18 @@ Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, Re
     ++c.count;
     c.measured += op.measured;
     c.simulated += simulated;
+    for (FamilyCoverage* f : {&families[op.family], &v.all}) {
+      ++f->ops;
+      f->measured += op.measured;
+      if (op.work_known) {
+        ++f->predicted_ops;
+        f->predicted += op.measured;
+      }
+    }
     const bool predicted = cost == ReplayCost::trace || op.work_known;
     if (!predicted || op.measured <= 0) continue;
+    abs_gap += std::abs(simulated - op.measured);
+    compared_time += op.measured;
     meas.push_back(op.measured);
     sim.push_back(simulated);
     abs_err.push_back(std::abs(simulated - op.measured) / op.measured);
@@ -70,6 +82,14 @@ Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, Re
     v.median_abs_error = sorted[sorted.size() / 2];
     v.pearson_r = pearson(meas, sim);
   }
+  v.time_weighted_error = compared_time > 0 ? abs_gap / compared_time : 0;
+  for (auto& [name, f] : families) {
+    f.family = name;
+    v.families.push_back(f);
+  }
+  v.all.family = "all";
+  std::stable_sort(v.families.begin(), v.families.end(),
+                   [](const auto& a, const auto& b) { return a.measured > b.measured; });
   for (auto& [name, c] : classes) v.classes.push_back(c);
   std::stable_sort(v.classes.begin(), v.classes.end(),
                    [](const auto& a, const auto& b) { return a.measured > b.measured; });
@@ -87,6 +107,9 @@ std::map<std::string, double> validation_metrics(const Validation& v, const std:
   std::map<std::string, double> m;
   auto set = [&](const std::string& key, double value) { m[prefix + "." + key] = value; };
   set("kernel_mape", v.kernel_mape);
+  set("kernel_time_weighted_error", v.time_weighted_error);
+  set("predicted_share", v.all.share());
+  for (const FamilyCoverage& f : v.families) set("predicted_share." + f.family, f.share());
   set("kernel_median_abs_error", v.median_abs_error);
   set("pearson_r", v.pearson_r);
   set("iteration_error", v.iteration_error);
@@ -118,15 +141,19 @@ std::string classes_csv(const Validation& v) {
 
 std::string ops_csv(const workloads::ReplayWorkload& w, const ReplayResult& r, ReplayCost cost) {
   std::string s =
-      "op,kernel_class,stream,iteration,predicted,flops,dram_bytes,measured_start_s,"
-      "measured_s,simulated_start_s,simulated_s\n";
+      "op,kernel_class,family,stream,iteration,predicted,rule,flops,dram_bytes,host_bytes,"
+      "measured_start_s,measured_s,simulated_start_s,simulated_s\n";
   for (std::size_t i = 0; i < w.ops.size(); ++i) {
     const workloads::ReplayOp& op = w.ops[i];
     const bool predicted = cost == ReplayCost::trace || op.work_known;
-    s += fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.9g},{:.9g},{:.9g},{:.9g}\n", i,
-                     csv_quote(op.kernel_class), w.stream_ids[static_cast<std::size_t>(op.stream)],
-                     op.iteration, predicted ? 1 : 0, w.kernels[i].flops, w.kernels[i].dram_bytes,
-                     op.measured_start, op.measured, r.start[i], r.end[i] - r.start[i]);
+    // The rule that derived its work; "measured" where the replay kept the measurement.
+    const std::string rule = op.work_known ? op.rule : "measured";
+    s += fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.9g},{:.9g},{:.9g},{:.9g}\n", i,
+                     csv_quote(op.kernel_class), op.family,
+                     w.stream_ids[static_cast<std::size_t>(op.stream)], op.iteration,
+                     predicted ? 1 : 0, csv_quote(rule), w.kernels[i].flops,
+                     w.kernels[i].dram_bytes, w.kernels[i].host_bytes, op.measured_start,
+                     op.measured, r.start[i], r.end[i] - r.start[i]);
   }
   return s;
 }
@@ -134,10 +161,17 @@ std::string ops_csv(const workloads::ReplayWorkload& w, const ReplayResult& r, R
 std::string validation_report(const Validation& v, std::size_t worst) {
   auto shorten = [](const std::string& s) { return s.size() > 70 ? s.substr(0, 67) + "..." : s; };
   std::string s;
+  // First: how much of the device time the model predicts at all.
+  s += fmt::format("device time predicted from work: {:.1f}% ({} of {} ops); by family:",
+                   100 * v.all.share(), v.all.predicted_ops, v.all.ops);
+  for (const FamilyCoverage& f : v.families)
+    s += fmt::format(" {} {:.1f}% of {:.3f} ms", f.family, 100 * f.share(), f.measured * 1e3);
+  s += "\n";
   s += fmt::format(
-      "ops compared {} of {}: kernel MAPE {:.1f}%, median |error| {:.1f}%, "
-      "Pearson r {:.3f}\n",
-      v.ops_compared, v.ops_total, 100 * v.kernel_mape, 100 * v.median_abs_error, v.pearson_r);
+      "ops compared {} of {}: kernel MAPE {:.1f}%, time-weighted |error| {:.1f}%, median |error| "
+      "{:.1f}%, Pearson r {:.3f}\n",
+      v.ops_compared, v.ops_total, 100 * v.kernel_mape, 100 * v.time_weighted_error,
+      100 * v.median_abs_error, v.pearson_r);
   s += fmt::format("end to end (device): measured {:.3f} ms, simulated {:.3f} ms ({:+.1f}%)\n",
                    v.end_to_end_measured * 1e3, v.end_to_end_simulated * 1e3,
                    100 * (v.end_to_end_simulated / v.end_to_end_measured - 1));

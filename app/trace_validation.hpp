@@ -27,6 +27,14 @@ struct KernelClassError {
   double error() const { return measured > 0 ? simulated / measured - 1 : 0; }
 };
 
+// One op family's device time, and how much of it the trace's work predicts.
+struct FamilyCoverage {
+  std::string family;
+  std::size_t ops = 0, predicted_ops = 0;
+  double measured = 0, predicted = 0;  // seconds of measured device time: all, work derived
+  double share() const { return measured > 0 ? predicted / measured : 0; }
+};
+
 struct Validation {
   std::size_t ops_compared = 0;  // ops predicted by the cost (and measured > 0)
   std::size_t ops_total = 0;
@@ -37,6 +45,12 @@ struct Validation {
   std::vector<IterationSpan> iterations;
   double iteration_error = 0;  // mean |sim / meas - 1| over iterations
   double end_to_end_measured = 0, end_to_end_simulated = 0;  // first op start to last op end
+  // Device time whose work the trace gives (predicted from work, not kept at its measurement),
+  // by family, largest first, and over all.
+  std::vector<FamilyCoverage> families;
+  FamilyCoverage all;
+  // Over the compared ops: sum |simulated - measured| / sum measured.
+  double time_weighted_error = 0;
 };
 
 Validation compare(const workloads::ReplayWorkload& w, const ReplayResult& r, ReplayCost cost);

@@ -32,6 +32,9 @@ class RooflineCost final : public KernelCost {
                         gpu.dram_latency.seconds();
     w.l2_bytes = k.l2_bytes / ctas;
     w.fixed = fixed_;
+    // A host <-> device copy streams at the host link's rate (a copy engine, no SM).
+    if (k.host_bytes > 0 && gpu.host_link_bandwidth > 0)
+      w.fixed += sim::Time::s(k.host_bytes / gpu.host_link_bandwidth);
     return w;
   }
 

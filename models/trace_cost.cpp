@@ -4,7 +4,8 @@
 // says and concurrency with other kernels still emerges. With `prefer: model`, kernels whose
 // work is known (FLOPs or bytes from the trace) are priced by the roofline model instead and
 // only the rest keep their measurement: that is how `warpsim replay --cost roofline` checks the
-// kernel model without pretending to predict kernels it knows nothing about.
+// kernel model without pretending to predict kernels it knows nothing about. Kernels another
+// model priced (KernelDesc::modelled_seconds: NCCL kernels on the network model) take that.
 
 #include <algorithm>
 #include <cmath>
@@ -42,15 +43,19 @@ class TraceCost final : public KernelCost {
   }
 
   CtaWork cta_work(const GpuSpec& gpu, const workloads::KernelDesc& k) const override {
-    const bool has_work = k.flops > 0 || k.dram_bytes > 0;
-    if (k.measured_seconds <= 0 || (prefer_model_ && has_work)) return roofline_->cta_work(gpu, k);
+    const bool has_work = k.flops > 0 || k.dram_bytes > 0 || k.host_bytes > 0;
+    const bool modelled = prefer_model_ && k.modelled_seconds > 0;
+    if (!modelled && (k.measured_seconds <= 0 || (prefer_model_ && has_work)))
+      return roofline_->cta_work(gpu, k);
+    // A measured (or another model's) duration, spread over the kernel's waves.
+    const double seconds = modelled ? k.modelled_seconds : k.measured_seconds;
     CtaWork w;
     const int per_sm = std::max(1, ctas_per_sm(gpu, k));
     const double per_wave = static_cast<double>(per_sm) * gpu.sm_count;
     const double waves = std::max(1.0, std::ceil(static_cast<double>(k.ctas()) / per_wave));
     // The GPU model adds the kernel overhead once and a CTA launch per wave: the rest of the
     // measured time is the waves' own.
-    const double own = k.measured_seconds - gpu.kernel_overhead.seconds() -
+    const double own = seconds - gpu.kernel_overhead.seconds() -
                        waves * gpu.cta_launch.seconds();
     w.fixed = sim::Time::s(std::max(0.0, own) / waves);
     return w;

@@ -46,7 +46,11 @@ struct KernelDesc {
   DType dtype = DType::fp32;
   double dram_bytes = 0;    // compulsory DRAM traffic: reads + writes
   double l2_bytes = 0;      // traffic served by L2 (re-reads of tiles), >= 0
+  double host_bytes = 0;    // a copy engine's bytes over the host link (host <-> device copies)
   double measured_seconds = 0;  // duration measured on a real GPU (trace readers); 0: unknown
+  // Its duration as another model predicts it (a traced NCCL kernel on the network model);
+  // kernel costs that price from work use it in place of a measurement. 0: none.
+  double modelled_seconds = 0;
 
   std::int64_t ctas() const { return grid.count(); }
   std::int64_t threads_per_cta() const { return block.count(); }

@@ -157,6 +157,7 @@ ReplayWorkload build_replay(const Trace& t) {
     op.trace_op = chosen[k];
     op.stream = stream_index(d.stream);
     op.kernel_class = kernel_class(d.name);
+    op.family = std::string(op_family(d));
     op.measured_start = (d.ts - w.origin_us) * 1e-6;
     op.measured = d.dur * 1e-6;
     KernelDesc kd;
@@ -178,9 +179,11 @@ ReplayWorkload build_replay(const Trace& t) {
                                   c >= 0 ? kernels_of_cpu_op[c] : 0);
     if (work) {
       op.work_known = true;
+      op.rule = work->source;
       kd.flops = work->flops;
       kd.dram_bytes = work->dram_bytes;
       kd.l2_bytes = work->l2_bytes;
+      kd.host_bytes = work->host_bytes;
       kd.unit = work->unit;
       kd.dtype = work->dtype;
       ++w.notes["ops with work from the trace: " + work->source];

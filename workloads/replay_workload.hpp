@@ -27,7 +27,9 @@ struct ReplayOp {
   std::int32_t stream = 0;      // compact stream index
   std::int32_t iteration = -1;  // index into ReplayWorkload::iterations, -1 outside any
   std::string kernel_class;     // the name without its argument list
-  bool work_known = false;      // FLOPs/bytes derived from the trace (roofline can predict it)
+  bool work_known = false;      // work derived from the trace (a cost model can predict it)
+  std::string rule;             // how its work was derived ("" when it was not)
+  std::string family;           // gemm, conv, elementwise, nccl, memcpy, ... (op_family)
   double measured_start = 0;    // seconds after the replay's origin
   double measured = 0;          // seconds
 };

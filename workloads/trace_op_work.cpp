@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 namespace workloads {
@@ -117,15 +119,148 @@ std::optional<TracedWork> pointwise(const kineto::CpuOp& op) {
   return w;
 }
 
-// Library GEMM kernels: cuBLAS (volta_sgemm_*, ampere_*gemm*, sm80_xmma_gemm_*, gemv*), CUTLASS.
-bool is_gemm_kernel(const std::string& name) {
+std::string lowercase(std::string_view name) {
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find("gemm") != std::string::npos || lower.find("gemv") != std::string::npos;
+  return lower;
+}
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != s.npos; }
+
+// Element size of the first scalar type a kernel's name mentions (its template arguments).
+int name_type_size(std::string_view name, DType* dtype) {
+  struct Known {
+    std::string_view token;
+    int size;
+    DType dtype;
+  };
+  static const Known known[] = {{"c10::Half", 2, DType::fp16}, {"__half", 2, DType::fp16},
+                                {"c10::BFloat16", 2, DType::bf16}, {"double", 8, DType::fp32},
+                                {"long", 8, DType::fp32},          {"float", 4, DType::fp32},
+                                {"int", 4, DType::fp32},           {"bool", 1, DType::fp32},
+                                {"char", 1, DType::fp32}};
+  std::size_t best = name.npos;
+  const Known* pick = nullptr;
+  for (const Known& k : known) {
+    // the first whole-word occurrence after the kernel's name
+    for (auto at = name.find(k.token); at != name.npos; at = name.find(k.token, at + 1)) {
+      const bool word_start = at == 0 || !std::isalnum(static_cast<unsigned char>(name[at - 1]));
+      const auto end = at + k.token.size();
+      const bool word_end =
+          end == name.size() || !std::isalnum(static_cast<unsigned char>(name[end]));
+      if (word_start && word_end) {
+        if (at < best) best = at, pick = &k;
+        break;
+      }
+    }
+  }
+  if (!pick) return 0;
+  *dtype = pick->dtype;
+  return pick->size;
+}
+
+// PyTorch's TensorIterator kernels (ATen/native/cuda/CUDALoops.cuh, Loops.cuh): the grid covers
+// the elements in blocks of a fixed size -- vectorized_elementwise_kernel and
+// unrolled_elementwise_kernel 128 threads x 4 elements, elementwise_kernel<nt, vt> nt x vt --
+// and every operand (at::detail::Array<char*, N>: the output and the inputs) is streamed once.
+// The last block may be partial and broadcast inputs are read less: an upper bound of one
+// block and of the broadcast operand's bytes.
+std::optional<TracedWork> elementwise_geometry(const kineto::DeviceOp& d) {
+  const std::string_view name = d.name;
+  double per_block = 0;
+  std::size_t args_at = name.npos;
+  for (std::string_view k : {"vectorized_elementwise_kernel<", "unrolled_elementwise_kernel<"})
+    if (auto at = name.find(k); at != name.npos && per_block == 0) {
+      per_block = 512;
+      args_at = at + k.size();
+    }
+  if (per_block == 0) {
+    constexpr std::string_view legacy = "at::native::elementwise_kernel<";
+    const auto at = name.find(legacy);
+    if (at == name.npos) return std::nullopt;
+    int nt = 0, vt = 0;
+    if (std::sscanf(std::string(name.substr(at + legacy.size(), 24)).c_str(), "%d, %d", &nt,
+                    &vt) != 2 || nt <= 0 || vt <= 0)
+      return std::nullopt;
+    per_block = static_cast<double>(nt) * vt;
+    args_at = at + legacy.size();
+  }
+  if (d.block.count() <= 0 || d.grid.count() <= 0) return std::nullopt;
+  // Operands: the Array<char*, N> of data pointers, else the functor's lambda arity + 1.
+  int operands = 0;
+  constexpr std::string_view array = "at::detail::Array<char*, ";
+  if (auto at = name.find(array); at != name.npos)
+    operands = std::atoi(std::string(name.substr(at + array.size(), 4)).c_str());
+  if (operands <= 0) {
+    // The element lambda: the first whose parameters are values (not empty, not the index).
+    bool index_lambda = false;
+    for (auto at = name.find("{lambda(", args_at); at != name.npos && operands <= 0;
+         at = name.find("{lambda(", at + 1)) {
+      const auto close = name.find(')', at);
+      if (close == name.npos) break;
+      const std::string_view params = name.substr(at + 8, close - at - 8);
+      if (params == "int") index_lambda = true;
+      else if (!params.empty())
+        operands = 2 + static_cast<int>(std::count(params.begin(), params.end(), ','));
+    }
+    // gpu_kernel_impl's index lambda alone: the functor says the arity.
+    if (operands <= 0 && index_lambda)
+      operands = contains(name, "Binary") || contains(name, "CUDAFunctor_") ? 3 : 2;
+  }
+  if (operands <= 0) operands = 2;
+  TracedWork w;
+  int size = name_type_size(name.substr(args_at), &w.dtype);
+  if (size == 0) size = 4;
+  const double elements = static_cast<double>(d.grid.count()) * per_block;
+  w.flops = elements;
+  w.dram_bytes = elements * operands * size;
+  w.source = "elementwise launch geometry";
+  return w;
+}
+
+// Library GEMM kernels: cuBLAS (volta_sgemm_*, ampere_*gemm*, sm80_xmma_gemm_*, gemv*), CUTLASS.
+bool is_gemm_kernel(const std::string& name) {
+  const std::string lower = lowercase(name);
+  return contains(lower, "gemm") || contains(lower, "gemv");
+}
+
+// An fp32 product the library ran on TF32 tensor cores (torch.backends.cuda.matmul.allow_tf32,
+// cudnn.allow_tf32): cuBLAS/cuDNN name the math in the kernel (`tf32`, CUTLASS's
+// `tensorop_s1688`: fp32 data, tensor-core 16x8x8 TF32 MMA).
+bool tf32_kernel(const std::string& name) {
+  const std::string lower = lowercase(name);
+  return contains(lower, "tf32") || contains(lower, "tensorop_s1688") ||
+         contains(lower, "tensorop_s16816");
 }
 
 }  // namespace
+
+std::string_view op_family(const kineto::DeviceOp& d) {
+  using Kind = kineto::DeviceOp::Kind;
+  if (d.kind == Kind::memcpy) return "memcpy";
+  if (d.kind == Kind::memset) return "memset";
+  if (d.nccl) return "nccl";
+  const std::string n = lowercase(d.name);
+  if (contains(n, "embedding") || contains(n, "embedding_bag")) return "embedding";
+  if (contains(n, "conv") || contains(n, "fprop") || contains(n, "dgrad") ||
+      contains(n, "wgrad") || contains(n, "implicit_gemm") || contains(n, "scudnn") ||
+      contains(n, "fft2d") || contains(n, "winograd"))
+    return "conv";
+  if (is_gemm_kernel(n)) return "gemm";
+  if (contains(n, "bn_") || contains(n, "batch_norm") || contains(n, "layer_norm") ||
+      contains(n, "group_norm") || contains(n, "norm_kernel"))
+    return "norm";
+  if (contains(n, "elementwise") || contains(n, "fill")) return "elementwise";
+  if (contains(n, "reduce") || contains(n, "softmax") || contains(n, "scan") ||
+      contains(n, "sort") || contains(n, "pool"))
+    return "reduction";
+  if (contains(n, "copy") || contains(n, "nchwtonhwc") || contains(n, "nhwctonchw") ||
+      contains(n, "transpose") || contains(n, "cat") || contains(n, "index") ||
+      contains(n, "gather") || contains(n, "scatter"))
+    return "copy-kernel";
+  return "other";
+}
 
 std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::CpuOp* op,
                                       int kernels_of_op) {
@@ -141,13 +276,21 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     return w;
   }
   if (d.kind == Kind::memcpy) {
-    // Device-to-device copies read and write DRAM; host copies cross PCIe / NVLink-C2C, which
-    // the kernel model does not price.
-    if (d.name.find("DtoD") == std::string::npos) return std::nullopt;
     TracedWork w;
-    w.dram_bytes = 2.0 * static_cast<double>(d.bytes);
-    w.source = "memcpy bytes";
-    return w;
+    // Device-to-device copies read and write DRAM.
+    if (contains(d.name, "DtoD")) {
+      w.dram_bytes = 2.0 * static_cast<double>(d.bytes);
+      w.source = "memcpy bytes";
+      return w;
+    }
+    // Pinned host copies are DMA over the host link. A pageable one is staged by the driver
+    // through a pinned buffer with CPU copies the host model does not have: not derived.
+    if ((contains(d.name, "HtoD") || contains(d.name, "DtoH")) && contains(d.name, "Pinned")) {
+      w.host_bytes = static_cast<double>(d.bytes);
+      w.source = "pinned memcpy bytes over the host link";
+      return w;
+    }
+    return std::nullopt;
   }
   if (!d.nccl && (d.flops > 0 || d.bytes > 0)) {  // the trace says it (warpsim-probe traces)
     TracedWork w;
@@ -164,12 +307,22 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
     w.source = "kernel args";
     return w;
   }
-  if (d.nccl || !op || op->input_dims.empty() || kernels_of_op != 1) return std::nullopt;
-  // The op's shapes describe its kernel only if the kernel is of the op's kind: an aten::mm
-  // whose one kernel is a fill or a copy (a degenerate or pre-zeroed product) is not a GEMM.
-  const bool gemm_kernel = is_gemm_kernel(d.name);
-  auto w = gemm_kernel ? matmul(*op) : std::nullopt;
-  if (!w && !gemm_kernel) w = pointwise(*op);
+  if (d.nccl) return std::nullopt;
+  std::optional<TracedWork> w;
+  if (op && !op->input_dims.empty() && kernels_of_op == 1) {
+    // The op's shapes describe its kernel only if the kernel is of the op's kind: an aten::mm
+    // whose one kernel is a fill or a copy (a degenerate or pre-zeroed product) is not a GEMM.
+    const bool gemm_kernel = is_gemm_kernel(d.name);
+    w = gemm_kernel ? matmul(*op) : std::nullopt;
+    if (w && w->dtype == DType::fp32 && tf32_kernel(d.name)) {
+      w->unit = MathUnit::tensor_core;
+      w->dtype = DType::tf32;
+      w->source += ", TF32 from the kernel";
+    }
+    if (!w && !gemm_kernel) w = pointwise(*op);
+  }
+  // Without the op's shapes, PyTorch's elementwise kernels still tell their size by their grid.
+  if (!w) w = elementwise_geometry(d);
   // Shapes no GPU could hold (a corrupt trace) predict nothing: at most 10^18 FLOPs, 1 PB.
   if (w && (w->flops > 1e18 || w->dram_bytes > 1e15)) return std::nullopt;
   return w;

@@ -7,6 +7,7 @@
 
 #include "app/experiment.hpp"
 #include "app/trace_validation.hpp"
+#include "interconnect/system_spec.hpp"
 #include "models/gpu_spec.hpp"
 #include "sim/error.hpp"
 #include "sim/files.hpp"
@@ -21,6 +22,7 @@ struct TraceCase {
   std::string name;
   fs::path file;
   models::GpuSpec gpu;
+  std::optional<interconnect::SystemSpec> system;  // prices its NCCL kernels
 };
 
 const sim::ParamSchema& schema() {
@@ -29,6 +31,7 @@ traces      | list   |                   | the traces
 traces.name | string |                   | its name (metrics <name>.<cost>.*)
 traces.file | path   |                   | a Kineto trace, relative to the scenario file
 traces.gpu  | gpu    |                   | the GPU preset to simulate it on
+traces.system | system |                 | a system preset whose network prices its NCCL kernels (absent: they keep their measurement)
 trace       | string |                   | which of them this point replays
 cost        | string | trace             | kernel cost: trace (the measured durations) | roofline
 )");
@@ -38,12 +41,15 @@ cost        | string | trace             | kernel cost: trace (the measured dura
 // One point: one trace replayed under one kernel cost and compared with its measurement.
 class TraceValidationExperiment final : public Experiment {
  public:
-  TraceValidationExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog) {
+  TraceValidationExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog)
+      : catalog_(catalog) {
     const std::string wanted = cfg.string("trace");
     std::vector<std::string> names;
     for (const sim::Config& item : cfg.value("traces").items()) {  // every case checked, one kept
       const sim::Params t(item, schema(), "traces.");
-      TraceCase c{t.string("name"), t.string("file"), models::GpuSpec::from_config(t.value("gpu"))};
+      TraceCase c{t.string("name"), t.string("file"), models::GpuSpec::from_config(t.value("gpu")),
+                  std::nullopt};
+      if (t.has("system")) c.system = interconnect::SystemSpec::from_config(t.value("system"));
       // Relative paths are relative to the scenario file, so it runs from any folder.
       const sim::Config file = t.value("file");
       if (c.file.is_relative()) c.file = fs::path(file.pos().file).parent_path() / c.file;
@@ -66,8 +72,9 @@ class TraceValidationExperiment final : public Experiment {
   void run(RunContext& ctx) override {
     ctx.expect_runs(1);
     const TraceCase& c = *case_;
-    const workloads::ReplayWorkload w =
-        workloads::build_replay(workloads::kineto::read_trace(c.file));
+    const workloads::kineto::Trace trace = workloads::kineto::read_trace(c.file);
+    workloads::ReplayWorkload w = workloads::build_replay(trace);
+    if (c.system) drivers::price_nccl_kernels(w, trace, *c.system, catalog_);
     const ReplayResult r = simulate_replay(w, c.gpu, *cost_, ctx.timeline, ctx.timeline != nullptr);
     const Validation v = compare(w, r, parse_replay_cost(cost_name_));
     ctx.add_run(r.run, "replay");
@@ -89,6 +96,7 @@ class TraceValidationExperiment final : public Experiment {
  private:
   std::optional<TraceCase> case_;
   std::string cost_name_;
+  sim::PluginCatalog& catalog_;
   std::unique_ptr<models::KernelCost> cost_;
 };
 

@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
+#include <tuple>
 
+#include "drivers/collective_pricer.hpp"
 #include "models/gpu.hpp"
 #include "models/host_runtime.hpp"
 #include "models/occupancy.hpp"
@@ -34,6 +38,65 @@ std::unique_ptr<models::KernelCost> make_replay_cost(sim::PluginCatalog& catalog
   auto created = models::kernel_costs(catalog).create("trace", sim::Config(node, "kernel_cost"));
   sim::check_unused(node);
   return created;
+}
+
+namespace {
+
+// The collective an NCCL kernel runs, from its `Collective name` arg (PyTorch's names for the
+// c10d calls) or, without one, from the kernel's name.
+std::optional<interconnect::CollectiveOp> nccl_op(const workloads::kineto::DeviceOp& d) {
+  using interconnect::CollectiveOp;
+  const std::string& c = d.collective.name;
+  auto has = [&](std::string_view s) { return c.find(s) != std::string::npos; };
+  if (has("allreduce") || has("all_reduce")) return CollectiveOp::all_reduce;
+  if (has("allgather") || has("all_gather")) return CollectiveOp::all_gather;
+  if (has("reduce_scatter") || has("reducescatter")) return CollectiveOp::reduce_scatter;
+  if (has("broadcast")) return CollectiveOp::broadcast;
+  if (has("send") || has("recv")) return CollectiveOp::send_recv;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::size_t price_nccl_kernels(workloads::ReplayWorkload& w, const workloads::kineto::Trace& t,
+                               const interconnect::SystemSpec& system,
+                               sim::PluginCatalog& catalog) {
+  // One pricer per (operation, algorithm, group): each remembers the sizes it priced.
+  std::map<std::tuple<int, std::string, int>, std::unique_ptr<CollectivePricer>> pricers;
+  std::map<std::string, std::unique_ptr<interconnect::Collective>> algorithms;
+  std::size_t priced = 0;
+  for (std::size_t i = 0; i < w.ops.size(); ++i) {
+    workloads::ReplayOp& op = w.ops[i];
+    const auto& d = t.device_ops[static_cast<std::size_t>(op.trace_op)];
+    if (!d.nccl) continue;
+    const auto& c = d.collective;
+    const auto kind = nccl_op(d);
+    const int elem = workloads::kineto::nccl_dtype_size(c.dtype);
+    const double bytes = static_cast<double>(std::max(c.in_elements, c.out_elements)) * elem;
+    if (!kind || elem <= 0 || bytes <= 0 || c.group_size < 2) {
+      ++w.notes["NCCL kernels without collective args, kept at their measurement"];
+      continue;
+    }
+    if (c.group_size > system.gpus_per_node) {
+      ++w.notes[fmt::format("NCCL kernels of a group larger than a {} node, kept at their "
+                            "measurement", system.name)];
+      continue;
+    }
+    const std::string algo = d.name.find("TREE") != std::string::npos ? "tree" : "ring";
+    auto& a = algorithms[algo];
+    if (!a)
+      a = interconnect::collectives(catalog).create(
+          algo, sim::Config::empty(sim::SourcePos{"nccl kernel"}, "algorithm"));
+    auto& pricer = pricers[{static_cast<int>(*kind), algo, c.group_size}];
+    if (!pricer)
+      pricer = std::make_unique<CollectivePricer>(node_subset(system, c.group_size), *a, *kind);
+    w.kernels[i].modelled_seconds = pricer->price(static_cast<std::uint64_t>(bytes)).seconds();
+    op.work_known = true;
+    op.rule = fmt::format("nccl args on {}", system.name);
+    ++w.notes[fmt::format("ops with work from the trace: {}", op.rule)];
+    ++priced;
+  }
+  return priced;
 }
 
 ReplayResult simulate_replay(const workloads::ReplayWorkload& w, const models::GpuSpec& gpu,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "drivers/system.hpp"
+#include "interconnect/system_spec.hpp"
 #include "models/gpu_spec.hpp"
 #include "models/kernel_cost.hpp"
 #include "sim/timeline.hpp"
@@ -30,6 +31,16 @@ struct ReplayResult {
   double host_busy = 0;
   RunSummary run;
 };
+
+// Prices the trace's NCCL kernels on the network model of `system`: each one's collective, from
+// its args (collective name, message elements, dtype, group size), on the system's first
+// `group size` GPUs with the algorithm its kernel name says (RING, TREE), alone on the network
+// (the kernel's wait for its peers is not modelled). Sets KernelDesc::modelled_seconds and the
+// op's rule; kernels without args, or with a group the system's node cannot hold, stay unknown
+// (counted in notes). Returns how many it priced.
+std::size_t price_nccl_kernels(workloads::ReplayWorkload& w, const workloads::kineto::Trace& t,
+                               const interconnect::SystemSpec& system,
+                               sim::PluginCatalog& catalog);
 
 // `timeline`: the simulated run (host + streams), and when `with_measured`, the measured run
 // beside it as its own process.

@@ -254,10 +254,19 @@ TEST_CASE("a CPU op's shapes give its kernel's work only when the kernel is of t
   REQUIRE(w.has_value());
   CHECK(w->flops == 2.0 * 1024 * 1024 * 512);
   CHECK(w->dram_bytes == (1024.0 * 1024 + 1024.0 * 512 + 1024.0 * 512) * 4);
-  // The one kernel under an aten::mm is a fill (a product PyTorch short-cuts): no GEMM work.
+  // The one kernel under an aten::mm is a fill (a product PyTorch short-cuts): no GEMM work,
+  // only the fill's own, from its launch geometry (4 blocks of 512 elements, one operand).
   kineto::DeviceOp fill;
-  fill.name = "at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>";
-  CHECK_FALSE(workloads::traced_work(fill, &mm, 1).has_value());
+  fill.name =
+      "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, "
+      "at::detail::Array<char*, 1> >(int, at::native::FillFunctor<float>, "
+      "at::detail::Array<char*, 1>)";
+  fill.grid = {4, 1, 1};
+  fill.block = {128, 1, 1};
+  const auto f = workloads::traced_work(fill, &mm, 1);
+  REQUIRE(f.has_value());
+  CHECK(f->source == "elementwise launch geometry");
+  CHECK(f->dram_bytes == 4.0 * 512 * 4);
   // And a pointwise op's shapes do not price a GEMM kernel.
   kineto::CpuOp add;
   add.name = "aten::add";
@@ -267,4 +276,71 @@ TEST_CASE("a CPU op's shapes give its kernel's work only when the kernel is of t
   const auto pw = workloads::traced_work(fill, &add, 1);
   REQUIRE(pw.has_value());
   CHECK(pw->dram_bytes == 3.0 * 1024 * 1024 * 4);
+}
+
+TEST_CASE("work without shapes: PyTorch elementwise launch geometry, host copies, TF32, families") {
+  // vectorized: 128 threads x 4 elements a block; Array<char*, 3>: two inputs and the output.
+  kineto::DeviceOp add;
+  add.name =
+      "void at::native::vectorized_elementwise_kernel<4, at::native::CUDAFunctor_add<c10::Half>, "
+      "at::detail::Array<char*, 3> >(int, at::native::CUDAFunctor_add<c10::Half>, "
+      "at::detail::Array<char*, 3>)";
+  add.grid = {100, 1, 1};
+  add.block = {128, 1, 1};
+  auto w = workloads::traced_work(add, nullptr, 0);
+  REQUIRE(w.has_value());
+  CHECK(w->dram_bytes == 100.0 * 512 * 3 * 2);
+  CHECK(w->dtype == workloads::DType::fp16);
+  CHECK(workloads::op_family(add) == "elementwise");
+  // legacy elementwise_kernel<nt, vt>: nt x vt a block; a unary lambda: input and output.
+  kineto::DeviceOp copy;
+  copy.name =
+      "void at::native::elementwise_kernel<128, 2, at::native::gpu_kernel_impl<at::native::("
+      "anonymous namespace)::direct_copy_kernel_cuda(at::TensorIteratorBase&)::{lambda()#2}::"
+      "operator()() const::{lambda()#14}::operator()() const::{lambda(float)#1}>(at::"
+      "TensorIteratorBase&, at::native::(anonymous namespace)::direct_copy_kernel_cuda(at::"
+      "TensorIteratorBase&)::{lambda()#2}::operator()() const::{lambda()#14}::operator()() const::"
+      "{lambda(float)#1} const&)::{lambda(int)#1}>(int, at::native::gpu_kernel_impl<at::native::("
+      "anonymous namespace)::direct_copy_kernel_cuda(at::TensorIteratorBase&)::{lambda()#2}::"
+      "operator()() const::{lambda()#14}::operator()() const::{lambda(float)#1}>(at::"
+      "TensorIteratorBase&, at::native::(anonymous namespace)::direct_copy_kernel_cuda(at::"
+      "TensorIteratorBase&)::{lambda()#2}::operator()() const::{lambda()#14}::operator()() const::"
+      "{lambda(float)#1} const&)::{lambda(int)#1})";
+  copy.grid = {10, 1, 1};
+  copy.block = {128, 1, 1};
+  w = workloads::traced_work(copy, nullptr, 0);
+  REQUIRE(w.has_value());
+  CHECK(w->dram_bytes == 10.0 * 256 * 2 * 4);
+  // A kernel the rules do not know: nothing.
+  kineto::DeviceOp conv;
+  conv.name = "sm80_xmma_fprop_implicit_gemm_indexed_tf32f32_tf32f32_f32_nhwckrsc_nchw";
+  conv.grid = {10, 1, 1};
+  conv.block = {128, 1, 1};
+  CHECK_FALSE(workloads::traced_work(conv, nullptr, 0).has_value());
+  CHECK(workloads::op_family(conv) == "conv");
+  // Pinned host copies go over the host link; pageable ones are staged by the host: unknown.
+  kineto::DeviceOp h2d;
+  h2d.kind = kineto::DeviceOp::Kind::memcpy;
+  h2d.name = "Memcpy HtoD (Pinned -> Device)";
+  h2d.bytes = 1 << 20;
+  w = workloads::traced_work(h2d, nullptr, 0);
+  REQUIRE(w.has_value());
+  CHECK(w->host_bytes == 1 << 20);
+  CHECK(w->dram_bytes == 0);
+  h2d.name = "Memcpy HtoD (Pageable -> Device)";
+  CHECK_FALSE(workloads::traced_work(h2d, nullptr, 0).has_value());
+  CHECK(workloads::op_family(h2d) == "memcpy");
+  // An fp32 product on a TF32 tensor-core kernel is priced as TF32.
+  kineto::CpuOp mm;
+  mm.name = "aten::mm";
+  mm.input_dims = {{1024, 1024}, {1024, 512}};
+  mm.input_types = {"float", "float"};
+  kineto::DeviceOp tf32;
+  tf32.name = "void cutlass::Kernel<cutlass_80_tensorop_s1688gemm_256x64_16x4_tn_align4>(Params)";
+  w = workloads::traced_work(tf32, &mm, 1);
+  REQUIRE(w.has_value());
+  CHECK(w->unit == workloads::MathUnit::tensor_core);
+  CHECK(w->dtype == workloads::DType::tf32);
+  tf32.name = "volta_sgemm_128x64_nn";
+  CHECK(workloads::traced_work(tf32, &mm, 1)->unit == workloads::MathUnit::fp32_core);
 }
