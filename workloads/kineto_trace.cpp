@@ -82,6 +82,7 @@ struct RawEvent {
   bool grid_bad = false, block_bad = false;
   std::vector<std::vector<std::int64_t>> input_dims;
   std::vector<std::string> input_types;
+  std::vector<std::string> concrete_inputs;
 
   void clear() {
     ph.clear();
@@ -100,6 +101,7 @@ struct RawEvent {
     grid_bad = block_bad = false;
     input_dims.clear();
     input_types.clear();
+    concrete_inputs.clear();
   }
 };
 
@@ -267,6 +269,7 @@ void process_event(const std::string& source, std::size_t index, RawEvent& e, Tr
     op.tid = thread_id(e.tid.value);
     op.input_dims = std::move(e.input_dims);
     op.input_types = std::move(e.input_types);
+    op.concrete_inputs = std::move(e.concrete_inputs);
     t.cpu_ops.push_back(std::move(op));
   } else if (c == "user_annotation" || c == "gpu_user_annotation" || c == "cuda_sync" ||
              c == "python_function" || c == "Trace" || c == "overhead" ||
@@ -367,6 +370,8 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
         next = Ctx::dims;
       else if (key_ == "Input type")
         next = Ctx::types;
+      else if (key_ == "Concrete Inputs")
+        next = Ctx::concrete;
     } else if (top == Ctx::dims) {
       event_.input_dims.emplace_back();
       next = Ctx::shape;
@@ -445,6 +450,7 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
     dims,
     shape,
     types,
+    concrete,  // "Concrete Inputs": each scalar argument's value as text ("" for tensors)
     devices,
     device
   };
@@ -473,6 +479,7 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
       case Ctx::args:
         return key_ == "Collective name" || key_ == "dtype" || key_ == "math unit";
       case Ctx::types:
+      case Ctx::concrete:
         return true;
       case Ctx::device:
         return key_ == "name";
@@ -554,6 +561,9 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
       case Ctx::types:
         event_.input_types.emplace_back(s);
         break;
+      case Ctx::concrete:
+        event_.concrete_inputs.emplace_back(s);
+        break;
       case Ctx::grid:
         event_.grid_bad = true;
         break;
@@ -604,6 +614,9 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
       case Ctx::types:
         event_.input_types.emplace_back();
         break;
+      case Ctx::concrete:
+        event_.concrete_inputs.emplace_back();
+        break;
       case Ctx::device: {
         const auto i = std::abs(v) <= 9e18 ? static_cast<std::int64_t>(v) : 0;
         if (key_ == "id")
@@ -635,6 +648,8 @@ class TraceHandler : public sim::UnlimitedJsonSizes {
       if (Number* n = args_number()) n->bad = true;
     } else if (top == Ctx::types) {
       event_.input_types.emplace_back();
+    } else if (top == Ctx::concrete) {
+      event_.concrete_inputs.emplace_back();
     } else if (top == Ctx::grid) {
       event_.grid_bad = true;
     } else if (top == Ctx::block) {

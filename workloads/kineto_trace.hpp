@@ -74,6 +74,9 @@ struct CpuOp {
   double ts = 0, dur = 0;
   std::vector<std::vector<std::int64_t>> input_dims;  // empty when shapes were not recorded
   std::vector<std::string> input_types;
+  // Scalar arguments' values as text ("[2, 2]", "1", "False"; "" for tensors) where the
+  // profiler recorded them (PyTorch >= 2.1, record_shapes): a convolution's stride, padding.
+  std::vector<std::string> concrete_inputs;
 };
 
 struct Iteration {  // a ProfilerStep#N annotation on the host

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 
 #include "sim/error.hpp"
@@ -141,14 +142,16 @@ ReplayWorkload build_replay(const Trace& t) {
   const CpuOpIndex cpu(t);
   std::vector<std::int32_t> op_of_trace(t.device_ops.size(), -1);
   std::vector<std::int32_t> cpu_op_of(chosen.size(), -1);
-  std::unordered_map<std::int32_t, int> kernels_of_cpu_op;
+  // Per CPU op, its device ops by family: an op's shapes give a kernel's work only when it
+  // launched one kernel of that kind (its other kernels are transposes, fills, reductions).
+  std::unordered_map<std::int32_t, std::map<std::string_view, int>> kernels_of_cpu_op;
   for (std::size_t k = 0; k < chosen.size(); ++k) {
     const DeviceOp& d = t.device_ops[static_cast<std::size_t>(chosen[k])];
     op_of_trace[static_cast<std::size_t>(chosen[k])] = static_cast<std::int32_t>(k);
     if (d.launch >= 0) {
       const RuntimeCall& c = t.runtime[static_cast<std::size_t>(d.launch)];
       cpu_op_of[k] = cpu.around(c.tid, c.ts);
-      if (cpu_op_of[k] >= 0) ++kernels_of_cpu_op[cpu_op_of[k]];
+      if (cpu_op_of[k] >= 0) ++kernels_of_cpu_op[cpu_op_of[k]][op_family(d)];
     }
   }
   for (std::size_t k = 0; k < chosen.size(); ++k) {
@@ -176,7 +179,7 @@ ReplayWorkload build_replay(const Trace& t) {
     kd.measured_seconds = op.measured;
     const std::int32_t c = cpu_op_of[k];
     const auto work = traced_work(d, c >= 0 ? &t.cpu_ops[static_cast<std::size_t>(c)] : nullptr,
-                                  c >= 0 ? kernels_of_cpu_op[c] : 0);
+                                  c >= 0 ? kernels_of_cpu_op[c][op_family(d)] : 0);
     if (work) {
       op.work_known = true;
       op.rule = work->source;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
@@ -219,6 +220,137 @@ std::optional<TracedWork> elementwise_geometry(const kineto::DeviceOp& d) {
   return w;
 }
 
+// "[2, 2]" or "2" -> {2, 2} / {2}; empty when the text is not a list of integers.
+std::vector<std::int64_t> int_list(std::string_view text) {
+  std::vector<std::int64_t> out;
+  std::string digits;
+  for (char c : text) {
+    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+    else if (c == ',' || c == ']') {
+      if (!digits.empty()) out.push_back(std::atoll(digits.c_str()));
+      digits.clear();
+    } else if (c != '[' && c != ' ') {
+      return {};
+    }
+  }
+  if (!digits.empty()) out.push_back(std::atoll(digits.c_str()));
+  return out;
+}
+
+// Where each of a convolution op's arguments is (ATen's signatures), -1 where it has none.
+struct ConvArgs {
+  std::string_view op;
+  int input, weight, grad_output, stride, padding, dilation, transposed, groups;
+};
+constexpr ConvArgs kConvOps[] = {
+    {"aten::convolution", 0, 1, -1, 3, 4, 5, 6, 8},
+    {"aten::_convolution", 0, 1, -1, 3, 4, 5, 6, 8},
+    {"aten::conv2d", 0, 1, -1, 3, 4, 5, -1, 6},
+    {"aten::cudnn_convolution", 0, 1, -1, 3, 2, 4, -1, 5},
+    {"aten::convolution_backward", 1, 2, 0, 4, 5, 6, 7, 9},
+};
+
+// 2-D convolutions (NCHW input, KCRS weight): 2 N K P Q (C/g) R S FLOPs per pass. The output
+// size P x Q comes from the grad_output's shape (backward) or from stride, padding and dilation
+// in the op's concrete inputs (forward). A backward op's kernels are the data gradient
+// (`dgrad` in the name: reads dY and W, writes dX) and the weight gradient (`wgrad`: reads dY and
+// X, writes dW), each one pass.
+std::optional<TracedWork> convolution(const kineto::CpuOp& op, const kineto::DeviceOp& d) {
+  const ConvArgs* a = nullptr;
+  for (const ConvArgs& c : kConvOps)
+    if (op.name == c.op) a = &c;
+  if (!a) return std::nullopt;
+  const auto& in = op.input_dims;
+  auto dims = [&](int i) -> const std::vector<std::int64_t>* {
+    return i >= 0 && static_cast<std::size_t>(i) < in.size() ? &in[static_cast<std::size_t>(i)]
+                                                             : nullptr;
+  };
+  auto concrete = [&](int i) -> std::string_view {
+    return i >= 0 && static_cast<std::size_t>(i) < op.concrete_inputs.size()
+               ? std::string_view(op.concrete_inputs[static_cast<std::size_t>(i)])
+               : std::string_view();
+  };
+  const auto* x = dims(a->input);
+  const auto* w = dims(a->weight);
+  if (!x || !w || x->size() != 4 || w->size() != 4) return std::nullopt;
+  if (concrete(a->transposed) == "True") return std::nullopt;  // transposed: other arithmetic
+  const double n = static_cast<double>((*x)[0]), c = static_cast<double>((*x)[1]);
+  const double k = static_cast<double>((*w)[0]), cg = static_cast<double>((*w)[1]);
+  const double r = static_cast<double>((*w)[2]), sz = static_cast<double>((*w)[3]);
+  if (cg <= 0 || k <= 0) return std::nullopt;
+  const std::vector<std::int64_t> groups = int_list(concrete(a->groups));
+  if (!groups.empty() && groups[0] > 0 && static_cast<double>(groups[0]) * cg != c)
+    return std::nullopt;  // the shapes and the groups disagree
+  double p = 0, q = 0;
+  const bool backward = a->grad_output >= 0;
+  if (backward) {
+    const auto* dy = dims(a->grad_output);
+    if (!dy || dy->size() != 4) return std::nullopt;
+    p = static_cast<double>((*dy)[2]);
+    q = static_cast<double>((*dy)[3]);
+  } else {
+    auto pair = [](std::vector<std::int64_t> v, std::int64_t dflt) {
+      if (v.empty()) v = {dflt};
+      if (v.size() == 1) v.push_back(v[0]);
+      return v;
+    };
+    const auto st = int_list(concrete(a->stride)), pad = int_list(concrete(a->padding));
+    const auto dil = int_list(concrete(a->dilation));
+    if (st.empty() || pad.empty()) return std::nullopt;  // no concrete inputs: P, Q unknown
+    const auto s2 = pair(st, 1), p2 = pair(pad, 0), d2 = pair(dil, 1);
+    if (s2[0] <= 0 || s2[1] <= 0) return std::nullopt;
+    p = std::floor((static_cast<double>((*x)[2]) + 2.0 * static_cast<double>(p2[0]) -
+                    static_cast<double>(d2[0]) * (r - 1) - 1) / static_cast<double>(s2[0])) + 1;
+    q = std::floor((static_cast<double>((*x)[3]) + 2.0 * static_cast<double>(p2[1]) -
+                    static_cast<double>(d2[1]) * (sz - 1) - 1) / static_cast<double>(s2[1])) + 1;
+  }
+  if (p <= 0 || q <= 0) return std::nullopt;
+  TracedWork t;
+  const int size = type_size(op.input_types.size() > static_cast<std::size_t>(a->input)
+                                 ? op.input_types[static_cast<std::size_t>(a->input)]
+                                 : "",
+                             &t.dtype);
+  const double x_el = n * c * static_cast<double>((*x)[2]) * static_cast<double>((*x)[3]);
+  const double w_el = k * cg * r * sz, y_el = n * k * p * q;
+  t.flops = 2 * n * k * p * q * cg * r * sz;
+  const std::string lower = lowercase(d.name);
+  if (!backward) {
+    t.dram_bytes = (x_el + w_el + y_el) * size;
+  } else if (contains(lower, "dgrad")) {
+    t.dram_bytes = (y_el + w_el + x_el) * size;
+  } else if (contains(lower, "wgrad")) {
+    t.dram_bytes = (y_el + x_el + w_el) * size;
+  } else {
+    return std::nullopt;  // a backward kernel that does not say which gradient it computes
+  }
+  t.unit = t.dtype == DType::fp32 ? MathUnit::fp32_core : MathUnit::tensor_core;
+  t.source = std::string(op.name) + " shapes";
+  return t;
+}
+
+// Batch norm over an NCHW input, from its shape: cuDNN's one-kernel forward reads the input
+// twice in training (statistics, then normalize) and once in inference, and writes the output;
+// the backward reads input and output gradient twice (the reductions, then dX) and writes dX.
+std::optional<TracedWork> batch_norm(const kineto::CpuOp& op) {
+  const bool backward =
+      op.name == "aten::cudnn_batch_norm_backward" || op.name == "aten::native_batch_norm_backward";
+  const bool forward = op.name == "aten::cudnn_batch_norm" || op.name == "aten::native_batch_norm" ||
+                       op.name == "aten::_batch_norm_impl_index";
+  if (!forward && !backward) return std::nullopt;
+  if (op.input_dims.empty() || op.input_dims[0].size() < 2) return std::nullopt;
+  TracedWork t;
+  const int size = type_size(op.input_types.empty() ? "" : op.input_types[0], &t.dtype);
+  const double x = elements(op.input_dims[0]);
+  bool training = true;
+  if (forward)  // (input, weight, bias, running_mean, running_var, training, momentum, eps)
+    training = op.concrete_inputs.size() <= 5 || op.concrete_inputs[5] != "False";
+  const double passes = backward ? 5 : training ? 3 : 2;
+  t.dram_bytes = passes * x * size;
+  t.flops = (backward ? 8 : 4) * x;
+  t.source = std::string(op.name) + " shapes";
+  return t;
+}
+
 // Library GEMM kernels: cuBLAS (volta_sgemm_*, ampere_*gemm*, sm80_xmma_gemm_*, gemv*), CUTLASS.
 bool is_gemm_kernel(const std::string& name) {
   const std::string lower = lowercase(name);
@@ -309,17 +441,24 @@ std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::C
   }
   if (d.nccl) return std::nullopt;
   std::optional<TracedWork> w;
-  if (op && !op->input_dims.empty() && kernels_of_op == 1) {
-    // The op's shapes describe its kernel only if the kernel is of the op's kind: an aten::mm
-    // whose one kernel is a fill or a copy (a degenerate or pre-zeroed product) is not a GEMM.
-    const bool gemm_kernel = is_gemm_kernel(d.name);
-    w = gemm_kernel ? matmul(*op) : std::nullopt;
-    if (w && w->dtype == DType::fp32 && tf32_kernel(d.name)) {
+  if (op && !op->input_dims.empty()) {
+    // The op's shapes describe its kernel only if the kernel is of the op's kind and the only
+    // one of that kind it launched: an aten::mm whose one kernel is a fill (a degenerate or
+    // pre-zeroed product) is not a GEMM. A convolution's backward launches two: dgrad, wgrad.
+    const std::string_view family = op_family(d);
+    const bool backward_conv = op->name == "aten::convolution_backward";
+    if (family == "gemm" && kernels_of_op == 1) w = matmul(*op);
+    if (family == "conv" && (kernels_of_op == 1 || (backward_conv && kernels_of_op == 2)))
+      w = convolution(*op, d);
+    if (family == "norm" && kernels_of_op == 1) w = batch_norm(*op);
+    if (family == "elementwise" && kernels_of_op == 1) w = pointwise(*op);
+    // fp32 data on a kernel whose name says TF32 tensor-core math.
+    if (w && (family == "gemm" || family == "conv") && w->dtype == DType::fp32 &&
+        tf32_kernel(d.name)) {
       w->unit = MathUnit::tensor_core;
       w->dtype = DType::tf32;
       w->source += ", TF32 from the kernel";
     }
-    if (!w && !gemm_kernel) w = pointwise(*op);
   }
   // Without the op's shapes, PyTorch's elementwise kernels still tell their size by their grid.
   if (!w) w = elementwise_geometry(d);

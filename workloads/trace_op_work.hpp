@@ -25,7 +25,8 @@ struct TracedWork {
 };
 
 // `op` is the innermost CPU op around the launch (nullptr if none); `kernels_of_op` how many
-// device ops that CPU op launched (its work is known per kernel only when it launched one).
+// device ops of d's family (op_family) that CPU op launched: its shapes give the work of a kernel
+// of its kind only when it launched one (a convolution's backward: its dgrad and its wgrad).
 std::optional<TracedWork> traced_work(const kineto::DeviceOp& d, const kineto::CpuOp* op,
                                       int kernels_of_op);
 

@@ -135,11 +135,11 @@ TEST_CASE("the trace_validation experiment runs the shared traces in both modes"
   CHECK(m.at("a100_resnet_ddp2_rank0.trace.iteration_error") < 0.05);
   // The share of each trace's device time the roofline predicts from work (docs/validation.md,
   // "What validate predicts"): a rule that stops deriving work fails here. Floors a little
-  // under the shares measured on 2026-12-07 (3.3%, 2.5%, 44.1%, 28.7%).
+  // under the shares measured on 2026-12-07 (3.3%, 2.5%, 44.1%, 30.1%).
   const std::map<std::string, double> floor = {{"a100_simple_add", 0.03},
                                                {"a100_alexnet_train", 0.02},
                                                {"a100_resnet_ddp2_rank0", 0.43},
-                                               {"v100_dlrm_rank1", 0.28}};
+                                               {"v100_dlrm_rank1", 0.29}};
   for (const auto& [t, share] : floor) {
     CAPTURE(t);
     CHECK(m.at(t + ".roofline.predicted_share") >= share);

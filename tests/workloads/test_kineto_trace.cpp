@@ -344,3 +344,59 @@ TEST_CASE("work without shapes: PyTorch elementwise launch geometry, host copies
   tf32.name = "volta_sgemm_128x64_nn";
   CHECK(workloads::traced_work(tf32, &mm, 1)->unit == workloads::MathUnit::fp32_core);
 }
+
+TEST_CASE("convolutions and batch norms from the op's shapes and concrete inputs") {
+  // A profiler record of aten::convolution with its scalar arguments (PyTorch >= 2.1).
+  const auto t = kineto::parse_trace(R"({"traceEvents": [
+    {"ph": "X", "cat": "cpu_op", "name": "aten::convolution", "pid": 1, "tid": 1, "ts": 0,
+     "dur": 10, "args": {"Input Dims": [[32, 3, 224, 224], [64, 3, 7, 7], [], [], [], [], [], [], []],
+       "Input type": ["float", "float", "", "ScalarList", "ScalarList", "ScalarList", "Scalar",
+                      "ScalarList", "Scalar"],
+       "Concrete Inputs": ["", "", "", "[2, 2]", "[3, 3]", "[1, 1]", "False", "[0, 0]", 1]}}]})",
+                                     "conv.json");
+  REQUIRE(t.cpu_ops.size() == 1);
+  const kineto::CpuOp& conv = t.cpu_ops[0];
+  REQUIRE(conv.concrete_inputs.size() == 9);
+  CHECK(conv.concrete_inputs[3] == "[2, 2]");
+  CHECK(conv.concrete_inputs[8].empty());  // a number where a string was expected: unknown
+  kineto::DeviceOp fprop;
+  fprop.name = "sm80_xmma_fprop_implicit_gemm_indexed_tf32f32_tf32f32_f32_nhwckrsc_nchw";
+  const double flops = 2.0 * 32 * 64 * 112 * 112 * 3 * 7 * 7;  // P = Q = (224 + 6 - 7) / 2 + 1
+  auto w = workloads::traced_work(fprop, &conv, 1);
+  REQUIRE(w.has_value());
+  CHECK(w->flops == flops);
+  CHECK(w->dram_bytes == (32.0 * 3 * 224 * 224 + 64.0 * 3 * 49 + 32.0 * 64 * 112 * 112) * 4);
+  CHECK(w->dtype == workloads::DType::tf32);
+  CHECK(w->source == "aten::convolution shapes, TF32 from the kernel");
+  // Without the concrete inputs the output size is unknown; with two conv kernels under one
+  // forward op (an FFT convolution) neither is priced.
+  kineto::CpuOp bare = conv;
+  bare.concrete_inputs.clear();
+  CHECK_FALSE(workloads::traced_work(fprop, &bare, 1).has_value());
+  CHECK_FALSE(workloads::traced_work(fprop, &conv, 2).has_value());
+  // The backward's two kernels: the grad_output gives P x Q, the names say which gradient.
+  kineto::CpuOp back;
+  back.name = "aten::convolution_backward";
+  back.input_dims = {{32, 64, 112, 112}, {32, 3, 224, 224}, {64, 3, 7, 7}, {}, {}, {}, {}, {}, {}, {}, {}};
+  back.input_types = {"float", "float", "float"};
+  kineto::DeviceOp dgrad, wgrad, other;
+  dgrad.name = "sm80_xmma_dgrad_implicit_gemm_indexed_tf32f32_tf32f32_f32_nhwckrsc_nchw";
+  wgrad.name = "sm80_xmma_wgrad_implicit_gemm_indexed_tf32f32_tf32f32_f32_nhwckrsc_nchw";
+  other.name = "cudnn::ops::scalePackedTensor_kernel_conv";
+  REQUIRE(workloads::traced_work(dgrad, &back, 2).has_value());
+  CHECK(workloads::traced_work(dgrad, &back, 2)->flops == flops);
+  CHECK(workloads::traced_work(wgrad, &back, 2)->flops == flops);
+  CHECK_FALSE(workloads::traced_work(other, &back, 2).has_value());
+  // Batch norm in training: the input read twice and the output written.
+  kineto::CpuOp bn;
+  bn.name = "aten::cudnn_batch_norm";
+  bn.input_dims = {{32, 64, 112, 112}, {64}, {64}, {64}, {64}, {}, {}, {}};
+  bn.input_types = {"c10::Half", "float", "float", "float", "float", "Scalar", "Scalar", "Scalar"};
+  bn.concrete_inputs = {"", "", "", "", "", "True", "0.1", "1e-05"};
+  kineto::DeviceOp bn_kernel;
+  bn_kernel.name = "void cudnn::bn_fw_tr_1C11_kernel_NCHW<__half, float, int, 512, true, 1>";
+  w = workloads::traced_work(bn_kernel, &bn, 1);
+  REQUIRE(w.has_value());
+  CHECK(w->dram_bytes == 3.0 * 32 * 64 * 112 * 112 * 2);
+  CHECK(workloads::op_family(bn_kernel) == "norm");
+}
