@@ -211,7 +211,8 @@ void Engine::build() {
 std::vector<schedulers::routing::ReplicaLoad> Engine::loads(Role role) const {
   std::vector<schedulers::routing::ReplicaLoad> v;
   for (const Replica& r : replicas_)
-    if (r.role == role || r.role == Role::both) v.push_back({r.outstanding, r.queued_tokens});
+    if (r.role == role || r.role == Role::both)
+      v.push_back({r.outstanding, r.queued_tokens, r.kv->free_blocks(), r.kv->total_blocks()});
   return v;
 }
 
@@ -234,6 +235,7 @@ void Engine::arrive(std::size_t i) {
   req.id = q.id;
   req.prompt_tokens = q.prompt_tokens;
   req.output_tokens = q.output_tokens;
+  req.arrival = q.arrival.seconds();
   ++r.outstanding;
   enqueue(r, req);
 }
@@ -278,7 +280,7 @@ void Engine::try_start(Replica& r) {
   if (r.in_flight_ids.empty()) {
     plan = policy_.next_iteration(
         BatchState{r.waiting, r.running, r.kv->free_blocks(), layout_.block_tokens,
-                   r.kv->total_blocks()});
+                   r.kv->total_blocks(), now.seconds()});
   } else {
     std::vector<ServingRequest> idle;
     for (const ServingRequest& q : r.running)
@@ -286,7 +288,7 @@ void Engine::try_start(Replica& r) {
         idle.push_back(q);
     plan = policy_.next_iteration(
         BatchState{r.waiting, idle, r.kv->free_blocks(), layout_.block_tokens,
-                   r.kv->total_blocks()});
+                   r.kv->total_blocks(), now.seconds()});
   }
   if (!plan.reject.empty()) reject(r, plan.reject);
   if (plan.empty() && plan.preempt.empty()) {

@@ -37,6 +37,7 @@ struct ServingRequest {
   std::int64_t prefilled = 0;      // prompt tokens whose KV is computed
   std::int64_t generated = 0;      // output tokens produced
   std::int64_t kv_blocks = 0;      // KV blocks it holds now
+  double arrival = 0;              // seconds of simulated time it arrived (an SLO's start)
 
   std::int64_t context() const { return prefilled + generated; }
   bool in_prefill() const { return prefilled < prompt_tokens; }
@@ -49,6 +50,7 @@ struct BatchState {
   std::int64_t free_blocks = 0;                // KV blocks no request holds
   std::int64_t block_tokens = 16;
   std::int64_t total_blocks = 0;               // the whole cache (0: not known)
+  double now = 0;                              // seconds of simulated time
 
   std::int64_t blocks_for(std::int64_t tokens) const {
     return tokens <= 0 ? 0 : (tokens + block_tokens - 1) / block_tokens;

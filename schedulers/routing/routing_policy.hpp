@@ -17,6 +17,8 @@ namespace schedulers::routing {
 struct ReplicaLoad {
   std::int64_t outstanding = 0;     // requests routed to it and not finished
   std::int64_t queued_tokens = 0;   // prompt tokens waiting to be prefilled there
+  std::int64_t free_blocks = 0;     // KV blocks no request holds there
+  std::int64_t total_blocks = 0;    // its whole KV cache
 };
 
 class RoutingPolicy {

@@ -211,3 +211,36 @@ TEST_CASE("iteration cost: each shape is priced once; a pipeline splits the laye
   b.decode_context = 32 * 4000;
   CHECK(cost.stage(0, b).time > t0.time);
 }
+
+TEST_CASE("serving: a batching policy sees the time and each request's arrival") {
+  // vllm's decisions, watched: the clock never runs back, no request arrives after it is seen.
+  struct Watch final : schedulers::batching::BatchingPolicy {
+    const schedulers::batching::BatchingPolicy& inner;
+    mutable double last_now = -1;
+    mutable double latest_arrival = -1;
+    mutable bool ok = true;
+    explicit Watch(const schedulers::batching::BatchingPolicy& p) : inner(p) {}
+    schedulers::batching::BatchPlan next_iteration(
+        const schedulers::batching::BatchState& s) const override {
+      ok = ok && s.now >= last_now;
+      last_now = s.now;
+      for (const auto& r : s.waiting) {
+        ok = ok && r.arrival <= s.now;
+        latest_arrival = std::max(latest_arrival, r.arrival);
+      }
+      return inner.next_iteration(s);
+    }
+  };
+  Fixture f;
+  const auto vllm = schedulers::batching::batching_policies(f.catalog).create("vllm", f.cfg("{}"));
+  const Watch watch(*vllm);
+  auto router = schedulers::routing::routing_policies(f.catalog).create("round-robin", f.cfg("{}"));
+  const ServingResult r =
+      drivers::serving::serve(f.setup("llama2-7b", "dgx-a100", 1), stream(20, 0.05, 128, 8),
+                              watch, *router);
+  CHECK(watch.ok);
+  CHECK(watch.last_now > 0.9);               // the last arrival is at 0.95 s
+  CHECK(watch.latest_arrival == doctest::Approx(0.95));
+  CHECK(r.oom.empty());
+  CHECK(r.requests.size() == 20);
+}
