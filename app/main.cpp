@@ -10,6 +10,7 @@
 
 #include "app/check_command.hpp"
 #include "app/collective_command.hpp"
+#include "app/knee_command.hpp"
 #include "app/command.hpp"
 #include "app/graph_command.hpp"
 #include "app/kernel_command.hpp"
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
       app::add_collective_command(cli),
       app::add_serve_command(cli),
       app::add_graph_command(cli),
+      app::add_knee_command(cli),
   };
 
   try {

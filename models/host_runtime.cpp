@@ -266,7 +266,7 @@ void HostRuntime::pump(std::int32_t stream_index) {
         s.running = it.kernel;
         s.running_start = now;
         s.running_done = std::move(it.done);
-        const SmMask* mask = it.mask;
+        const SmMask* mask = it.mask ? it.mask : process_mask_;
         s.queue.pop_front();
         gpu_.launch(
             *s.running,
@@ -344,7 +344,7 @@ void HostRuntime::graph_node_ready(std::size_t r, std::int32_t node) {
                         start);
         check_done();
       },
-      nullptr, TraceTag{track(stream), stream, gr.correlation});
+      process_mask_, TraceTag{track(stream), stream, gr.correlation});
 }
 
 bool HostRuntime::stream_drained(std::int32_t stream) const {

@@ -105,6 +105,10 @@ class HostRuntime {
   // of `mask` (which must outlive the kernel).
   void launch(std::int32_t stream, const workloads::KernelDesc& k, KernelDone on_done = {},
               const SmMask* mask = nullptr);
+  // The SMs this process's kernels may use (an MPS client's active-thread percentage as an SM
+  // cap): every kernel it launches without a mask of its own, program, graph or streamed, runs
+  // on `mask`'s SMs. nullptr (the default): every SM. `mask` must outlive the runs.
+  void limit_sms(const SmMask* mask) { process_mask_ = mask; }
   // Framework work on the host thread (an op's dispatch), before the commands after it.
   void work(sim::Time duration, std::string label = "framework");
 
@@ -121,6 +125,7 @@ class HostRuntime {
   std::uint64_t kernels_completed() const { return kernels_done_; }
 
  private:
+  const SmMask* process_mask_ = nullptr;
   struct Item {  // device work queued on a stream
     enum class Kind { kernel, record, wait } kind;
     const workloads::KernelDesc* kernel = nullptr;

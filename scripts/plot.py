@@ -14,6 +14,8 @@ its figure, whatever experiment wrote the keys:
   response time vs oversubscription
                           barm.<taskset>.os<ratio>.sm<n>.<policy>.{mean_ms, p99_ms, ...}
   busbw vs message size   allreduce.<system>.<algo>.<bytes>.busbw_gbps
+  latency vs GPU share    knee.<model>.bs<batch>.pct<percent>.latency_ms (`warpsim knee --out`),
+                          the knee marked
   any other run           its results.csv: the first metrics as bars by point (points.png)
 
 A sweep folder's results.csv gives one figure per numeric axis: the chosen metrics (--metrics,
@@ -188,13 +190,20 @@ def plot_oversubscription(metrics, folder):
     return [("Response time vs oversubscription", save(fig, folder, "oversubscription.png"))]
 
 
-def plot_busbw(metrics, folder):
-    pattern = re.compile(r"^allreduce\.(?P<system>[^.]+)\.(?P<algo>[^.]+)\.(?P<bytes>\d+)\.busbw_gbps$")
-    lines = defaultdict(list)
+def curves_of(metrics, pattern, curve, x):
+    """Points (x(match), value) of every metric matching `pattern`, grouped by curve(match)."""
+    out = defaultdict(list)
     for key, v in metrics.items():
-        m = pattern.match(key)
+        m = re.match(pattern, key)
         if m and v is not None:
-            lines[(m["system"], m["algo"])].append((int(m["bytes"]), v))
+            out[curve(m)].append((x(m), v))
+    return out
+
+
+def plot_busbw(metrics, folder):
+    lines = curves_of(metrics,
+                      r"^allreduce\.(?P<system>[^.]+)\.(?P<algo>[^.]+)\.(?P<bytes>\d+)\.busbw_gbps$",
+                      lambda m: (m["system"], m["algo"]), lambda m: int(m["bytes"]))
     systems = sorted({s for s, _ in lines})
     if not systems:
         return []
@@ -209,6 +218,25 @@ def plot_busbw(metrics, folder):
         ax.set_title(f"all-reduce on {system}")
         ax.legend(fontsize=7)
     return [("All-reduce bus bandwidth vs message size", save(fig, folder, "busbw.png"))]
+
+
+def plot_knee(metrics, folder):
+    curves = curves_of(metrics, r"^knee\.(?P<model>.+)\.bs(?P<batch>\d+)\.pct(?P<pct>\d+)\.latency_ms$",
+                       lambda m: (m["model"], int(m["batch"])), lambda m: int(m["pct"]))
+    if not curves:
+        return []
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for (model, batch), pts in sorted(curves.items()):
+        line(ax, pts, label=f"{model} batch {batch}")
+        knee = metrics.get(f"knee.{model}.bs{batch}.knee_percent")
+        if knee is not None:
+            ax.plot([knee], [dict(pts).get(int(knee))], "kx", markersize=9)
+    ax.set_yscale("log")
+    ax.set_xlabel("GPU share its CTAs may occupy (%)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title("latency vs GPU share (x: the knee)")
+    ax.legend(fontsize=7)
+    return [("Latency vs GPU share", save(fig, folder, "knee.png"))]
 
 
 # --- a sweep's results.csv ------------------------------------------------------------------------
@@ -369,7 +397,8 @@ def main():
             with open(os.path.join(folder, "config.yaml")) as f:
                 config = yaml.safe_load(f)
         figures = (plot_speedup(metrics, config, folder) + plot_latency_throughput(metrics, folder)
-                   + plot_oversubscription(metrics, folder) + plot_busbw(metrics, folder))
+                   + plot_oversubscription(metrics, folder) + plot_busbw(metrics, folder)
+                   + plot_knee(metrics, folder))
         if not figures and os.path.exists(os.path.join(folder, "results.csv")):
             figures = plot_points(folder)
         title = (config or {}).get("name", os.path.basename(os.path.normpath(folder)))

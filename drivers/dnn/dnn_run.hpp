@@ -25,8 +25,11 @@ struct DnnRun {
   RunSummary run;
 };
 
+// `sms` > 0: the process's kernels run on the GPU's first `sms` SMs only (an MPS client capped
+// at that share of the GPU); 0: every SM.
 DnnRun run_dnn(const models::GpuSpec& gpu, const models::KernelCost& cost,
                const schedulers::launch::LaunchPolicy& policy, const models::HostCosts& costs,
-               const workloads::TaskGraph& graph, sim::TimelineWriter* timeline = nullptr);
+               const workloads::TaskGraph& graph, sim::TimelineWriter* timeline = nullptr,
+               int sms = 0);
 
 }  // namespace drivers
