@@ -277,6 +277,8 @@ std::optional<RunResult> run_experiment_sweeps(const RunOptions& opts, sim::Plug
     std::string args;
     for (const auto& o : opts.overrides) args += fmt::format(" --set '{}'", o);
     if (opts.seed) args += fmt::format(" --seed {}", *opts.seed);
+    for (const auto& plugin : catalog.plugin_paths())  // the policies its points name
+      args += fmt::format(" --plugin '{}'", plugin.string());
     sim::write_file_atomic(
         tmp / "config.yaml",
         fmt::format("# resolved by warpsim {} from {}; its points' configs are under sweeps/\n"

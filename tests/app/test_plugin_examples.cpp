@@ -163,6 +163,8 @@ TEST_CASE("docs/plugins.md: every family's example builds from an install and ru
     if (point.empty() || e.path() < point) point = e.path();
   REQUIRE(!point.empty());
   CHECK(read(point / "config.yaml").find("libsjf_edf.so") != std::string::npos);
+  // The run's own config says how to re-run the whole run, the library included.
+  CHECK(read(work / "out" / "sjf" / "config.yaml").find("--plugin '") != std::string::npos);
   r = run_program("cd " + work.string() + " && " + env + " warpsim run " +
                   (point / "config.yaml").string() + " --quiet --out out/sjf-again");
   CAPTURE(r.output);
