@@ -140,7 +140,9 @@ TEST_CASE("the trace_validation experiment runs the shared traces in both modes"
                                                {"a100_alexnet_train", 0.02},
                                                {"a100_resnet_ddp2_rank0", 0.43},
                                                {"v100_dlrm_rank1", 0.29}};
-  for (const auto& [t, share] : floor) {
+  for (const auto& entry : floor) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& t = entry.first;
+    const double share = entry.second;
     CAPTURE(t);
     CHECK(m.at(t + ".roofline.predicted_share") >= share);
     CHECK(m.at(t + ".trace.predicted_share") == m.at(t + ".roofline.predicted_share"));
