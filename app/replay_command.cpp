@@ -23,7 +23,7 @@ int replay_command(const ReplayOptions& o, sim::PluginCatalog& catalog, std::ost
   const models::GpuSpec gpu = load_gpu_spec(o.in.gpu, o.in.overrides);
   const auto cost = make_replay_cost(catalog, mode, o.in.cost_params);
   const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.in.trace);
-  const workloads::ReplayWorkload w = build_replay(trace, o.in.system, catalog);
+  const workloads::ReplayWorkload w = replay_workload(trace, o.in.system, catalog);
 
   std::unique_ptr<sim::TimelineWriter> timeline;
   if (!o.timeline.empty()) timeline = std::make_unique<sim::TimelineWriter>(o.timeline);

@@ -24,8 +24,8 @@ void add_replay_inputs(CLI::App& sub, ReplayInputs& in) {
                  "a kernel-cost 'trace' parameter: cta_fixed=\"2 us\" (warpsim list kernel-cost)");
 }
 
-workloads::ReplayWorkload build_replay(const workloads::kineto::Trace& trace,
-                                       const std::string& system, sim::PluginCatalog& catalog) {
+workloads::ReplayWorkload replay_workload(const workloads::kineto::Trace& trace,
+                                          const std::string& system, sim::PluginCatalog& catalog) {
   workloads::ReplayWorkload w = workloads::build_replay(trace);
   if (!system.empty())
     drivers::price_nccl_kernels(w, trace, interconnect::SystemSpec::load(config_loader(), system),

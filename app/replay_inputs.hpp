@@ -30,7 +30,7 @@ void add_replay_inputs(CLI::App& sub, ReplayInputs& in);
 
 // The trace's replay; with a system, its NCCL kernels priced on that system's network
 // (drivers::price_nccl_kernels).
-workloads::ReplayWorkload build_replay(const workloads::kineto::Trace& trace,
-                                       const std::string& system, sim::PluginCatalog& catalog);
+workloads::ReplayWorkload replay_workload(const workloads::kineto::Trace& trace,
+                                          const std::string& system, sim::PluginCatalog& catalog);
 
 }  // namespace app

@@ -35,7 +35,7 @@ int validate_command(const ValidateOptions& o, sim::PluginCatalog& catalog, std:
   if (!o.baseline_gpu.empty()) baseline = load_gpu_spec(o.baseline_gpu, o.in.overrides);
   const auto cost = make_replay_cost(catalog, mode, o.in.cost_params);
   const workloads::kineto::Trace trace = workloads::kineto::read_trace(o.in.trace);
-  const workloads::ReplayWorkload w = build_replay(trace, o.in.system, catalog);
+  const workloads::ReplayWorkload w = replay_workload(trace, o.in.system, catalog);
 
   std::string stem = fs::path(o.in.trace).filename().string();
   for (const char* ext : {".gz", ".json"})
