@@ -3,6 +3,7 @@
 #include "app/experiments/barm.hpp"
 #include "app/experiments/innetwork_allreduce.hpp"
 #include "app/experiments/llm_serving.hpp"
+#include "app/experiments/model_serving.hpp"
 #include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
 #include "app/experiments/trace_validation.hpp"
@@ -24,6 +25,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   register_barm_experiment(catalog);
   register_trace_validation_experiment(catalog);
   register_llm_serving_experiment(catalog);
+  register_model_serving_experiment(catalog);
 }
 
 }  // namespace app

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -40,14 +41,31 @@ void System::build_gpus(const SystemOptions& o) {
                : net_.add_resource("host_link.d2h", gpu_spec_.host_link_bandwidth);
   }
   if (!o.cost) return;
-  for (int i = 0; i < o.gpu_models; ++i) {
-    gpus_.push_back(
-        std::make_unique<models::Gpu>(sim_, gpu_spec_, *o.cost, fmt::format("gpu[{}]", i), i));
+  std::vector<models::GpuSpec> specs(static_cast<std::size_t>(o.gpu_models), gpu_spec_);
+  std::vector<std::string> names;
+  for (int i = 0; i < o.gpu_models; ++i) names.push_back(fmt::format("gpu[{}]", i));
+  if (o.sharing == models::SharingMode::mig) {
+    if (o.gpu_models != 1) throw std::invalid_argument("system: MIG instances of one GPU only");
+    if (o.mig.empty()) throw std::invalid_argument("system: MIG sharing names no instances");
+    specs.clear();
+    names.clear();
+    const auto& geometry = gpu_spec_.sharing.mig;
+    for (const models::MigInstance& m : models::mig_layout(geometry, o.mig, o.mig_starts)) {
+      specs.push_back(models::mig_instance_spec(gpu_spec_, geometry, *m.profile));
+      names.push_back(fmt::format("gpu[0].mig[{}]", names.size()));
+    }
+  }
+  for (std::size_t k = 0; k < specs.size(); ++k) {
+    const int i = static_cast<int>(k);
+    gpus_.push_back(std::make_unique<models::Gpu>(sim_, specs[k], *o.cost, names[k],
+                                                  o.sharing == models::SharingMode::mig ? 0 : i));
+    if (o.sharing == models::SharingMode::time_slicing)
+      gpus_.back()->time_slice(gpu_spec_.sharing.time_slicing);
     hosts_.push_back(std::make_unique<models::HostRuntime>(sim_, *gpus_.back(), o.host));
     host_gpu_.push_back(i);
     if (timeline_) {
       gpus_.back()->attach_timeline(timeline_);
-      hosts_.back()->attach_timeline(timeline_, o.gpu_models == 1 ? "host" : fmt::format("host[{}]", i));
+      hosts_.back()->attach_timeline(timeline_, specs.size() == 1 ? "host" : fmt::format("host[{}]", i));
     }
   }
 }
@@ -55,6 +73,8 @@ void System::build_gpus(const SystemOptions& o) {
 models::HostRuntime& System::add_process(int gpu, const models::HostCosts& costs) {
   models::Gpu& g = *gpus_.at(static_cast<std::size_t>(gpu));
   hosts_.push_back(std::make_unique<models::HostRuntime>(sim_, g, costs));
+  // A context of its own: the processes before it on this GPU hold 0, 1, ...
+  hosts_.back()->set_context(static_cast<int>(std::count(host_gpu_.begin(), host_gpu_.end(), gpu)));
   host_gpu_.push_back(gpu);
   if (timeline_) hosts_.back()->attach_timeline(timeline_, fmt::format("process {}", hosts_.size() - 1));
   return *hosts_.back();

@@ -14,6 +14,7 @@
 #include "interconnect/system_spec.hpp"
 #include "interconnect/topology.hpp"
 #include "models/gpu.hpp"
+#include "models/gpu_sharing.hpp"
 #include "models/host_runtime.hpp"
 #include "models/kernel_cost.hpp"
 #include "models/memory/unified_memory.hpp"
@@ -43,6 +44,13 @@ struct SystemOptions {
   models::HostCosts host = models::HostCosts::ideal();
   bool host_link = false;  // the GPU's host link (h2d, d2h) as flow resources: UVM, copies
   sim::TimelineWriter* timeline = nullptr;
+  // How processes share each GPU (models/gpu_sharing.hpp): their kernels co-run as MPS clients
+  // (the default; SM caps are each process's HostRuntime::limit_sms), the GPU time-slices
+  // between their contexts, or the GPU is split into MIG instances -- then each instance is a
+  // GPU model of its own, gpu(i) is instance i and host(i) its first process (one GPU only).
+  models::SharingMode sharing = models::SharingMode::mps;
+  std::vector<std::string> mig{};  // the instances' profiles, in order (sharing == mig)
+  std::vector<int> mig_starts{};   // their memory-slice starts (absent or < 0: first fit)
 };
 
 class System {
@@ -67,7 +75,7 @@ class System {
   models::Gpu* gpu_or_null() { return gpus_.empty() ? nullptr : gpus_.front().get(); }
   models::HostRuntime& host(int i = 0) { return *hosts_.at(static_cast<std::size_t>(i)); }
   // Another process on GPU `gpu`: a host thread and streams of its own (a tenant of a shared
-  // GPU), at `costs`. Lives as long as the system.
+  // GPU), at `costs`, in a GPU context of its own. Lives as long as the system.
   models::HostRuntime& add_process(int gpu, const models::HostCosts& costs);
   const models::GpuSpec& gpu_spec() const { return gpu_spec_; }
   sim::TimelineWriter* timeline() const { return timeline_; }

@@ -31,7 +31,8 @@ void Gpu::attach_timeline(sim::TimelineWriter* timeline) {
   timeline_->device(device_, spec_.name, spec_.sm_count, spec_.dram_capacity);
 }
 
-void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask, TraceTag tag) {
+void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask, TraceTag tag,
+                 int context) {
   if (k.engine == workloads::Engine::copy) {
     launch_copy(k, std::move(on_done), tag);
     return;
@@ -42,7 +43,8 @@ void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mas
                                             k.name, spec_.name, o.cannot_run));
   if (mask && !mask->empty() && mask->size() != sms_.size())
     throw std::invalid_argument("SM mask size differs from the SM count");
-  waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, tag});
+  if (context < 0) throw std::invalid_argument("a GPU context id is non-negative");
+  waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, tag, context});
   admit();
 }
 
@@ -55,30 +57,137 @@ void Gpu::launch_copy(const workloads::KernelDesc& k, Done on_done, TraceTag tag
 }
 
 void Gpu::admit() {
+  if (slicing_.on) {
+    admit_sliced();
+    return;
+  }
   while (!waiting_.empty() && running_count_ < static_cast<std::size_t>(spec_.concurrent_kernels)) {
     Launch launch = std::move(waiting_.front());
     waiting_.pop_front();
-    const workloads::KernelDesc* desc = launch.desc;
-    const std::uint32_t slot = running_.acquire();
-    Running& r = running_[slot];
-    r.desc = desc;
-    r.work = cost_.cta_work(spec_, *desc);
-    r.on_done = std::move(launch.on_done);
-    r.mask = std::move(launch.mask);
-    r.tag = launch.tag;
-    r.unplaced = desc->ctas();
-    r.usable_sms = sms_in(r.mask, spec_.sm_count);
-    const CtaFootprint f = footprint(*desc);
-    r.threads = f.threads;
-    r.warps = f.warps;
-    r.registers = f.registers;
-    r.shared = f.shared;
-    r.active = true;
-    r.start = sim_.now();
-    if (r.unplaced > 0) unplaced_.push_back(slot);
-    ++running_count_;
-    start(slot);
+    start_launch(std::move(launch));
   }
+}
+
+void Gpu::start_launch(Launch&& launch) {
+  const workloads::KernelDesc* desc = launch.desc;
+  const std::uint32_t slot = running_.acquire();
+  Running& r = running_[slot];
+  r.desc = desc;
+  r.work = cost_.cta_work(spec_, *desc);
+  r.on_done = std::move(launch.on_done);
+  r.mask = std::move(launch.mask);
+  r.tag = launch.tag;
+  r.context = launch.context;
+  r.unplaced = desc->ctas();
+  r.usable_sms = sms_in(r.mask, spec_.sm_count);
+  const CtaFootprint f = footprint(*desc);
+  r.threads = f.threads;
+  r.warps = f.warps;
+  r.registers = f.registers;
+  r.shared = f.shared;
+  r.active = true;
+  r.start = sim_.now();
+  if (r.unplaced > 0) unplaced_.push_back(slot);
+  ++running_count_;
+  if (slicing_.on) ++slicing_.running[static_cast<std::size_t>(launch.context)];
+  start(slot);
+}
+
+void Gpu::time_slice(const TimeSlicing& slicing) {
+  slicing_.on = true;
+  slicing_.params = slicing;
+  admit();
+}
+
+void Gpu::context_work(int context, bool busy) {
+  if (!slicing_.on) return;
+  const auto c = static_cast<std::size_t>(context);
+  if (slicing_.busy.size() <= c) slicing_.busy.resize(c + 1, 0);
+  slicing_.busy[c] = busy ? 1 : 0;
+  admit();
+}
+
+bool Gpu::has_work(int context) const {
+  const auto c = static_cast<std::size_t>(context);
+  if (c < slicing_.busy.size() && slicing_.busy[c]) return true;
+  if (c < slicing_.running.size() && slicing_.running[c] > 0) return true;
+  return std::any_of(waiting_.begin(), waiting_.end(),
+                     [context](const Launch& l) { return l.context == context; });
+}
+
+int Gpu::next_context(int after) const {
+  int n = static_cast<int>(std::max(slicing_.busy.size(), slicing_.running.size()));
+  for (const Launch& l : waiting_) n = std::max(n, l.context + 1);
+  for (int i = 1; i <= n; ++i) {
+    const int c = ((after < 0 ? -1 : after) + i) % n;
+    if (has_work(c)) return c;
+  }
+  return -1;
+}
+
+void Gpu::begin_turn(int context) {
+  slicing_.active = context;
+  slicing_.over = false;
+  slicing_.armed = false;
+  ++slicing_.turn;
+}
+
+void Gpu::arm_slice() {
+  // The slice runs while another context waits; with none waiting the turn goes on untimed, so
+  // an idle time-sliced GPU schedules nothing.
+  if (slicing_.armed) return;
+  slicing_.armed = true;
+  const std::uint64_t turn = slicing_.turn;
+  sim_.schedule_in(slicing_.params.slice, [this, turn] {
+    if (slicing_.turn != turn) return;  // that turn has ended
+    slicing_.armed = false;
+    const int next = next_context(slicing_.active);
+    if (next < 0 || next == slicing_.active) return;
+    slicing_.over = true;
+    admit();
+  });
+}
+
+void Gpu::admit_sliced() {
+  Slicing& sl = slicing_;
+  if (sl.switching) return;
+  for (const Launch& l : waiting_)
+    if (sl.running.size() <= static_cast<std::size_t>(l.context))
+      sl.running.resize(static_cast<std::size_t>(l.context) + 1, 0);
+  if (sl.active < 0) {  // the GPU has had no context yet: the first with work takes it
+    const int first = next_context(-1);
+    if (first < 0) return;
+    begin_turn(first);
+  }
+  const int active = sl.active;
+  if (!sl.over)
+    while (running_count_ < static_cast<std::size_t>(spec_.concurrent_kernels)) {
+      auto it = std::find_if(waiting_.begin(), waiting_.end(),
+                             [active](const Launch& l) { return l.context == active; });
+      if (it == waiting_.end()) break;
+      Launch launch = std::move(*it);
+      waiting_.erase(it);
+      start_launch(std::move(launch));
+      if (sl.active != active || sl.switching) return;  // a nested admit moved on
+    }
+  const int next = next_context(active);
+  if (next < 0 || next == active) return;  // nobody else waits: the turn goes on
+  if (!sl.over) arm_slice();
+  const bool idle = !has_work(active);
+  if (!(idle || sl.over) || sl.running[static_cast<std::size_t>(active)] > 0) return;
+  // The active context has yielded (idle) or its slice is over and its kernels have drained.
+  sl.switching = true;
+  ++sl.switches;
+  sim_.schedule_in(sl.params.context_switch, [this, active] {
+    slicing_.switching = false;
+    const int to = next_context(active);
+    if (to < 0) {
+      slicing_.active = -1;
+      return;
+    }
+    begin_turn(to);
+    admit();
+  });
 }
 
 void Gpu::start(std::uint32_t slot) {
@@ -399,6 +508,7 @@ void Gpu::finish(std::uint32_t slot) {
                     "a kernel finished with CTAs not run, or finished twice");
   r.active = false;
   --running_count_;
+  if (slicing_.on) --slicing_.running[static_cast<std::size_t>(r.context)];
   report(*r.desc, r.start, r.tag);
   Done done = std::move(r.on_done);
   running_.release(slot);

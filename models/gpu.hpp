@@ -38,14 +38,6 @@
 
 namespace models {
 
-// The SMs a kernel's context may use (MPS / partitioning). Empty: all SMs.
-using SmMask = std::vector<bool>;
-
-// How many SMs `mask` lets a kernel use on a GPU of `sm_count` SMs.
-inline int sms_in(const SmMask& mask, int sm_count) {
-  return mask.empty() ? sm_count : static_cast<int>(std::count(mask.begin(), mask.end(), true));
-}
-
 // Demand paging (models/memory): asked as CTAs are placed on an SM whether the pages they touch
 // are resident. `first`..`first + ctas` are CTA indices of the kernel's grid. Returns true when
 // they are (the CTAs run at once); otherwise the CTAs hold their SM resources without
@@ -89,10 +81,25 @@ class Gpu {
 
   // Runs `k` from now, or when one of the concurrent-kernel slots frees up. `on_done` runs when
   // its last CTA finishes. The kernel descriptor must outlive the run.
+  // `context`: the GPU context (process) it belongs to, which matters under time_slice().
   void launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mask = nullptr,
-              TraceTag tag = {});
+              TraceTag tag = {}, int context = 0);
   // A temporary would dangle before the kernel runs: refused at compile time.
-  void launch(workloads::KernelDesc&&, Done, const SmMask* = nullptr, TraceTag = {}) = delete;
+  void launch(workloads::KernelDesc&&, Done, const SmMask* = nullptr, TraceTag = {},
+              int = 0) = delete;
+
+  // Time slicing between contexts, as processes share a GPU without MPS (gpu_sharing.hpp):
+  // from now on only one context's kernels run at a time. A context keeps the GPU while it has
+  // work -- kernels running, waiting here, or queued on its process's streams (context_work) --
+  // until its slice ends with another context waiting. Then no more of its kernels start, the
+  // running ones finish (the switch is at kernel boundaries: the hardware preempts mid-kernel,
+  // which for kernels shorter than the slice differs little), the GPU idles for the context
+  // switch, and the next context with work takes its turn (round robin by context id).
+  void time_slice(const TimeSlicing& slicing);
+  // Whether `context` has work queued or running on its process's streams; HostRuntime says so
+  // as that changes. Ignored unless time sliced.
+  void context_work(int context, bool busy);
+  std::uint64_t context_switches() const { return slicing_.switches; }
 
   // Optional demand paging; null: all memory is resident (the default).
   void attach_paging(PagingGate* gate) { paging_ = gate; }
@@ -135,6 +142,7 @@ class Gpu {
     bool active = false;
     sim::Time start;
     TraceTag tag;
+    int context = 0;
     double cta_rate = 0;    // DRAM bytes/s per resident CTA that its batches run at
     int usable_sms = 0;     // SMs its mask allows
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
@@ -163,6 +171,13 @@ class Gpu {
   };
 
   void admit();  // starts queued launches while concurrent-kernel slots are free
+  void admit_sliced();  // admit() under time slicing: the active context's launches only
+  struct Launch;
+  void start_launch(Launch&& launch);
+  bool has_work(int context) const;
+  int next_context(int after) const;  // the next context with work, round robin; -1: none
+  void begin_turn(int context);
+  void arm_slice();  // starts the active turn's slice, if not yet
   void start(std::uint32_t slot);
   // Places CTAs of running kernels on the SMs in `sms` (in order) while they fit; whether it
   // placed any (it then sampled the utilization stats). With `fresh`, only that kernel scans
@@ -219,7 +234,20 @@ class Gpu {
     Done on_done;
     SmMask mask;
     TraceTag tag;
+    int context = 0;
   };
+  struct Slicing {
+    bool on = false;
+    TimeSlicing params;
+    int active = -1;         // the context whose turn it is (-1: none yet)
+    bool switching = false;  // between two turns
+    bool over = false;       // the active turn's slice has ended with another context waiting
+    bool armed = false;      // its slice is running (another context waits)
+    std::uint64_t turn = 0;  // turns begun (a slice-end event of an old turn is ignored)
+    std::uint64_t switches = 0;
+    std::vector<char> busy;    // by context: work on its process's streams
+    std::vector<int> running;  // by context: its kernels holding a slot
+  } slicing_;
   std::deque<Launch> waiting_;
   std::size_t running_count_ = 0;
   sim::FairShare dram_;

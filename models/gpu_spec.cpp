@@ -59,6 +59,7 @@ efficiency.fp32             | double    | 0.85   | of the FP32 peak (cuBLAS SGEM
 efficiency.tensor           | double    | 0.7    | of the tensor-core peaks
 efficiency.dram             | double    | 0.85   | of the DRAM peak (STREAM-like copies)
 efficiency.l2               | double    | 0.8    | of the L2 peak
+sharing                     | map       | {}     | how processes share the GPU: time slicing, MIG (models/gpu_sharing.hpp)
 )");
   return s;
 }
@@ -141,6 +142,7 @@ GpuSpec GpuSpec::from_config(const sim::Config& c) {
   g.efficiency.tensor = frac("tensor");
   g.efficiency.dram = frac("dram");
   g.efficiency.l2 = frac("l2");
+  g.sharing = SharingSpec::from_config(p.value("sharing"));
   return g;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "models/gpu_sharing.hpp"
 #include "sim/config.hpp"
 #include "sim/registry.hpp"
 #include "sim/time.hpp"
@@ -62,6 +63,7 @@ struct GpuSpec {
   sim::Time kernel_overhead;
   sim::Time cta_launch;       // per-CTA dispatch cost on an SM
   Efficiency efficiency;
+  SharingSpec sharing;  // time slicing and MIG (models/gpu_sharing.hpp)
 
   // Every key of a GPU preset, declared once: what from_config reads and `warpsim list gpu`
   // prints.

@@ -175,7 +175,7 @@ void HostRuntime::next_command() {
         it.done = std::move(seg->kernel_done);
       }
       stream(c.stream).queue.push_back(std::move(it));
-      ++device_outstanding_;
+      outstanding(1);
       schedule_pump(c.stream, ready);
       break;
     }
@@ -197,7 +197,7 @@ void HostRuntime::next_command() {
       if (timeline_) correlation = timeline_->next_correlation();
       sim_.schedule(now + latency(),
                     [this, g, kernels, correlation] { start_graph(*g, kernels, correlation); });
-      device_outstanding_ += g->kernels.size();
+      outstanding(static_cast<std::ptrdiff_t>(g->kernels.size()));
       break;
     }
     // Only programs synchronize (a streamed command is a launch or host work).
@@ -274,7 +274,7 @@ void HostRuntime::pump(std::int32_t stream_index) {
               Stream& st = streams_[static_cast<std::size_t>(stream_index)];
               st.busy = false;
               st.free_at = sim_.now() + gpu_.spec().kernel_gap;
-              --device_outstanding_;
+              outstanding(-1);
               KernelDone done = std::move(st.running_done);
               st.running_done = nullptr;
               kernel_finished(*st.running, st.running_start);
@@ -282,11 +282,18 @@ void HostRuntime::pump(std::int32_t stream_index) {
               schedule_pump(stream_index, sim_.now());
               check_done();
             },
-            mask, tag);
+            mask, tag, context_);
         return;
       }
     }
   }
+}
+
+void HostRuntime::outstanding(std::ptrdiff_t delta) {
+  const bool was = device_outstanding_ > 0;
+  device_outstanding_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(device_outstanding_) + delta);
+  // A time-sliced GPU keeps a context's turn while it has work queued, not only running.
+  if (was != (device_outstanding_ > 0)) gpu_.context_work(context_, !was);
 }
 
 void HostRuntime::kernel_finished(const workloads::KernelDesc& k, sim::Time start) {
@@ -338,13 +345,13 @@ void HostRuntime::graph_node_ready(std::size_t r, std::int32_t node) {
           if (--run.waiting[static_cast<std::size_t>(v)] == 0)
             sim_.schedule_in(costs_.graph_node, [this, r, v] { graph_node_ready(r, v); });
         --run.left;
-        --device_outstanding_;
+        outstanding(-1);
         kernel_finished(run.kernels[static_cast<std::size_t>(
                             run.graph->kernels[static_cast<std::size_t>(node)])],
                         start);
         check_done();
       },
-      process_mask_, TraceTag{track(stream), stream, gr.correlation});
+      process_mask_, TraceTag{track(stream), stream, gr.correlation}, context_);
 }
 
 bool HostRuntime::stream_drained(std::int32_t stream) const {

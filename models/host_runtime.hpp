@@ -109,6 +109,10 @@ class HostRuntime {
   // cap): every kernel it launches without a mask of its own, program, graph or streamed, runs
   // on `mask`'s SMs. nullptr (the default): every SM. `mask` must outlive the runs.
   void limit_sms(const SmMask* mask) { process_mask_ = mask; }
+  // The GPU context this process's kernels belong to (Gpu::time_slice); 0 by default. Each
+  // process on a time-sliced GPU needs its own (System::add_process gives one).
+  void set_context(int context) { context_ = context; }
+  int context() const { return context_; }
   // Framework work on the host thread (an op's dispatch), before the commands after it.
   void work(sim::Time duration, std::string label = "framework");
 
@@ -126,6 +130,7 @@ class HostRuntime {
 
  private:
   const SmMask* process_mask_ = nullptr;
+  int context_ = 0;
   struct Item {  // device work queued on a stream
     enum class Kind { kernel, record, wait } kind;
     const workloads::KernelDesc* kernel = nullptr;
@@ -199,6 +204,7 @@ class HostRuntime {
   std::vector<std::vector<std::int32_t>> event_waiters_;  // streams blocked on each event
   std::vector<GraphRun> graph_runs_;
   std::size_t device_outstanding_ = 0;  // kernels launched or queued, not finished
+  void outstanding(std::ptrdiff_t delta);  // changes it, telling the GPU when it leaves or hits 0
   sim::Time host_busy_;
   std::uint64_t kernels_done_ = 0;
   KernelObserver observer_;

@@ -73,16 +73,32 @@ double LengthDistribution::mean() const {
 }
 
 std::vector<Request> generate_requests(const RequestStreamSpec& spec, sim::RngStream& rng) {
+  double peak = spec.arrivals.rate;
+  for (const auto& st : spec.rate_steps) peak = std::max(peak, st.second);
   const double expected = spec.count > 0 ? static_cast<double>(spec.count)
-                          : spec.duration ? spec.arrivals.rate * spec.duration->seconds()
+                          : spec.duration ? peak * spec.duration->seconds()
                                           : 0.0;
   // A request, its record in the serving engine and its row of requests.csv: about 300 bytes.
   sim::check_memory_estimate(300.0 * expected,
                              fmt::format("a stream of {:.3g} requests", expected));
   std::vector<Request> out;
   double t = 0;
+  std::size_t step = 0;  // rate_steps taking effect after this one
+  ArrivalProcess arrivals = spec.arrivals;
   for (std::int64_t i = 0; spec.count == 0 || i < spec.count; ++i) {
-    if (i > 0) t += spec.arrivals.next_gap(rng);
+    while (i > 0) {
+      const double gap = arrivals.next_gap(rng);
+      // A gap that crosses a rate change starts again there at the new rate (exact for
+      // Poisson arrivals, which have no memory).
+      if (step < spec.rate_steps.size() && t + gap > spec.rate_steps[step].first.seconds()) {
+        t = spec.rate_steps[step].first.seconds();
+        arrivals.rate = spec.rate_steps[step].second;
+        ++step;
+        continue;
+      }
+      t += gap;
+      break;
+    }
     const sim::Time at = sim::Time::s(t);
     if (spec.duration && at > *spec.duration) break;
     Request r;
@@ -174,8 +190,11 @@ duration      | duration |         | synthetic: stop drawing after this (absent:
 arrival       | string   | poisson | poisson | gamma | constant
 rate          | double   |         | synthetic: mean requests per second
 cv            | double   | 1       | gamma: coefficient of variation of the gaps (> 1: bursty)
-prompt        | length   |         | n | {uniform: [lo, hi]} | {trace: FILE} (its prompt lengths)
-output        | length   |         | n | {uniform: [lo, hi]} | {trace: FILE} (its output lengths)
+steps         | list     | []      | synthetic: load changes, [{at: 2 s, rate: 300}, ...] in time order
+steps.at      | duration |         | when the new rate starts
+steps.rate    | double   |         | requests per second from then on
+prompt        | length   | 1       | n | {uniform: [lo, hi]} | {trace: FILE} (its prompt lengths; 1 for a CNN request)
+output        | length   | 1       | n | {uniform: [lo, hi]} | {trace: FILE} (its output lengths)
 )");
   return s;
 }
@@ -237,6 +256,15 @@ std::vector<Request> read_requests(const sim::Config& c, sim::RngStream& rng) {
   if (!(s.arrivals.rate > 0)) p.value("rate").fail("the rate must be > 0 requests per second");
   s.arrivals.cv = p.real("cv");
   if (!(s.arrivals.cv > 0)) p.value("cv").fail("must be > 0");
+  for (const sim::Config& item : p.value("steps").items()) {
+    const sim::Params st(item, request_stream_schema(), "steps.");
+    const sim::Time at = st.duration("at");
+    const double rate = st.real("rate");
+    if (!(rate > 0)) st.value("rate").fail("the rate must be > 0 requests per second");
+    if (!s.rate_steps.empty() && at <= s.rate_steps.back().first)
+      st.value("at").fail("steps must be in time order");
+    s.rate_steps.emplace_back(at, rate);
+  }
   if (p.has("count")) s.count = p.integer("count", 1, 100'000'000);
   if (p.has("duration")) s.duration = p.duration("duration");
   if (s.count == 0 && !s.duration) c.fail("a synthetic stream needs a count or a duration");

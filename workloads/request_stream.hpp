@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/config.hpp"
@@ -55,6 +56,8 @@ struct RequestStreamSpec {
   ArrivalProcess arrivals;
   LengthDistribution prompt = LengthDistribution::fixed(1);
   LengthDistribution output = LengthDistribution::fixed(1);
+  // Step changes of the load: from each time on, arrivals at its rate (requests per second).
+  std::vector<std::pair<sim::Time, double>> rate_steps;
   std::int64_t count = 0;  // requests to draw (with `duration`, whichever ends first)
   std::optional<sim::Time> duration;
 };

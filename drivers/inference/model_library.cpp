@@ -10,6 +10,7 @@ ModelLibrary::Entry& ModelLibrary::get(const std::string& model, int samples) {
     e = std::make_unique<Entry>();
     workloads::ModelOptions mo;
     mo.batch = samples;
+    mo.dtype = dtype_;
     e->graph = workloads::make_model(model, mo);
     e->lowered = workloads::lower_graph(e->graph, lowering_);
   }

@@ -14,7 +14,10 @@ namespace drivers {
 
 class ModelLibrary {
  public:
-  explicit ModelLibrary(workloads::LoweringOptions lowering) : lowering_(lowering) {}
+  // Models built in `dtype` (their tensors), lowered with `lowering`.
+  explicit ModelLibrary(workloads::LoweringOptions lowering,
+                        workloads::DType dtype = workloads::DType::fp32)
+      : lowering_(lowering), dtype_(dtype) {}
   const workloads::OpGraph& graph(const std::string& model, int samples);
   const workloads::TaskGraph& lowered(const std::string& model, int samples);
 
@@ -25,6 +28,7 @@ class ModelLibrary {
   };
   Entry& get(const std::string& model, int samples);
   workloads::LoweringOptions lowering_;
+  workloads::DType dtype_;
   std::map<std::pair<std::string, int>, std::unique_ptr<Entry>> cache_;
 };
 

@@ -257,6 +257,7 @@ void register_sharing_policies(sim::PluginCatalog& c) {
         "whole the apps that would refault most (Liu 2023)",
         group_params("layer"),
         [](const sim::Config& cfg) { return std::make_unique<LayerBatch>(read_group(cfg, "layer")); });
+  register_serving_policies(r);
 }
 
 }  // namespace schedulers::sharing

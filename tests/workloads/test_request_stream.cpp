@@ -121,3 +121,24 @@ TEST_CASE("bad traces are one-line errors at file:line:col") {
   CHECK(r[0].prompt_tokens == 2);
   CHECK(r[0].id == 0);
 }
+
+TEST_CASE("step changes of the load: each phase arrives at its own rate") {
+  sim::RngStream rng(3, "requests");
+  const auto reqs = workloads::read_requests(
+      cfg("{rate: 200, duration: 4 s, steps: [{at: 1 s, rate: 2000}, {at: 3 s, rate: 200}]}"), rng);
+  std::size_t before = 0, during = 0, after = 0;
+  for (const auto& r : reqs) {
+    const double t = r.arrival.seconds();
+    (t < 1 ? before : t < 3 ? during : after) += 1;
+  }
+  CHECK(before == doctest::Approx(200).epsilon(0.2));
+  CHECK(during == doctest::Approx(4000).epsilon(0.1));
+  CHECK(after == doctest::Approx(200).epsilon(0.2));
+  CHECK(reqs.front().prompt_tokens == 1);  // lengths default to 1 (a CNN request)
+  sim::RngStream r2(3, "requests");
+  CHECK_THROWS_AS(workloads::read_requests(
+                      cfg("{rate: 1, duration: 4 s, steps: [{at: 2 s, rate: 5}, {at: 1 s, rate: 5}]}"), r2),
+                  sim::InputError);
+  CHECK_THROWS_AS(workloads::read_requests(cfg("{rate: 1, duration: 4 s, steps: [{at: 2 s, rate: 0}]}"), r2),
+                  sim::InputError);
+}
