@@ -1,5 +1,6 @@
 #include "app/plugins.hpp"
 
+#include "app/experiments/autotune.hpp"
 #include "app/experiments/barm.hpp"
 #include "app/experiments/innetwork_allreduce.hpp"
 #include "app/experiments/llm_serving.hpp"
@@ -26,6 +27,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   register_trace_validation_experiment(catalog);
   register_llm_serving_experiment(catalog);
   register_model_serving_experiment(catalog);
+  register_autotune_experiment(catalog);
 }
 
 }  // namespace app

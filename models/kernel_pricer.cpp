@@ -1,12 +1,18 @@
 #include "models/kernel_pricer.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 
 namespace models {
 
-KernelPricer::KernelPricer(const GpuSpec& gpu, const KernelCost& cost)
-    : gpu_(std::make_unique<Gpu>(sim_, gpu, cost, "pricer")) {}
+KernelPricer::KernelPricer(const GpuSpec& gpu, const KernelCost& cost, int sms)
+    : gpu_(std::make_unique<Gpu>(sim_, gpu, cost, "pricer")) {
+  if (sms > 0 && sms < gpu.sm_count) {
+    mask_.assign(static_cast<std::size_t>(gpu.sm_count), false);
+    std::fill_n(mask_.begin(), sms, true);
+  }
+}
 
 std::size_t KernelPricer::KeyHash::operator()(const Key& k) const {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -29,18 +35,22 @@ sim::Time KernelPricer::price(const workloads::KernelDesc& k) {
   // The GPU is idle between prices (the last run drained it), so each kernel runs alone.
   const sim::Time start = sim_.now();
   bool done = false;
-  gpu_->launch(k, [&done] { done = true; });
+  gpu_->launch(k, [&done] { done = true; }, mask_.empty() ? nullptr : &mask_);
   sim_.run();
   if (!done) throw std::logic_error("kernel pricer: the kernel did not finish");
   const sim::Time t = sim_.now() - start;
   memo_.emplace(key, t);
+  priced_.push_back(k);
   return t;
 }
 
 workloads::LoweringOptions autotuned_lowering(const GpuSpec& gpu, const KernelCost& cost,
-                                              workloads::DType dtype) {
+                                              workloads::DType dtype, int sms,
+                                              std::shared_ptr<KernelPricer>* out) {
   workloads::LoweringOptions o = gpu.lowering(dtype);
-  auto pricer = std::make_shared<KernelPricer>(gpu, cost);
+  if (sms > 0 && sms < gpu.sm_count) o.sms = sms;
+  auto pricer = std::make_shared<KernelPricer>(gpu, cost, sms);
+  if (out) *out = pricer;
   const double gap = gpu.kernel_gap.seconds();
   o.price = [pricer, gap](const workloads::KernelDesc& k) {
     return pricer->price(k).seconds() + gap;

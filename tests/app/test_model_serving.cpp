@@ -103,3 +103,23 @@ TEST_CASE("gslice and dstack full: the orderings at the shipped size") {
   check_gslice(testing::run_experiment("gslice", ""));
   check_dstack(testing::run_experiment("dstack", ""));
 }
+
+TEST_CASE("autotune: tuned at the share beats tuned on the whole GPU there; spatial tuning is faster") {
+  const auto m = testing::run_experiment(
+      "autotune", "--set percents=[25]");
+  for (const char* model : {"resnet50", "mobilenet_v2"}) {
+    CAPTURE(model);
+    const std::string k = std::string(model) + ".pct25.";
+    CHECK(m.at(k + "tuned_here_ms") < m.at(k + "tuned_full_ms"));
+    CHECK(m.at(k + "tuned_full_ms") > m.at(std::string(model) + ".whole_gpu_ms"));
+  }
+  // Four jobs side by side on quarter shares overlap one job's host waits with the others'
+  // kernels (with two jobs on halves the longer kernels cost more than that saves).
+  CHECK(m.at("tuning.spatial_s") < m.at("tuning.sequential_s"));
+  CHECK(m.at("tuning.throughput_gain") > 1);
+  TempDir d;
+  const auto bad = testing::run_program(std::string(WARPSIM_EXE) + " run " + scenario("autotune") +
+                                        " --quiet --set percents=[0] --out " + (d.path() / "x").string());
+  CHECK(bad.code == 2);
+  CHECK(!std::filesystem::exists(d.path() / "x"));
+}
