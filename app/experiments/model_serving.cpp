@@ -130,6 +130,7 @@ class ModelServingExperiment final : public Experiment {
                             .param("model", m.name)
                             .metric("throughput_rps", m.throughput)
                             .metric("goodput_rps", m.goodput)
+                            .metric("mean_ms", m.mean_ms)
                             .metric("p50_ms", m.p50_ms)
                             .metric("p99_ms", m.p99_ms)
                             .metric("dropped", static_cast<double>(m.dropped))

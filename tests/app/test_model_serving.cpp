@@ -44,7 +44,24 @@ void check_dstack(const std::map<std::string, double>& m) {
   }
 }
 
+// A spatial split keeps each frame's tracking off the SMs a map merge holds: lower mean and tail
+// tracking latency than time sharing, where a frame waits out a merge's turn; merges meet 200 ms.
+void check_ar(const std::map<std::string, double>& m) {
+  CHECK(m.at("ar_offload.mps-static.model.tracking.mean_ms") <
+        m.at("ar_offload.temporal.model.tracking.mean_ms"));
+  CHECK(m.at("ar_offload.mps-static.model.tracking.p99_ms") <
+        0.5 * m.at("ar_offload.temporal.model.tracking.p99_ms"));
+  for (const char* p : {"mps-static", "gslice", "temporal"}) {
+    CAPTURE(p);
+    CHECK(m.at(std::string("ar_offload.") + p + ".model.map_merge.p99_ms") < 200);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("ar offload: spatial partitioning against time sharing (reduced: 400 ms)") {
+  check_ar(testing::run_experiment("ar_offload", "--set duration='400 ms'"));
+}
 
 TEST_CASE("gslice: spatial shares beat default MPS and temporal sharing (reduced: 200 ms)") {
   check_gslice(testing::run_experiment("gslice", "--set duration='200 ms'"));
@@ -99,9 +116,10 @@ TEST_CASE("model serving: bad input is reported at its position, exit 2") {
   CHECK(code("--set duration='-1 s'") == 2);
 }
 
-TEST_CASE("gslice and dstack full: the orderings at the shipped size") {
+TEST_CASE("gslice, dstack and ar offload full: the orderings at the shipped size") {
   check_gslice(testing::run_experiment("gslice", ""));
   check_dstack(testing::run_experiment("dstack", ""));
+  check_ar(testing::run_experiment("ar_offload", ""));
 }
 
 TEST_CASE("autotune: tuned at the share beats tuned on the whole GPU there; spatial tuning is faster") {
