@@ -193,6 +193,7 @@ class ModelServer {
     } catch (const std::invalid_argument& e) {
       throw sim::InputError(fmt::format("{}: {}", gpu_.name, e.what()));
     }
+    check_memory();
     models_.resize(streams_.size());
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       Model& m = models_[i];
@@ -205,6 +206,33 @@ class ModelServer {
     }
     apply_masks(plan_);
   }
+
+  // Every model's weights and one batch's activations (every tensor, no reuse: an upper bound)
+  // must fit the memory it runs in: its MIG instance's, or the GPU's shared by all models.
+  void check_memory() {
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+      const int batch = plan_.models[i].batch;
+      std::uint64_t w = 0, a = 0;
+      for (const auto& t : library_.graph(streams_[i].model, batch).tensors())
+        (t.parameter ? w : a) += static_cast<std::uint64_t>(t.bytes());
+      if (plan_.mode == models::SharingMode::mig) {
+        const models::GpuSpec& inst = system_->gpu(static_cast<int>(i)).spec();
+        if (w + a > inst.dram_capacity)
+          throw sim::InputError(fmt::format(
+              "{} at batch {} needs {:.2f} GiB (weights {:.2f}, activations {:.2f}) but its MIG "
+              "instance {} holds {:.2f} GiB",
+              streams_[i].name, batch, gib(w + a), gib(w), gib(a), plan_.models[i].mig,
+              gib(inst.dram_capacity)));
+      }
+      total += w + a;
+    }
+    if (plan_.mode != models::SharingMode::mig && total > gpu_.dram_capacity)
+      throw sim::InputError(fmt::format("the models' weights and activations need {:.2f} GiB, the "
+                                        "{} has {:.2f} GiB",
+                                        gib(total), gpu_.name, gib(gpu_.dram_capacity)));
+  }
+  static double gib(std::uint64_t b) { return static_cast<double>(b) / (1ULL << 30); }
 
   void apply_masks(const ServingPlan& plan) {
     if (plan.mode != models::SharingMode::mps) return;
