@@ -45,6 +45,7 @@ void Gpu::launch(const workloads::KernelDesc& k, Done on_done, const SmMask* mas
     throw std::invalid_argument("SM mask size differs from the SM count");
   if (context < 0) throw std::invalid_argument("a GPU context id is non-negative");
   waiting_.push_back({&k, std::move(on_done), mask ? *mask : SmMask{}, tag, context});
+  if (slicing_.on) ++slicing_.of(context).waiting;
   admit();
 }
 
@@ -89,35 +90,42 @@ void Gpu::start_launch(Launch&& launch) {
   r.start = sim_.now();
   if (r.unplaced > 0) unplaced_.push_back(slot);
   ++running_count_;
-  if (slicing_.on) ++slicing_.running[static_cast<std::size_t>(launch.context)];
+  if (slicing_.on) {
+    Slicing::Context& c = slicing_.of(launch.context);
+    --c.waiting;
+    ++c.running;
+  }
   start(slot);
+}
+
+Gpu::Slicing::Context& Gpu::Slicing::of(int context) {
+  const auto c = static_cast<std::size_t>(context);
+  if (contexts.size() <= c) contexts.resize(c + 1);
+  return contexts[c];
 }
 
 void Gpu::time_slice(const TimeSlicing& slicing) {
   slicing_.on = true;
   slicing_.params = slicing;
+  for (const Launch& l : waiting_) ++slicing_.of(l.context).waiting;
   admit();
 }
 
 void Gpu::context_work(int context, bool busy) {
   if (!slicing_.on) return;
-  const auto c = static_cast<std::size_t>(context);
-  if (slicing_.busy.size() <= c) slicing_.busy.resize(c + 1, 0);
-  slicing_.busy[c] = busy ? 1 : 0;
+  slicing_.of(context).busy = busy;
   admit();
 }
 
 bool Gpu::has_work(int context) const {
   const auto c = static_cast<std::size_t>(context);
-  if (c < slicing_.busy.size() && slicing_.busy[c]) return true;
-  if (c < slicing_.running.size() && slicing_.running[c] > 0) return true;
-  return std::any_of(waiting_.begin(), waiting_.end(),
-                     [context](const Launch& l) { return l.context == context; });
+  if (c >= slicing_.contexts.size()) return false;
+  const Slicing::Context& x = slicing_.contexts[c];
+  return x.busy || x.running > 0 || x.waiting > 0;
 }
 
 int Gpu::next_context(int after) const {
-  int n = static_cast<int>(std::max(slicing_.busy.size(), slicing_.running.size()));
-  for (const Launch& l : waiting_) n = std::max(n, l.context + 1);
+  const int n = static_cast<int>(slicing_.contexts.size());
   for (int i = 1; i <= n; ++i) {
     const int c = ((after < 0 ? -1 : after) + i) % n;
     if (has_work(c)) return c;
@@ -151,9 +159,6 @@ void Gpu::arm_slice() {
 void Gpu::admit_sliced() {
   Slicing& sl = slicing_;
   if (sl.switching) return;
-  for (const Launch& l : waiting_)
-    if (sl.running.size() <= static_cast<std::size_t>(l.context))
-      sl.running.resize(static_cast<std::size_t>(l.context) + 1, 0);
   if (sl.active < 0) {  // the GPU has had no context yet: the first with work takes it
     const int first = next_context(-1);
     if (first < 0) return;
@@ -174,7 +179,7 @@ void Gpu::admit_sliced() {
   if (next < 0 || next == active) return;  // nobody else waits: the turn goes on
   if (!sl.over) arm_slice();
   const bool idle = !has_work(active);
-  if (!(idle || sl.over) || sl.running[static_cast<std::size_t>(active)] > 0) return;
+  if (!(idle || sl.over) || sl.of(active).running > 0) return;
   // The active context has yielded (idle) or its slice is over and its kernels have drained.
   sl.switching = true;
   ++sl.switches;
@@ -508,7 +513,7 @@ void Gpu::finish(std::uint32_t slot) {
                     "a kernel finished with CTAs not run, or finished twice");
   r.active = false;
   --running_count_;
-  if (slicing_.on) --slicing_.running[static_cast<std::size_t>(r.context)];
+  if (slicing_.on) --slicing_.of(r.context).running;
   report(*r.desc, r.start, r.tag);
   Done done = std::move(r.on_done);
   running_.release(slot);

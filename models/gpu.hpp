@@ -245,8 +245,13 @@ class Gpu {
     bool armed = false;      // its slice is running (another context waits)
     std::uint64_t turn = 0;  // turns begun (a slice-end event of an old turn is ignored)
     std::uint64_t switches = 0;
-    std::vector<char> busy;    // by context: work on its process's streams
-    std::vector<int> running;  // by context: its kernels holding a slot
+    struct Context {
+      bool busy = false;  // work on its process's streams (context_work)
+      int running = 0;    // its kernels holding a slot
+      int waiting = 0;    // its launches in waiting_
+    };
+    std::vector<Context> contexts;  // by context id
+    Context& of(int context);       // grows `contexts` to hold it
   } slicing_;
   std::deque<Launch> waiting_;
   std::size_t running_count_ = 0;

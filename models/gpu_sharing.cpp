@@ -122,7 +122,7 @@ std::vector<MigInstance> mig_layout(const MigGeometry& geometry,
   std::vector<const MigProfile*> ps;
   std::vector<int> fixed;
   int compute = 0;
-  std::vector<bool> used(static_cast<std::size_t>(geometry.memory_slices), false);
+  std::vector<bool> taken(static_cast<std::size_t>(geometry.memory_slices), false);  // by fixed ones
   for (std::size_t i = 0; i < profiles.size(); ++i) {
     const MigProfile* p = geometry.find(profiles[i]);
     if (!p)
@@ -134,11 +134,11 @@ std::vector<MigInstance> mig_layout(const MigGeometry& geometry,
         throw std::invalid_argument(
             fmt::format("MIG profile {} cannot start at memory slice {}", p->name, start));
       for (int k = start; k < start + p->memory_slices; ++k) {
-        if (used[static_cast<std::size_t>(k)])
+        if (taken[static_cast<std::size_t>(k)])
           throw std::invalid_argument(fmt::format(
               "MIG instance {} ({} at memory slice {}) overlaps an instance before it", i,
               p->name, start));
-        used[static_cast<std::size_t>(k)] = true;
+        taken[static_cast<std::size_t>(k)] = true;
       }
     }
     compute += p->compute_slices;
@@ -149,14 +149,9 @@ std::vector<MigInstance> mig_layout(const MigGeometry& geometry,
     ps.push_back(p);
     fixed.push_back(start);
   }
-  // The fixed ones hold their slices already; place the rest around them.
   std::vector<int> at(ps.size(), -1);
-  std::vector<bool> free_used = used;
-  for (std::size_t i = 0; i < ps.size(); ++i)
-    if (fixed[i] >= 0)
-      for (int k = fixed[i]; k < fixed[i] + ps[i]->memory_slices; ++k)
-        free_used[static_cast<std::size_t>(k)] = false;  // place_from marks them itself
-  if (!place_from(0, ps, fixed, free_used, at))
+  std::vector<bool> used(static_cast<std::size_t>(geometry.memory_slices), false);
+  if (!place_from(0, ps, fixed, used, at))
     throw std::invalid_argument(fmt::format("MIG instances {} do not fit in the GPU's {} memory "
                                             "slices at any placement the profiles allow",
                                             fmt::join(profiles, " + "), geometry.memory_slices));
@@ -183,6 +178,17 @@ GpuSpec mig_instance_spec(const GpuSpec& gpu, const MigGeometry& geometry,
   return g;
 }
 
+int sms_for_percent(double percent, int sm_count) {
+  return std::clamp(static_cast<int>(std::lround(percent / 100.0 * sm_count)), 1, sm_count);
+}
+
+SmMask first_sms(int sms, int sm_count) {
+  if (sms <= 0 || sms >= sm_count) return {};
+  SmMask m(static_cast<std::size_t>(sm_count), false);
+  std::fill_n(m.begin(), sms, true);
+  return m;
+}
+
 std::vector<SmMask> mps_masks(const std::vector<double>& percents, int sm_count) {
   std::vector<SmMask> masks;
   int next = 0;
@@ -194,7 +200,7 @@ std::vector<SmMask> mps_masks(const std::vector<double>& percents, int sm_count)
       masks.emplace_back();
       continue;
     }
-    const int n = std::clamp(static_cast<int>(std::lround(pct / 100.0 * sm_count)), 1, sm_count);
+    const int n = sms_for_percent(pct, sm_count);
     SmMask m(static_cast<std::size_t>(sm_count), false);
     for (int i = 0; i < n; ++i) m[static_cast<std::size_t>((next + i) % sm_count)] = true;
     next = (next + n) % sm_count;

@@ -91,6 +91,11 @@ std::vector<MigInstance> mig_layout(const MigGeometry& geometry,
 GpuSpec mig_instance_spec(const GpuSpec& gpu, const MigGeometry& geometry,
                           const MigProfile& profile);
 
+// The SMs `percent`% of a GPU of `sm_count` SMs amounts to: rounded, at least one.
+int sms_for_percent(double percent, int sm_count);
+// A mask of the GPU's first `sms` SMs; empty (every SM) when `sms` is 0 or all of them.
+SmMask first_sms(int sms, int sm_count);
+
 // MPS clients' SM caps: client i may place CTAs on round(percent[i]% of the SMs) SMs (at least
 // one), placed one after another from SM 0 and wrapping around, so caps that sum to at most
 // 100% are disjoint and larger ones overlap as little as a fixed placement can. 100%: an empty

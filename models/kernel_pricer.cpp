@@ -7,12 +7,7 @@
 namespace models {
 
 KernelPricer::KernelPricer(const GpuSpec& gpu, const KernelCost& cost, int sms)
-    : gpu_(std::make_unique<Gpu>(sim_, gpu, cost, "pricer")) {
-  if (sms > 0 && sms < gpu.sm_count) {
-    mask_.assign(static_cast<std::size_t>(gpu.sm_count), false);
-    std::fill_n(mask_.begin(), sms, true);
-  }
-}
+    : gpu_(std::make_unique<Gpu>(sim_, gpu, cost, "pricer")), mask_(first_sms(sms, gpu.sm_count)) {}
 
 std::size_t KernelPricer::KeyHash::operator()(const Key& k) const {
   std::uint64_t h = 0xcbf29ce484222325ULL;

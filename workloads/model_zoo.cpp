@@ -133,6 +133,14 @@ std::string read_model_name(const sim::Config& item) {
   return m;
 }
 
+DType read_dtype(const sim::Config& item) {
+  try {
+    return parse_dtype(item.as_string());
+  } catch (const sim::InputError& e) {
+    item.fail(e.what());
+  }
+}
+
 int default_image_size(const std::string& name) {
   return lookup(name).image_size;
 }

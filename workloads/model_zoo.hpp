@@ -42,6 +42,8 @@ std::vector<std::string> model_names();
 // .json) is resolved against the folder of the config that names it and returned as an
 // absolute path; a missing one is an InputError at the value.
 std::string read_model_name(const sim::Config& item);
+// The dtype a config value names (fp32, fp16, bf16, tf32, int8), or an InputError at it.
+DType read_dtype(const sim::Config& item);
 
 // The input size the model was published with.
 int default_image_size(const std::string& name);

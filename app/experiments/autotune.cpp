@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "app/experiment.hpp"
 #include "drivers/dnn/dnn_run.hpp"
@@ -20,7 +21,7 @@ const sim::ParamSchema& schema() {
 gpu         | gpu    |      | GPU preset (configs/gpus/)
 kernel_cost | map    |      | kernel-cost plugin: {name: roofline}
 dtype       | string | fp16 | the models' precision: fp32, fp16, bf16, tf32
-models      | list   |      | zoo models to tune
+models      | list   |      | models to tune: zoo names or op-graph files
 batch       | int    | 8    | their batch
 percents    | list   |      | GPU shares (MPS %) the tuned models run at, in (0, 100)
 repeats     | int    | 3    | times a tuning job runs each candidate kernel
@@ -35,18 +36,9 @@ class AutotuneExperiment final : public Experiment {
       : gpu_(models::GpuSpec::from_config(cfg.value("gpu"))) {
     cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
     launch_ = schedulers::launch::launch_policies(catalog).create("eager", sim::Config::empty({}, "launch"));
-    try {
-      dtype_ = workloads::parse_dtype(cfg.string("dtype"));
-    } catch (const std::exception& e) {
-      cfg.value("dtype").fail(e.what());
-    }
-    const std::vector<std::string> zoo = workloads::model_names();
-    for (const sim::Config& m : cfg.value("models").items()) {
-      const std::string name = m.as_string();
-      if (std::find(zoo.begin(), zoo.end(), name) == zoo.end())
-        m.fail(fmt::format("no zoo model '{}' (the zoo has {})", name, fmt::join(zoo, ", ")));
-      models_.push_back(name);
-    }
+    dtype_ = workloads::read_dtype(cfg.value("dtype"));
+    for (const sim::Config& m : cfg.value("models").items())
+      models_.push_back(workloads::read_model_name(m));
     if (models_.empty()) cfg.value("models").fail("tune at least one model");
     batch_ = static_cast<int>(cfg.integer("batch", 1, 4096));
     for (const sim::Config& v : cfg.value("percents").items()) {
@@ -61,7 +53,6 @@ class AutotuneExperiment final : public Experiment {
 
   void run(RunContext& ctx) override {
     ctx.expect_runs(models_.size() * (1 + 2 * percents_.size()) + 2);
-    auto sms_of = [&](int pct) { return std::max(1, static_cast<int>(std::lround(pct / 100.0 * gpu_.sm_count))); };
     auto lower = [&](const std::string& model, const workloads::LoweringOptions& o) {
       workloads::ModelOptions mo;
       mo.batch = batch_;
@@ -77,8 +68,9 @@ class AutotuneExperiment final : public Experiment {
     std::string table =
         "| model | GPU % | tuned on 100% (ms) | tuned at the share (ms) | gain |\n|---|---:|---:|---:|---:|\n";
     std::vector<std::vector<workloads::KernelDesc>> full_jobs, share_jobs;
-    const int jobs_share = sms_of(static_cast<int>(std::lround(100.0 / static_cast<double>(models_.size()))));
+    const int jobs_share = models::sms_for_percent(100.0 / static_cast<double>(models_.size()), gpu_.sm_count);
     for (const std::string& model : models_) {
+      const std::string label = std::filesystem::path(model).stem().string();  // a graph file's stem
       std::shared_ptr<models::KernelPricer> full_pricer, share_pricer;
       const workloads::TaskGraph full =
           lower(model, models::autotuned_lowering(gpu_, *cost_, dtype_, 0, &full_pricer));
@@ -86,19 +78,19 @@ class AutotuneExperiment final : public Experiment {
       // The job that tunes this model beside the others: on its 1/N share, for that share.
       lower(model, models::autotuned_lowering(gpu_, *cost_, dtype_, jobs_share, &share_pricer));
       share_jobs.push_back(share_pricer->priced());
-      const double whole = latency(full, 0, model + ".whole");
-      ctx.stats.add_row(sim::ResultRow{model, {}, {}}.metric("whole_gpu_ms", whole));
+      const double whole = latency(full, 0, label + ".whole");
+      ctx.stats.add_row(sim::ResultRow{label, {}, {}}.metric("whole_gpu_ms", whole));
       for (int pct : percents_) {
-        const int sms = sms_of(pct);
+        const int sms = models::sms_for_percent(pct, gpu_.sm_count);
         const workloads::TaskGraph here =
             lower(model, models::autotuned_lowering(gpu_, *cost_, dtype_, sms));
-        const double a = latency(full, sms, fmt::format("{}.pct{}.full", model, pct));
-        const double b = latency(here, sms, fmt::format("{}.pct{}.here", model, pct));
-        ctx.stats.add_row(sim::ResultRow{fmt::format("{}.pct{}", model, pct), {}, {}}
+        const double a = latency(full, sms, fmt::format("{}.pct{}.full", label, pct));
+        const double b = latency(here, sms, fmt::format("{}.pct{}.here", label, pct));
+        ctx.stats.add_row(sim::ResultRow{fmt::format("{}.pct{}", label, pct), {}, {}}
                               .metric("tuned_full_ms", a)
                               .metric("tuned_here_ms", b)
                               .metric("gain", a / b));
-        table += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f}x |\n", model, pct, a, b, a / b);
+        table += fmt::format("| {} | {} | {:.3f} | {:.3f} | {:.3f}x |\n", label, pct, a, b, a / b);
       }
     }
     const drivers::TuningMakespan seq =

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include "app/experiment.hpp"
@@ -23,7 +24,7 @@ dtype            | string   | fp16   | the models' precision: fp32, fp16, bf16, 
 policy           | plugin   | gslice | sharing policy (family sharing): temporal, mps-default, mps-static, mig-static, gslice, dstack
 models           | list     |        | the served models
 models.name      | string   |        | its label in metrics (default: the model)
-models.model     | string   |        | a zoo model (warpsim list model)
+models.model     | string   |        | a zoo model, or an op-graph file (docs/op-graph-format.md)
 models.slo       | duration |        | a request's latency objective, arrival to result
 models.max_batch | int      | 32     | the largest batch the server may form
 models.requests  | map      |        | its request stream (keys: docs/serving.md; lengths unused)
@@ -35,18 +36,10 @@ ideal            | bool     | false  | also report the ideal scheduler's bound (
   return s;
 }
 
-workloads::DType read_dtype(const sim::Params& cfg) {
-  try {
-    return workloads::parse_dtype(cfg.string("dtype"));
-  } catch (const std::exception& e) {
-    cfg.value("dtype").fail(e.what());
-  }
-}
-
 class ModelServingExperiment final : public Experiment {
  public:
   ModelServingExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog)
-      : gpu_(models::GpuSpec::from_config(cfg.value("gpu"))), dtype_(read_dtype(cfg)) {
+      : gpu_(models::GpuSpec::from_config(cfg.value("gpu"))), dtype_(workloads::read_dtype(cfg.value("dtype"))) {
     cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
     policy_name_ = sim::plugin_label(cfg.value("policy"));
     policy_ = sharing::sharing_policies(catalog).create_from(cfg.value("policy"));
@@ -57,14 +50,13 @@ class ModelServingExperiment final : public Experiment {
       cut_ = cfg.duration("duration");
       if (*cut_ <= sim::Time::zero()) d->fail("must be positive");
     }
-    const std::vector<std::string> zoo = workloads::model_names();
     for (const sim::Config& item : cfg.value("models").items()) {
       const sim::Params m(item, schema(), "models.");
       Served s;
-      s.stream.model = m.string("model");
-      if (std::find(zoo.begin(), zoo.end(), s.stream.model) == zoo.end())
-        m.value("model").fail(fmt::format("no zoo model '{}' (the zoo has {})", s.stream.model, fmt::join(zoo, ", ")));
-      s.stream.name = m.has("name") ? m.string("name") : s.stream.model;
+      s.stream.model = workloads::read_model_name(m.value("model"));
+      // A graph file's label is its stem (a zoo name is its own).
+      s.stream.name = m.has("name") ? m.string("name")
+                                    : std::filesystem::path(s.stream.model).stem().string();
       for (const Served& o : served_)
         if (o.stream.name == s.stream.name)
           m.value("model").fail(fmt::format("two served models named '{}': give one a name:", s.stream.name));

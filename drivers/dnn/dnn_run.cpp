@@ -10,12 +10,8 @@ DnnRun run_dnn(const models::GpuSpec& spec, const models::KernelCost& cost,
                const workloads::TaskGraph& graph, sim::TimelineWriter* timeline, int sms) {
   System system(spec, SystemOptions{1, &cost, costs, false, timeline});
   models::HostRuntime& host = system.host();
-  models::SmMask mask;
-  if (sms > 0 && sms < spec.sm_count) {
-    mask.assign(static_cast<std::size_t>(spec.sm_count), false);
-    std::fill_n(mask.begin(), sms, true);
-    host.limit_sms(&mask);
-  }
+  const models::SmMask mask = models::first_sms(sms, spec.sm_count);
+  if (!mask.empty()) host.limit_sms(&mask);
   models::Gpu& gpu = system.gpu();
   const models::HostProgram program = policy.plan(graph, costs);
   DnnRun r;

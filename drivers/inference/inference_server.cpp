@@ -135,10 +135,7 @@ class Server {
     }
     // Fewer SMs are the GPU's first n, by mask: each SM keeps its own compute and L2 rates.
     const int sms = options.sms > 0 ? std::min(options.sms, gpu.sm_count) : gpu.sm_count;
-    if (sms < gpu.sm_count) {
-      exposed_.assign(static_cast<std::size_t>(gpu.sm_count), false);
-      std::fill_n(exposed_.begin(), sms, true);
-    }
+    exposed_ = models::first_sms(sms, gpu.sm_count);
     plan_ = policy.plan(demand, sms, memory_->frame_chunks());
     for (models::SmMask& m : plan_.masks)
       if (m.empty())

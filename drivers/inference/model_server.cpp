@@ -36,17 +36,6 @@ void run_batch(sim::Simulator& sim, models::HostRuntime& host, const workloads::
   }
 }
 
-models::SmMask first_sms(int sms, int sm_count) {
-  if (sms >= sm_count) return {};
-  models::SmMask m(static_cast<std::size_t>(sm_count), false);
-  std::fill_n(m.begin(), sms, true);
-  return m;
-}
-
-int sms_of(int percent, int sm_count) {
-  return std::clamp(static_cast<int>(std::lround(percent / 100.0 * sm_count)), 1, sm_count);
-}
-
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -72,7 +61,7 @@ double LatencyProfiles::run(const models::GpuSpec& spec, const std::string& mode
   SystemOptions o;
   o.cost = &cost_;
   System system(spec, o);
-  const models::SmMask mask = first_sms(sms, spec.sm_count);
+  const models::SmMask mask = models::first_sms(sms, spec.sm_count);
   double seconds = 0;
   run_batch(system.sim(), system.host(), library_.lowered(model, batch), 0,
             mask.empty() ? nullptr : &mask, [&] { seconds = system.sim().now().seconds(); });
@@ -82,7 +71,7 @@ double LatencyProfiles::run(const models::GpuSpec& spec, const std::string& mode
 }
 
 double LatencyProfiles::seconds(const std::string& model, int batch, int percent) {
-  const int sms = sms_of(percent, gpu_.sm_count);
+  const int sms = models::sms_for_percent(percent, gpu_.sm_count);
   const auto key = std::make_tuple(model, batch, sms, std::string());
   if (auto it = memo_.find(key); it != memo_.end()) return it->second;
   return memo_[key] = run(gpu_, model, batch, sms);

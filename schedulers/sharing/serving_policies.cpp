@@ -82,7 +82,6 @@ ServingPlan uniform(models::SharingMode mode, std::size_t n) {
 // so one model's kernels run at a time; each batch sized for its SLO on the whole GPU.
 class Temporal : public SharingPolicy {
  public:
-  bool exclusive() const override { return true; }
   ServingPlan serving_plan(const std::vector<ServedModel>& m, const GpuShareInfo&) const override {
     return with_slo_batches(uniform(models::SharingMode::time_slicing, m.size()), m);
   }
