@@ -129,8 +129,23 @@ bool matches(const Point& p, const std::vector<std::pair<std::string, std::strin
                      [&](const auto& kv) { return axis_value(p, kv.first) == kv.second; });
 }
 
-// The point that differs from `p` only in `baseline`'s axis values (and has its seed).
-const Point* baseline_of(const std::vector<Point>& points, const Point& p,
+// Whether `key` walks in a zip block with one of `baseline`'s axes (and is not one itself).
+bool zipped_with(const SweepSpec& spec, const std::string& key,
+                 const std::vector<std::pair<std::string, std::string>>& baseline) {
+  for (const auto& block : spec.zipped) {
+    const auto in = [&](const std::string& k) {
+      return std::find(block.begin(), block.end(), k) != block.end();
+    };
+    if (in(key) && std::any_of(baseline.begin(), baseline.end(),
+                               [&](const auto& kv) { return in(kv.first); }))
+      return true;
+  }
+  return false;
+}
+
+// The point that differs from `p` only in `baseline`'s axis values (and has its seed); the
+// axes zipped with those follow them.
+const Point* baseline_of(const SweepSpec& spec, const std::vector<Point>& points, const Point& p,
                          const std::vector<std::pair<std::string, std::string>>& baseline) {
   for (const Point& q : points) {
     if (q.seed != p.seed) continue;
@@ -140,6 +155,7 @@ const Point* baseline_of(const std::vector<Point>& points, const Point& p,
       const auto& v = axis.second;
       const auto b = std::find_if(baseline.begin(), baseline.end(),
                                   [&](const auto& kv) { return kv.first == k; });
+      if (b == baseline.end() && zipped_with(spec, k, baseline)) continue;
       if (v != (b != baseline.end() ? b->second : axis_value(p, k))) {
         same = false;
         break;
@@ -263,7 +279,7 @@ SweepReport make_sweep_report(const SweepSpec& spec, const fs::path& out) {
         value = v->second;
       if (d.form != DerivedMetric::Form::kCopy && d.form != DerivedMetric::Form::kInterpolate &&
           d.form != DerivedMetric::Form::kMax) {
-        const Point* q = baseline_of(work, p, d.baseline);
+        const Point* q = baseline_of(spec, work, p, d.baseline);
         if (!q) continue;
         const auto b = q->metrics.find(d.of);
         if (b == q->metrics.end()) continue;

@@ -314,6 +314,7 @@ SweepSpec load_sweep(const fs::path& file, const AxisValues& replace) {
         claim(named.at(key), key);
         spec.columns.push_back(key);
       }
+      if (kind == "zip") spec.zipped.push_back(named.keys());
       Assignments next;
       for (const auto& a : points)
         for (const auto& b : part) {

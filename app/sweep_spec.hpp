@@ -76,6 +76,8 @@ struct SweepSpec {
   std::filesystem::path scenario;  // resolved against the sweep file's folder
   std::vector<std::string> fixed;  // `set:` as "key=value"
   std::vector<std::string> columns;  // axis keys in order (without the seed)
+  // Each zip block's keys: they vary together, so a point differs from another in all or none.
+  std::vector<std::vector<std::string>> zipped;
   std::map<std::string, sim::SourcePos> key_pos;  // where each `set:` and axis key is written
   bool has_seeds = false;
   std::vector<SweepPoint> points;

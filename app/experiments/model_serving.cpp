@@ -62,7 +62,7 @@ class ModelServingExperiment final : public Experiment {
           m.value("model").fail(fmt::format("two served models named '{}': give one a name:", s.stream.name));
       s.stream.slo_seconds = m.duration("slo").seconds();
       if (!(s.stream.slo_seconds > 0)) m.value("slo").fail("an SLO must be positive");
-      s.stream.max_batch = static_cast<int>(m.integer("max_batch", 1, 1024));
+      s.stream.max_batch = static_cast<int>(m.integer("max_batch", 1, 8192));
       s.requests = m.value("requests");
       // Read once now, so a bad stream fails before anything runs; run() draws it from the seed.
       sim::RngStream check(0, "requests");
@@ -102,6 +102,7 @@ class ModelServingExperiment final : public Experiment {
     const double efficiency = r.gpu_utilization > 0 ? r.goodput / r.gpu_utilization : 0;
     sim::ResultRow row{"", params, {}};
     row.metric("throughput_rps", r.throughput)
+        .metric("capacity_rps", r.capacity)
         .metric("goodput_rps", r.goodput)
         .metric("slo_attainment", r.slo_attainment)
         .metric("gpu_utilization", r.gpu_utilization)
@@ -121,6 +122,7 @@ class ModelServingExperiment final : public Experiment {
       ctx.stats.add_row(sim::ResultRow{"model." + m.name, params, {}}
                             .param("model", m.name)
                             .metric("throughput_rps", m.throughput)
+                            .metric("capacity_rps", m.capacity)
                             .metric("goodput_rps", m.goodput)
                             .metric("mean_ms", m.mean_ms)
                             .metric("p50_ms", m.p50_ms)

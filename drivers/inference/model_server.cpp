@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "drivers/inference/activation_layout.hpp"
 #include "models/gpu_sharing.hpp"
 #include "sim/error.hpp"
 
@@ -166,6 +167,7 @@ class ModelServer {
     // Over the run.
     ModelServerResult::PerModel total;
     std::vector<double> served_ms;
+    sim::Time last_done;  // its last completion
     std::uint64_t batch_samples = 0;
   };
 
@@ -196,15 +198,21 @@ class ModelServer {
     apply_masks(plan_);
   }
 
-  // Every model's weights and one batch's activations (every tensor, no reuse: an upper bound)
-  // must fit the memory it runs in: its MIG instance's, or the GPU's shared by all models.
+  // Every model's weights and one batch's activations must fit the memory it runs in: its MIG
+  // instance's, or the GPU's shared by all models. Activations live in an arena where tensors
+  // whose lifetimes do not overlap share bytes, as an inference runtime (TensorRT) lays them out.
   void check_memory() {
     std::uint64_t total = 0;
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       const int batch = plan_.models[i].batch;
-      std::uint64_t w = 0, a = 0;
-      for (const auto& t : library_.graph(streams_[i].model, batch).tensors())
-        (t.parameter ? w : a) += static_cast<std::uint64_t>(t.bytes());
+      const workloads::OpGraph& g = library_.graph(streams_[i].model, batch);
+      std::uint64_t w = 0;
+      std::vector<std::uint64_t> activation(g.tensors().size(), 0), offset(g.tensors().size(), 0);
+      for (std::size_t t = 0; t < g.tensors().size(); ++t) {
+        const auto bytes = static_cast<std::uint64_t>(g.tensors()[t].bytes());
+        (g.tensors()[t].parameter ? w : activation[t]) += bytes;
+      }
+      const std::uint64_t a = layout_by_liveness(g, activation, offset);
       if (plan_.mode == models::SharingMode::mig) {
         const models::GpuSpec& inst = system_->gpu(static_cast<int>(i)).spec();
         if (w + a > inst.dram_capacity)
@@ -334,6 +342,7 @@ class ModelServer {
                           batch.size(), met ? 1 : 0);
       progress();
     }
+    m.last_done = t;
     --m.running;
     if (m.running == 0) m.standby = false;
     try_start(i);
@@ -381,8 +390,15 @@ class ModelServer {
     const sim::Time end = now();
     result_.span_seconds = std::max(1e-9, (last_ - first_).seconds());
     std::uint64_t arrived = 0, served = 0, met = 0;
-    for (Model& m : models_) {
+    sim::Time last_done = first_;
+    for (std::size_t i = 0; i < models_.size(); ++i) {
+      Model& m = models_[i];
       ModelServerResult::PerModel p = m.total;
+      if (p.served > 0 && !streams_[i].requests.empty()) {
+        const double busy = (m.last_done - streams_[i].requests.front().arrival).seconds();
+        p.capacity = static_cast<double>(p.served) / std::max(1e-9, busy);
+        last_done = std::max(last_done, m.last_done);
+      }
       double sum = 0;
       for (double x : m.served_ms) sum += x;
       p.mean_ms = m.served_ms.empty() ? 0 : sum / static_cast<double>(m.served_ms.size());
@@ -396,6 +412,7 @@ class ModelServer {
       met += p.met;
       result_.models.push_back(p);
     }
+    result_.capacity = static_cast<double>(served) / std::max(1e-9, (last_done - first_).seconds());
     result_.throughput = static_cast<double>(served) / result_.span_seconds;
     result_.goodput = static_cast<double>(met) / result_.span_seconds;
     result_.slo_attainment = arrived ? static_cast<double>(met) / static_cast<double>(arrived) : 0;

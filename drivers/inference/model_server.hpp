@@ -51,12 +51,16 @@ struct ModelServerResult {
     std::uint64_t arrived = 0, served = 0, met = 0, dropped = 0;  // met: served within its SLO
     double mean_ms = 0, p50_ms = 0, p99_ms = 0;                  // of the served requests
     double throughput = 0, goodput = 0;  // served, and met, per second of the arrival span
+    // Served per second from its first arrival to its last completion: what it can serve when
+    // arrivals outpace it (MLPerf's Offline throughput, with every request arriving at once).
+    double capacity = 0;
     double mean_batch = 0;
     std::uint64_t batches = 0;
   };
   std::vector<PerModel> models;
   double span_seconds = 0;  // from the first arrival to the last
   double throughput = 0, goodput = 0;  // requests per second, all models
+  double capacity = 0;                 // all models' served from the first arrival to the last completion
   double slo_attainment = 0;           // met / arrived
   // Time-averaged fraction of the GPU's SMs holding a CTA (over the run; a MIG GPU's idle
   // SMs -- those no instance exposes, and idle instances -- count as idle).

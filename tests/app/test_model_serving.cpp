@@ -120,6 +120,23 @@ TEST_CASE("model serving: bad input is reported at its position, exit 2") {
              "duration: 10 ms}}]'") == 2);
 }
 
+// The validation sweeps (docs/validation.md): a 1g.10gb instance against the whole A100 at
+// large batches scales with its SMs (MLPerf measured 7.49x; 108 / 14 SMs is 7.7), its batch-256
+// activations fit the instance once tensors share an arena, and MPS lets eight batch-1
+// processes overlap where time slicing serves them no faster than one alone. The ratios are
+// derived metrics across zipped axes (a point and its baseline differ in every zipped key).
+TEST_CASE("mig and mps validation: instance scaling, arena memory, MPS over time slicing") {
+  const auto mig = testing::run_experiment("mig_resnet50", "");
+  CHECK(mig.at("mig.full_over_1g") > 6.5);
+  CHECK(mig.at("mig.full_over_1g") < 9.0);
+  CHECK(mig.at("mig.latency_1g_over_full") > 1.0);
+  const auto mps = testing::run_experiment("mps_resnet50", "");
+  CHECK(mps.at("mps.mps_over_time_sliced") > 1.5);
+  CHECK(mps.at("mps.time_sliced_over_solo") < 1.0);
+  CHECK(mps.at("mps.time_sliced_over_solo") > 0.9);
+  CHECK(mps.at("time_sliced.context_switches") > 0);
+}
+
 TEST_CASE("gslice, dstack and ar offload full: the orderings at the shipped size") {
   check_gslice(testing::run_experiment("gslice", ""));
   check_dstack(testing::run_experiment("dstack", ""));
