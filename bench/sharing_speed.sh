@@ -30,6 +30,14 @@ for p in gslice mps-default mps-static temporal; do
     printf "gslice point %-12s wall %5.2f s  simulated %.2f s  sim/wall %.2fx  events %d (%.2f M/s)\n",
            p, w, s, s / w, e, e / w / 1e6 }'
 done
+# Eight batch-1 ResNet-50 processes co-running under MPS (the MPS validation's point): the
+# hardest case, many small kernels on every SM.
+wall=$(best run configs/experiments/mps_resnet50.yaml --point)
+sim=$(awk -F, '$1 == "run" && $2 == "simulated_seconds" {print $3}' "$tmp/out/stats.csv")
+events=$(awk -F, '$1 == "serve.sim" && $2 == "events" {print $3}' "$tmp/out/stats.csv")
+awk -v w="$wall" -v s="$sim" -v e="$events" 'BEGIN {
+  printf "mps_resnet50 point (8 processes, MPS) wall %5.2f s  simulated %.2f s  sim/wall %.3fx  events %d (%.2f M/s)\n",
+         w, s, s / w, e, e / w / 1e6 }'
 for x in gslice dstack autotune; do
   echo "$x experiment: wall $(best run configs/experiments/$x.yaml) s"
 done

@@ -357,7 +357,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
   return true;
 }
 
-double Gpu::batch_seconds(int s, const Running& r) const {
+double Gpu::floor_seconds(int s, const Running& r) const {
   const CtaWork& w = r.work;
   const Sm& sm = sms_[static_cast<std::size_t>(s)];
   const int resident_on_sm = std::max(1, sm.ctas - sm.stalled);  // CTAs stalled on faults issue nothing
@@ -367,26 +367,129 @@ double Gpu::batch_seconds(int s, const Running& r) const {
     const double l2_per_sm = spec_.l2_bandwidth * spec_.efficiency.l2 / spec_.sm_count;
     t = std::max(t, w.l2_bytes * resident_on_sm / l2_per_sm);
   }
-  if (w.dram_bytes > 0) {
-    if (r.cta_rate > 0) t = std::max(t, w.dram_bytes / r.cta_rate);
-    // However few its bytes, a CTA that reads DRAM waits for at least one load to come back.
-    t = std::max(t, spec_.dram_latency.seconds());
-  }
+  // However few its bytes, a CTA that reads DRAM waits for at least one load to come back.
+  if (w.dram_bytes > 0) t = std::max(t, spec_.dram_latency.seconds());
   return t;
 }
 
 void Gpu::time_batch(std::uint32_t id) {
   BatchState& b = states_[id];
   if (b.awaiting_pages) return;  // timed when its pages arrive
+  Running& r = running_[b.slot];
+  const sim::Time now = sim_.now();
+  // One wave: its compute, L2 and latency floor, or its bytes at the kernel's DRAM share.
+  b.floor = floor_seconds(b.sm, r);
+  const double dram = r.work.dram_bytes > 0 && r.cta_rate > 0 ? r.work.dram_bytes / r.cta_rate : 0;
+  b.dram_bound = dram > b.floor;
+  if (b.dram_bound && now >= b.run.since) {  // at its kernel's DRAM share, with its group
+    if (b.group >= 0) return;                // the group's speed follows the share
+    b.run.rerate(now, b.run.speed);          // banks its progress so far
+    due_.erase(id);
+    join_group(id, 1.0 - b.run.done);
+    return;
+  }
+  if (b.group >= 0) {  // held to its floor now: on its own again, with what it has left
+    const double left = leave_group(id);
+    b.run = sim::Pace{1.0 - left, 0.0, now};
+  }
   // Several waves: each after the first pays the CTA launch and fixed cost again.
-  const Running& r = running_[b.slot];
-  const double t = b.waves == 1 ? batch_seconds(b.sm, r)
-                                : static_cast<double>(b.waves) * batch_seconds(b.sm, r) +
+  const double wave = b.dram_bound ? dram : b.floor;
+  const double t = b.waves == 1 ? wave
+                                : static_cast<double>(b.waves) * wave +
                                       static_cast<double>(b.waves - 1) *
                                           (spec_.cta_launch + r.work.fixed).seconds();
   const double speed = t > 0 ? 1.0 / t : 0.0;
   if (speed == b.run.speed && due_.contains(id)) return;  // unchanged: keeps its completion
-  due_.set(id, b.run.rerate(sim_.now(), speed));
+  due_.set(id, b.run.rerate(now, speed));
+}
+
+double Gpu::group_speed(const Running& r, std::int64_t waves) const {
+  const double wave = r.work.dram_bytes / r.cta_rate;
+  const double t = static_cast<double>(waves) * wave +
+                   static_cast<double>(waves - 1) * (spec_.cta_launch + r.work.fixed).seconds();
+  return t > 0 ? 1.0 / t : 0.0;
+}
+
+void Gpu::join_group(std::uint32_t id, double left) {
+  BatchState& b = states_[id];
+  Running& r = running_[b.slot];
+  std::size_t g = 0;
+  while (g < r.groups.size() && r.groups[g].waves != b.waves) ++g;
+  if (g == r.groups.size()) {
+    r.groups.emplace_back();
+    r.groups.back().waves = b.waves;
+  }
+  DramGroup& group = r.groups[g];
+  if (group.members == 0) group.clock.reset(sim_.now());
+  group.clock.set_speed(sim_.now(), group_speed(r, b.waves));
+  group.clock.clock(sim_.now());
+  b.group = static_cast<int>(g);
+  b.stamp = ++stamps_;
+  b.target = group.clock.add(id, b.stamp, left);
+  ++group.members;
+  reschedule(r, g);
+}
+
+double Gpu::leave_group(std::uint32_t id) {
+  BatchState& b = states_[id];
+  Running& r = running_[b.slot];
+  const auto g = static_cast<std::size_t>(b.group);
+  DramGroup& group = r.groups[g];
+  group.clock.clock(sim_.now());
+  const double left = std::min(1.0, group.clock.left(b.target));
+  --group.members;
+  b.group = -1;
+  b.stamp = 0;  // its entry in the group is stale now
+  if (group.head == id) {
+    due_.erase(id);
+    group.head = kNone;
+    reschedule(r, g);
+  }
+  return left;
+}
+
+void Gpu::retime_group(Running& r, std::size_t g) {
+  DramGroup& group = r.groups[g];
+  const double speed = group_speed(r, group.waves);
+  if (speed == group.clock.speed()) return;
+  group.clock.set_speed(sim_.now(), speed);
+  reschedule(r, g);
+}
+
+void Gpu::reschedule(Running& r, std::size_t g) {
+  DramGroup& group = r.groups[g];
+  std::uint32_t id = kNone;
+  double target = 0;
+  const auto standing = [this](std::uint32_t i, std::uint64_t stamp) {
+    return states_[i].stamp == stamp;
+  };
+  if (!group.clock.front(standing, id, target)) {
+    group.head = kNone;
+    return;
+  }
+  const sim::Time at = group.clock.due(target);
+  if (id == group.head && at == group.head_due) return;
+  if (group.head != kNone && group.head != id) due_.erase(group.head);
+  group.head = id;
+  group.head_due = at;
+  due_.set(id, at);
+}
+
+void Gpu::due(std::uint32_t id) {
+  BatchState& b = states_[id];
+  if (b.group >= 0) {  // its group's head: the next member becomes the head
+    Running& r = running_[b.slot];
+    const auto g = static_cast<std::size_t>(b.group);
+    DramGroup& group = r.groups[g];
+    WARPSIM_INVARIANT(group.head == id, "a DRAM group's member came due before its head");
+    group.clock.pop();
+    --group.members;
+    group.head = kNone;
+    b.group = -1;
+    b.stamp = 0;
+    reschedule(r, g);
+  }
+  batch_done(id);
 }
 
 void Gpu::retime_sm(int s) {
@@ -429,7 +532,19 @@ void Gpu::retime_memory() {
     const double rate = dram_.rate(r.dram_flow) / static_cast<double>(r.resident - r.stalled);
     if (rate == r.cta_rate) continue;
     r.cta_rate = rate;
-    for (std::uint32_t id : r.live) time_batch(id);
+    for (std::size_t g = 0; g < r.groups.size(); ++g)
+      if (r.groups[g].members > 0) retime_group(r, g);
+    // Only a batch whose bound changes needs a look: a group member that the new share would
+    // leave below its floor (compute, L2, latency), and one held to its floor that its bytes at
+    // the new share would exceed. Those whose SM changed at this instant are retimed as well.
+    const double dram = r.work.dram_bytes / rate;
+    for (std::uint32_t id : r.live) {
+      const BatchState& b = states_[id];
+      const bool stays = b.group >= 0 ? dram > b.floor
+                                      : !b.dram_bound && dram <= b.floor && due_.contains(id);
+      if (stays && !sms_[static_cast<std::size_t>(b.sm)].changed) continue;
+      time_batch(id);
+    }
   }
 }
 

@@ -30,6 +30,7 @@
 #include "sim/calendar.hpp"
 #include "sim/fair_share.hpp"
 #include "sim/progress.hpp"
+#include "sim/rate_group.hpp"
 #include "sim/simulator.hpp"
 #include "sim/slots.hpp"
 #include "sim/stats.hpp"
@@ -126,6 +127,16 @@ class Gpu {
     sim::Time busy_since{};           // when it last went from no CTA to some
     sim::Time busy_before{};          // busy time up to busy_since
   };
+  // A kernel's batches of `waves` waves whose DRAM share sets their speed. Its earliest member,
+  // `head`, is the group's one entry in Gpu::due_.
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  struct DramGroup {
+    std::int64_t waves = 1;
+    int members = 0;
+    sim::RateGroup clock;
+    std::uint32_t head = kNone;
+    sim::Time head_due;
+  };
   struct Running {
     // What a dispatch pass reads for every waiting kernel first, together in one cache line.
     std::int64_t unplaced = 0;  // CTAs not yet on an SM
@@ -146,6 +157,9 @@ class Gpu {
     double cta_rate = 0;    // DRAM bytes/s per resident CTA that its batches run at
     int usable_sms = 0;     // SMs its mask allows
     std::vector<std::uint32_t> live;  // ids of its batches on SMs now
+    // Its started DRAM-bound batches, by waves: they all run at the kernel's DRAM share, so a
+    // change of share moves one completion per group, not one per batch.
+    std::vector<DramGroup> groups;
   };
   // CTAs of one kernel that started on one SM together and finish together. Their speed follows
   // their shares as these change (sim::Pace): the SM's compute split among its resident CTAs,
@@ -157,6 +171,13 @@ class Gpu {
     std::int64_t waves = 1;  // back-to-back waves of n CTAs this batch stands for
     sim::Pace run;  // starts after the CTA launch and fixed cost; due in Gpu::due_
     bool awaiting_pages = false;  // holds its SM resources, makes no progress, is not timed
+    // When last timed: floor_seconds, and whether its DRAM share, not that, set its speed.
+    double floor = 0;
+    bool dram_bound = false;
+    // A started DRAM-bound batch is a member of its kernel's group (`run` then unused).
+    int group = -1;
+    std::uint64_t stamp = 0;  // its entry in the group (0: none)
+    double target = 0;        // the group clock at which it is through
   };
   struct Batch {  // CTAs of one kernel placed on one SM together
     int sm;
@@ -189,8 +210,14 @@ class Gpu {
   void place(int sm, std::uint32_t slot, std::int64_t n, std::int64_t waves);
   std::int64_t waves_to_reserve(const Running& r, std::int64_t unplaced_at_pass, int room,
                                 std::int64_t pass_room) const;
+  void due(std::uint32_t batch);  // a batch on its own, or a group's head, is through
   void batch_done(std::uint32_t batch);
   void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
+  void join_group(std::uint32_t batch, double left);  // with `left` of its work to do
+  double leave_group(std::uint32_t batch);            // the work it has left
+  double group_speed(const Running& r, std::int64_t waves) const;
+  void retime_group(Running& r, std::size_t g);  // after the kernel's DRAM share changed
+  void reschedule(Running& r, std::size_t g);    // the group's earliest member is due in due_
   void retime_sm(int sm);                 // after residency on the SM changed
   void retime_memory();                   // after DRAM shares changed
   // Shares change many times at one instant (every SM that turns over); they are solved and the
@@ -205,7 +232,9 @@ class Gpu {
   void report(const workloads::KernelDesc& k, sim::Time start, const TraceTag& tag);
   void update_dram(std::uint32_t slot);
   void sample(sim::Time now);
-  double batch_seconds(int sm, const Running& r) const;  // one wave, at the current shares
+  // One wave's time on SM `sm` but for its DRAM share: its compute share, its L2 share, and
+  // (if it reads DRAM) one load's latency.
+  double floor_seconds(int sm, const Running& r) const;
   // Demand paging: batch `id` asks the gate for the pages of its CTAs; one that must wait is
   // awaiting_pages until pages_resident() starts it.
   void await_pages(std::uint32_t id, const Batch& b);
@@ -228,7 +257,8 @@ class Gpu {
   sim::Slots<BatchState> states_;         // batches on SMs, by id
   // Batch completions, moved in place as shares change, with one engine event at the earliest
   // (a cancel and a new engine event per re-timing dominated co-running workloads).
-  sim::ScheduledCalendar due_{sim_, [this](std::uint32_t id) { batch_done(id); }};
+  sim::ScheduledCalendar due_{sim_, [this](std::uint32_t id) { due(id); }};
+  std::uint64_t stamps_ = 0;  // the last group entry's stamp
   struct Launch {  // a launch waiting for a concurrent-kernel slot
     const workloads::KernelDesc* desc;
     Done on_done;

@@ -124,6 +124,11 @@ class ScheduledCalendar {
     due_.set(id, t);
     arm();
   }
+  void erase(std::uint32_t id) {
+    if (!due_.contains(id)) return;
+    due_.erase(id);
+    arm();
+  }
 
  private:
   // The engine event at the earliest entry, moved only when that time changes.
