@@ -63,6 +63,7 @@ void Gpu::admit() {
     return;
   }
   while (!waiting_.empty() && running_count_ < static_cast<std::size_t>(spec_.concurrent_kernels)) {
+    if (own_per_kernel_ && !claim_sms(waiting_.front())) return;
     Launch launch = std::move(waiting_.front());
     waiting_.pop_front();
     start_launch(std::move(launch));
@@ -81,6 +82,9 @@ void Gpu::start_launch(Launch&& launch) {
   r.context = launch.context;
   r.unplaced = desc->ctas();
   r.usable_sms = sms_in(r.mask, spec_.sm_count);
+  if (own_per_kernel_)
+    for (std::size_t i = 0; i < owner_.size(); ++i)
+      if (r.mask[i]) owner_[i] = slot;
   const CtaFootprint f = footprint(*desc);
   r.threads = f.threads;
   r.warps = f.warps;
@@ -102,6 +106,34 @@ Gpu::Slicing::Context& Gpu::Slicing::of(int context) {
   const auto c = static_cast<std::size_t>(context);
   if (contexts.size() <= c) contexts.resize(c + 1);
   return contexts[c];
+}
+
+void Gpu::own_sms_per_kernel() {
+  own_per_kernel_ = true;
+  owner_.assign(static_cast<std::size_t>(spec_.sm_count), kNone);
+}
+
+bool Gpu::claim_sms(Launch& launch) {
+  // One wave of the grid: its CTAs over what an empty SM holds of them.
+  const std::int64_t per_sm = std::max(1, occupancy(spec_, *launch.desc).ctas_per_sm);
+  const std::int64_t ctas = std::max<std::int64_t>(1, launch.desc->ctas());
+  const auto wave = static_cast<int>(std::min<std::int64_t>((ctas + per_sm - 1) / per_sm, spec_.sm_count));
+  SmMask mask(static_cast<std::size_t>(spec_.sm_count), false);
+  int given = 0;
+  for (int s = 0; s < spec_.sm_count && given < wave; ++s) {
+    const auto i = static_cast<std::size_t>(s);
+    if (owner_[i] != kNone || (!launch.mask.empty() && !launch.mask[i])) continue;
+    mask[i] = true;
+    ++given;
+  }
+  if (given == 0) return false;
+  launch.mask = std::move(mask);
+  return true;
+}
+
+void Gpu::release_sms(std::uint32_t slot) {
+  for (std::size_t i = 0; i < owner_.size(); ++i)
+    if (owner_[i] == slot) owner_[i] = kNone;
 }
 
 void Gpu::time_slice(const TimeSlicing& slicing) {
@@ -614,6 +646,10 @@ void Gpu::batch_done(std::uint32_t id) {
 }
 
 void Gpu::drain(std::uint32_t slot) {
+  if (own_per_kernel_) {  // its SMs go to the next kernel at once; its slot is held until finish
+    release_sms(slot);
+    admit();
+  }
   // The grid's set-up and completion cost (GpuSpec::kernel_overhead) is charged after its last
   // CTA: its SMs are free for other kernels meanwhile, but its stream and slot are not.
   if (spec_.kernel_overhead > sim::Time::zero())

@@ -97,6 +97,11 @@ class Gpu {
   // which for kernels shorter than the slice differs little), the GPU idles for the context
   // switch, and the next context with work takes its turn (round robin by context id).
   void time_slice(const TimeSlicing& slicing);
+  // Kernel-sized SM ownership, the mechanism of the sharing literature's ideal per-kernel
+  // scheduler (no hardware offers it): from now on each kernel, as it starts, is given SMs no other
+  // kernel holds -- as many as one wave of its grid fills, or those free, within its mask --
+  // and keeps them until its last CTA is done. A kernel that finds none free waits for one.
+  void own_sms_per_kernel();
   // Whether `context` has work queued or running on its process's streams; HostRuntime says so
   // as that changes. Ignored unless time sliced.
   void context_work(int context, bool busy);
@@ -193,8 +198,12 @@ class Gpu {
 
   void admit();  // starts queued launches while concurrent-kernel slots are free
   void admit_sliced();  // admit() under time slicing: the active context's launches only
+
   struct Launch;
   void start_launch(Launch&& launch);
+  // Under own_sms_per_kernel(): gives `launch` its SMs; false when none is free for it.
+  bool claim_sms(Launch& launch);
+  void release_sms(std::uint32_t slot);
   bool has_work(int context) const;
   int next_context(int after) const;  // the next context with work, round robin; -1: none
   void begin_turn(int context);
@@ -299,6 +308,8 @@ class Gpu {
   int pid_ = -1;
   double last_busy_sample_ = -1;
   PagingGate* paging_ = nullptr;
+  bool own_per_kernel_ = false;
+  std::vector<std::uint32_t> owner_;  // per SM, under own_sms_per_kernel(): a slot, or kNone
 };
 
 }  // namespace models

@@ -185,6 +185,7 @@ class ModelServer {
       throw sim::InputError(fmt::format("{}: {}", gpu_.name, e.what()));
     }
     check_memory();
+    if (plan_.own_sms_per_kernel) system_->gpu(0).own_sms_per_kernel();
     models_.resize(streams_.size());
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       Model& m = models_[i];

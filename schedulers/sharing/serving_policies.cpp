@@ -37,16 +37,22 @@ int knee_percent(const ServedModel& m, int batch, int step, double within) {
   return 100;
 }
 
+EfficientBatch most_efficient(const ServedModel& m, int step) {
+  EfficientBatch best;
+  for (int b : m.batches)
+    for (int p = step; p <= 100; p += step) {
+      const double t = m.latency(b, p);
+      const double cost = t * p / 100.0 / b;
+      if (t <= m.slo_seconds / 2 && cost < best.cost) best = {b, p, cost};
+    }
+  return best;
+}
+
 double ideal_goodput(const std::vector<ServedModel>& m, int step) {
   std::vector<std::pair<double, double>> cost_rate;  // GPU-seconds per request, rate
   for (const ServedModel& x : m) {
-    double best = std::numeric_limits<double>::infinity();
-    for (int b : x.batches)
-      for (int p = step; p <= 100; p += step) {
-        const double t = x.latency(b, p);
-        if (t <= x.slo_seconds / 2) best = std::min(best, t * p / 100.0 / b);
-      }
-    if (std::isfinite(best)) cost_rate.emplace_back(best, x.rate);
+    const EfficientBatch best = most_efficient(x, step);
+    if (std::isfinite(best.cost)) cost_rate.emplace_back(best.cost, x.rate);
   }
   std::sort(cost_rate.begin(), cost_rate.end());
   double gpu = 1.0, served = 0;
@@ -94,6 +100,27 @@ class MpsDefault : public SharingPolicy {
   ServingPlan serving_plan(const std::vector<ServedModel>& m, const GpuShareInfo&) const override {
     return with_slo_batches(uniform(models::SharingMode::mps, m.size()), m);
   }
+};
+
+// Kernel-granularity allocation, the mechanism of the ideal scheduler D-STACK compares with:
+// every model's kernels co-run, each kernel on SMs no other kernel holds, as many as one wave of
+// its grid fills (or those free), in launch order; each model at its most efficient batch (the
+// one the ideal bound assumes). Greedy, not an oracle: it knows every grid but no deadline.
+class PerKernel : public SharingPolicy {
+ public:
+  explicit PerKernel(int step) : step_(step) {}
+  ServingPlan serving_plan(const std::vector<ServedModel>& m, const GpuShareInfo&) const override {
+    ServingPlan plan = uniform(models::SharingMode::mps, m.size());
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      const EfficientBatch e = most_efficient(m[i], step_);
+      plan.models[i].batch = std::isfinite(e.cost) ? e.batch : m[i].batches.front();
+    }
+    plan.own_sms_per_kernel = true;
+    return plan;
+  }
+
+ private:
+  int step_;
 };
 
 // MPS with fixed active-thread percentages (given, or an equal split).
@@ -313,6 +340,12 @@ slack    | double   | 0.5    | a model whose p95 latency is below this fraction 
 )");
   return s;
 }
+const sim::ParamSchema& per_kernel_params() {
+  static const sim::ParamSchema s = sim::schema(R"(
+step | int | 10 | GPU% steps of the search for each model's most efficient batch and share
+)");
+  return s;
+}
 const sim::ParamSchema& dstack_params() {
   static const sim::ParamSchema s = sim::schema(R"(
 step   | int    | 10  | GPU% steps of the knee search
@@ -328,6 +361,13 @@ void register_serving_policies(SharingRegistry& r) {
         {}, [](const sim::Config&) { return std::make_unique<Temporal>(); });
   r.add("mps-default", "request streams: every model an MPS client at 100%, batch by SLO", {},
         [](const sim::Config&) { return std::make_unique<MpsDefault>(); });
+  r.add("per-kernel",
+        "request streams: each kernel on SMs of its own, sized to one wave of its grid, in "
+        "launch order; each model at its most efficient batch (no hardware offers this)",
+        per_kernel_params(), [](const sim::Config& c) {
+          const sim::Params p(c, per_kernel_params());
+          return std::make_unique<PerKernel>(static_cast<int>(p.integer("step", 1, 50)));
+        });
   r.add("mps-static", "request streams: MPS clients at fixed percentages, batch by SLO",
         mps_static_params(), [](const sim::Config& c) {
           const sim::Params p(c, mps_static_params());

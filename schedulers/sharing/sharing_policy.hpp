@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -117,6 +118,9 @@ struct ServingPlan {
   models::SharingMode mode = models::SharingMode::mps;
   std::vector<ModelPlacement> models;  // by app; empty: the policy does not serve streams
   double period_seconds = 0;           // of the spatio-temporal schedule (0: none)
+  // Each kernel on SMs of its own, sized to one wave of its grid (models::Gpu::
+  // own_sms_per_kernel): kernel-granularity allocation, under mps.
+  bool own_sms_per_kernel = false;
 };
 
 // What the server saw of one model over the last control interval.
@@ -129,6 +133,13 @@ struct ModelFeedback {
   int queued = 0;           // requests waiting at its end
 };
 
+// The batch and share (in steps of `step`%) that serve a request of `m` in the fewest
+// GPU-share-seconds among those whose solo latency meets half its SLO (cost: infinite if none).
+struct EfficientBatch {
+  int batch = 0, percent = 0;
+  double cost = std::numeric_limits<double>::infinity();  // share-seconds per request
+};
+EfficientBatch most_efficient(const ServedModel& m, int step);
 // The largest of `m.batches` whose solo latency on `percent`% meets half the SLO (a request
 // may wait one batch, then run in the next), at least the smallest.
 int slo_batch(const ServedModel& m, int percent);

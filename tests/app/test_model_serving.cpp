@@ -36,7 +36,9 @@ void check_gslice(const std::map<std::string, double>& m) {
 void check_dstack(const std::map<std::string, double>& m) {
   CHECK(m.at("dstack.dstack.goodput_rps") > 2 * m.at("dstack.temporal.goodput_rps"));
   CHECK(m.at("dstack.dstack.goodput_rps") > m.at("dstack.mps-default.goodput_rps"));
-  for (const char* p : {"dstack", "temporal", "mps-default", "gslice"}) {
+  // Kernels on SMs of their own beat co-running them anywhere (default MPS).
+  CHECK(m.at("dstack.per-kernel.goodput_rps") > m.at("dstack.mps-default.goodput_rps"));
+  for (const char* p : {"dstack", "temporal", "mps-default", "gslice", "per-kernel"}) {
     CAPTURE(p);
     const double f = m.at(std::string("dstack.") + p + ".fraction_of_ideal");
     CHECK(f > 0);

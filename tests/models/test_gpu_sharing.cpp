@@ -149,3 +149,42 @@ TEST_CASE("MIG: the A100 and H100 presets' profiles, layouts and instance specs"
   CHECK_THROWS_WITH_AS(models::mig_layout(preset("v100-sxm2").sharing.mig, {"1g.5gb"}),
                        doctest::Contains("no MIG"), std::invalid_argument);
 }
+
+TEST_CASE("kernel-sized SM ownership: each kernel on SMs of its own, one wave's worth") {
+  sim::PluginCatalog catalog;
+  models::register_roofline_cost(catalog);
+  auto cost = models::kernel_costs(catalog).create("roofline", params());
+  const GpuSpec spec = testing::toy_gpu(4);
+  // Five one-CTA kernels on five streams at once, on four SMs that each hold several such CTAs.
+  std::vector<workloads::KernelDesc> ks;
+  for (int i = 0; i < 5; ++i) ks.push_back(kernel(std::string(1, static_cast<char>('a' + i)), 1));
+  REQUIRE(models::occupancy(spec, ks[0]).ctas_per_sm >= 2);
+  const auto run = [&](bool own) {
+    sim::Simulator sim;
+    models::Gpu gpu(sim, spec, *cost);
+    if (own) gpu.own_sms_per_kernel();
+    models::HostRuntime host(sim, gpu, models::HostCosts::ideal());
+    std::map<std::string, Span> spans;
+    gpu.on_kernel([&](const workloads::KernelDesc& k, Time start, Time end) {
+      spans[k.name] = {0, start, end};
+    });
+    for (int i = 0; i < 5; ++i) host.launch(i, ks[static_cast<std::size_t>(i)]);
+    sim.run();
+    REQUIRE(spans.size() == 5);
+    return spans;
+  };
+  const auto shared = run(false);
+  const auto owned = run(true);
+  // Owned: each kernel takes one SM (one wave of a one-CTA grid); the fifth finds none free and
+  // starts when one of the first four has drained its CTA (its grid overhead is off the SMs).
+  Time first_done = Time::max();
+  for (const char* k : {"a", "b", "c", "d"}) {
+    CAPTURE(k);
+    CHECK(owned.at(k).start == owned.at("a").start);
+    first_done = std::min(first_done, owned.at(k).end);
+  }
+  CHECK(owned.at("e").start > owned.at("a").start);
+  CHECK(owned.at("e").start >= first_done - spec.kernel_overhead);
+  // Shared (plain MPS): the fifth CTA sits beside another from the start.
+  CHECK(shared.at("e").start == shared.at("a").start);
+}
