@@ -57,6 +57,14 @@ void check_ar(const std::map<std::string, double>& m) {
     CAPTURE(p);
     CHECK(m.at(std::string("ar_offload.") + p + ".model.map_merge.p99_ms") < 200);
   }
+  // More clients, more merges a frame may wait out under time sharing: the split's advantage
+  // grows with the client count (at 4 clients the two are about even).
+  const auto ratio = [&](int c) {
+    return m.at("ar_clients.c" + std::to_string(c) + ".mps-static.tracking_mean_vs_temporal");
+  };
+  CHECK(ratio(32) < ratio(16));
+  CHECK(ratio(16) < ratio(4));
+  CHECK(ratio(4) > 0.8);
 }
 
 }  // namespace
