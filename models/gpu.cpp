@@ -82,6 +82,7 @@ void Gpu::start_launch(Launch&& launch) {
   r.context = launch.context;
   r.unplaced = desc->ctas();
   r.usable_sms = sms_in(r.mask, spec_.sm_count);
+  if (const ContextCap* c = cap_of(r.context)) r.usable_sms = std::min(r.usable_sms, c->max_sms);
   if (own_per_kernel_)
     for (std::size_t i = 0; i < owner_.size(); ++i)
       if (r.mask[i]) owner_[i] = slot;
@@ -106,6 +107,41 @@ Gpu::Slicing::Context& Gpu::Slicing::of(int context) {
   const auto c = static_cast<std::size_t>(context);
   if (contexts.size() <= c) contexts.resize(c + 1);
   return contexts[c];
+}
+
+void Gpu::cap_context_sms(int context, int max_sms) {
+  if (context < 0 || max_sms < 1 || max_sms > spec_.sm_count)
+    throw std::invalid_argument(fmt::format("an MPS cap of {} SMs for context {} on a GPU of {}",
+                                            max_sms, context, spec_.sm_count));
+  const auto c = static_cast<std::size_t>(context);
+  if (caps_.size() <= c) caps_.resize(c + 1);
+  ContextCap& cap = caps_[c];
+  if (cap.ctas.empty()) cap.ctas.assign(static_cast<std::size_t>(spec_.sm_count), 0);
+  cap.max_sms = max_sms;  // a lowered cap holds back new SMs; CTAs already placed stay
+}
+
+Gpu::ContextCap* Gpu::cap_of(int context) {
+  const auto c = static_cast<std::size_t>(context);
+  return c < caps_.size() && caps_[c].max_sms > 0 ? &caps_[c] : nullptr;
+}
+
+void Gpu::cap_eligible(const Running& r, std::vector<Eligible>& eligible,
+                       std::int64_t& pass_room) {
+  ContextCap* c = cap_of(r.context);
+  if (!c || c->max_sms >= spec_.sm_count) return;
+  // SMs already holding the context's CTAs, and (least loaded first) as many more as its cap
+  // leaves room for: which SMs is the hardware's choice, how many is the client's limit.
+  int more = std::max(0, c->max_sms - c->sms);
+  std::size_t keep = 0;
+  pass_room = 0;
+  for (const Eligible& e : eligible) {
+    const bool holds = c->ctas[static_cast<std::size_t>(e.sm)] > 0;
+    if (!holds && more == 0) continue;
+    if (!holds) --more;
+    eligible[keep++] = e;
+    pass_room += e.room;
+  }
+  eligible.resize(keep);
 }
 
 void Gpu::own_sms_per_kernel() {
@@ -295,6 +331,11 @@ void Gpu::place(int s, std::uint32_t slot, std::int64_t n, std::int64_t waves) {
                     "an SM holds more CTAs, threads, warps, registers or shared memory than it has");
   // A kernel starts, as a profiler sees it, when its first CTA reaches an SM.
   if (r.unplaced == r.desc->ctas()) r.start = sim_.now();
+  if (ContextCap* c = cap_of(r.context)) {
+    int& here = c->ctas[static_cast<std::size_t>(s)];
+    if (here == 0) ++c->sms;
+    here += static_cast<int>(n);
+  }
   r.unplaced -= n * waves;
   r.resident += n;
   WARPSIM_INVARIANT(r.unplaced >= 0, "a kernel placed more CTAs than its grid has");
@@ -331,6 +372,7 @@ bool Gpu::dispatch(std::span<const int> sms, std::uint32_t fresh, std::span<cons
         return sms_[static_cast<std::size_t>(a.sm)].warps <
                sms_[static_cast<std::size_t>(b.sm)].warps;
       });
+    if (!caps_.empty()) cap_eligible(r, eligible, pass_room);
     // Breadth-first: spread the remaining CTAs evenly over the SMs that can take them. Only
     // this kernel places CTAs on these SMs in this loop, and placing n of its CTAs lowers every
     // limit in fit() by exactly n, so the room counted above stays exact as room - n.
@@ -630,6 +672,11 @@ void Gpu::batch_done(std::uint32_t id) {
       sm.busy_before = sm.busy_before + (sim_.now() - sm.busy_since);
     }
     r.resident -= n;
+    if (ContextCap* c = cap_of(r.context)) {
+      int& here = c->ctas[static_cast<std::size_t>(s)];
+      here -= static_cast<int>(n);
+      if (here == 0) --c->sms;
+    }
     WARPSIM_INVARIANT(sm.ctas >= 0 && sm.threads >= 0 && sm.warps >= 0 && sm.registers >= 0 &&
                           sm.shared >= 0 && r.resident >= 0 && busy_sms_ >= 0,
                       "more CTAs left an SM than were placed on it");

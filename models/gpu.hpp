@@ -97,6 +97,9 @@ class Gpu {
   // which for kernels shorter than the slice differs little), the GPU idles for the context
   // switch, and the next context with work takes its turn (round robin by context id).
   void time_slice(const TimeSlicing& slicing);
+  // MPS's active-thread percentage as the hardware applies it: the context's CTAs occupy at
+  // most `max_sms` SMs at a time, whichever SMs they are (an SmMask instead fixes which).
+  void cap_context_sms(int context, int max_sms);
   // Kernel-sized SM ownership, the mechanism of the sharing literature's ideal per-kernel
   // scheduler (no hardware offers it): from now on each kernel, as it starts, is given SMs no other
   // kernel holds -- as many as one wave of its grid fills, or those free, within its mask --
@@ -309,6 +312,15 @@ class Gpu {
   double last_busy_sample_ = -1;
   PagingGate* paging_ = nullptr;
   bool own_per_kernel_ = false;
+  struct ContextCap {  // cap_context_sms()
+    int max_sms = 0;        // 0: none
+    int sms = 0;            // SMs holding its CTAs now
+    std::vector<int> ctas;  // its CTAs per SM
+  };
+  std::vector<ContextCap> caps_;  // by context
+  ContextCap* cap_of(int context);
+  // Drops from `eligible` the SMs the kernel's context may not take (its cap), recounting room.
+  void cap_eligible(const Running& r, std::vector<Eligible>& eligible, std::int64_t& pass_room);
   std::vector<std::uint32_t> owner_;  // per SM, under own_sms_per_kernel(): a slot, or kNone
 };
 

@@ -21,7 +21,7 @@ const sim::ParamSchema& schema() {
 gpu              | gpu      |        | GPU preset (configs/gpus/)
 kernel_cost      | map      |        | kernel-cost plugin: {name: roofline}
 dtype            | string   | fp16   | the models' precision: fp32, fp16, bf16, tf32
-policy           | plugin   | gslice | sharing policy (family sharing): temporal, mps-default, mps-static, mig-static, gslice, dstack
+policy           | plugin   | gslice | sharing policy (family sharing): temporal, mps-default, mps-static, mig-static, gslice, dstack, per-kernel
 models           | list     |        | the served models
 models.name      | string   |        | its label in metrics (default: the model)
 models.model     | string   |        | a zoo model, or an op-graph file (docs/op-graph-format.md)
@@ -31,6 +31,7 @@ models.requests  | map      |        | its request stream (keys: docs/serving.md
 duration         | duration |        | serve the arrivals of this long only, every stream cut there (absent: each stream whole)
 requests_csv     | bool     | false  | write requests.csv (one row per request)
 ideal            | bool     | false  | also report the ideal scheduler's bound (ideal_goodput_rps, fraction_of_ideal)
+mps_cap          | string   | mask   | how an MPS percentage caps a client: mask (a fixed set of SMs) or count (at most that many SMs at a time, any of them, as the hardware does)
 )"),
                                               host_params());
   return s;
@@ -46,6 +47,10 @@ class ModelServingExperiment final : public Experiment {
     host_ = scenario_host(cfg, "eager");
     write_requests_ = cfg.flag("requests_csv");
     ideal_ = cfg.flag("ideal");
+    const std::string cap = cfg.string("mps_cap");
+    if (cap != "mask" && cap != "count")
+      cfg.value("mps_cap").fail(fmt::format("unknown MPS cap '{}'; known: mask, count", cap));
+    mps_count_cap_ = cap == "count";
     if (auto d = cfg.find("duration")) {
       cut_ = cfg.duration("duration");
       if (*cut_ <= sim::Time::zero()) d->fail("must be positive");
@@ -90,6 +95,7 @@ class ModelServingExperiment final : public Experiment {
     o.timeline = ctx.timeline;
     o.on_items = ctx.on_items;
     o.ideal_bound = ideal_;
+    o.mps_count_cap = mps_count_cap_;
     const drivers::ModelServerResult r =
         drivers::serve_models(gpu_, *cost_, *policy_, streams, o, library, profiles);
     ctx.add_run(r.run, "serve");
@@ -173,7 +179,7 @@ class ModelServingExperiment final : public Experiment {
   std::unique_ptr<sharing::SharingPolicy> policy_;
   std::string policy_name_;
   models::HostCosts host_;
-  bool write_requests_ = false, ideal_ = false;
+  bool write_requests_ = false, ideal_ = false, mps_count_cap_ = false;
   std::optional<sim::Time> cut_;
   std::vector<Served> served_;
 };

@@ -234,6 +234,13 @@ class ModelServer {
 
   void apply_masks(const ServingPlan& plan) {
     if (plan.mode != models::SharingMode::mps) return;
+    if (options_.mps_count_cap) {
+      for (std::size_t i = 0; i < plan.models.size(); ++i)
+        system_->gpu(0).cap_context_sms(models_[i].host->context(),
+                                        models::sms_for_percent(plan.models[i].percent,
+                                                                gpu_.sm_count));
+      return;
+    }
     std::vector<double> pct;
     for (const ModelPlacement& p : plan.models) pct.push_back(p.percent);
     std::vector<models::SmMask> masks = models::mps_masks(pct, gpu_.sm_count);

@@ -43,6 +43,9 @@ struct ModelServerOptions {
   sim::TimelineWriter* timeline = nullptr;
   std::function<void(std::size_t done, std::size_t total)> on_items{};  // requests finished
   bool ideal_bound = false;  // compute ModelServerResult::ideal_goodput (profiles every share)
+  // MPS percentages cap how many SMs a model's kernels occupy (Gpu::cap_context_sms) rather
+  // than which (an SmMask per model: mps_masks).
+  bool mps_count_cap = false;
 };
 
 struct ModelServerResult {

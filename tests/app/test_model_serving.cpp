@@ -124,6 +124,7 @@ TEST_CASE("model serving: bad input is reported at its position, exit 2") {
   CHECK(code("--set policy=mig-static") == 2);  // a V100 has no MIG
   CHECK(code("--set policy=barm") == 2);        // a task-set policy serves no streams
   CHECK(code("--set duration='-1 s'") == 2);
+  CHECK(code("--set mps_cap=sometimes") == 2);
   // A model whose weights and activations overflow its MIG instance (VGG-16 at batch 1024 on 5 GB).
   CHECK(code("--set gpu=a100-sxm4-40gb --set policy='{name: mig-static, profiles: [1g.5gb]}' "
              "--set 'models=[{model: vgg16, slo: 10 s, max_batch: 1024, requests: {rate: 100, "

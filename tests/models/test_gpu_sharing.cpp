@@ -188,3 +188,35 @@ TEST_CASE("kernel-sized SM ownership: each kernel on SMs of its own, one wave's 
   // Shared (plain MPS): the fifth CTA sits beside another from the start.
   CHECK(shared.at("e").start == shared.at("a").start);
 }
+
+TEST_CASE("MPS count cap: a context's CTAs occupy at most its cap of SMs, any of them") {
+  sim::PluginCatalog catalog;
+  models::register_roofline_cost(catalog);
+  auto cost = models::kernel_costs(catalog).create("roofline", params());
+  const GpuSpec spec = testing::toy_gpu(4);
+  const auto run = [&](int cap) {
+    sim::Simulator sim;
+    models::Gpu gpu(sim, spec, *cost);
+    models::HostRuntime a(sim, gpu, models::HostCosts::ideal()), b(sim, gpu, models::HostCosts::ideal());
+    a.set_context(0);
+    b.set_context(1);
+    if (cap > 0) gpu.cap_context_sms(0, cap);
+    const workloads::KernelDesc ka = kernel("a", 64);
+    a.launch(0, ka);
+    sim.run();
+    std::vector<double> busy;
+    for (int s = 0; s < 4; ++s) busy.push_back(gpu.sm_busy_of(s, sim.now()));
+    return std::make_pair(sim.now(), busy);
+  };
+  const auto [free_end, free_busy] = run(0);
+  const auto [capped_end, capped_busy] = run(2);
+  int used = 0;
+  for (double x : capped_busy) used += x > 0 ? 1 : 0;
+  CHECK(used == 2);  // capped to two of the four SMs
+  for (double x : free_busy) CHECK(x > 0);
+  CHECK(capped_end > free_end);  // the same grid on half the SMs takes longer
+  sim::Simulator sim;
+  models::Gpu gpu(sim, spec, *cost);
+  CHECK_THROWS(gpu.cap_context_sms(0, 5));  // more SMs than the GPU has
+  CHECK_THROWS(gpu.cap_context_sms(0, 0));
+}
