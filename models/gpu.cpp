@@ -63,7 +63,7 @@ void Gpu::admit() {
     return;
   }
   while (!waiting_.empty() && running_count_ < static_cast<std::size_t>(spec_.concurrent_kernels)) {
-    if (own_per_kernel_ && !claim_sms(waiting_.front())) return;
+    if (kernel_sms_ && !claim_sms(waiting_.front())) return;
     Launch launch = std::move(waiting_.front());
     waiting_.pop_front();
     start_launch(std::move(launch));
@@ -83,7 +83,7 @@ void Gpu::start_launch(Launch&& launch) {
   r.unplaced = desc->ctas();
   r.usable_sms = sms_in(r.mask, spec_.sm_count);
   if (const ContextCap* c = cap_of(r.context)) r.usable_sms = std::min(r.usable_sms, c->max_sms);
-  if (own_per_kernel_)
+  if (kernel_sms_)
     for (std::size_t i = 0; i < owner_.size(); ++i)
       if (r.mask[i]) owner_[i] = slot;
   const CtaFootprint f = footprint(*desc);
@@ -144,19 +144,16 @@ void Gpu::cap_eligible(const Running& r, std::vector<Eligible>& eligible,
   eligible.resize(keep);
 }
 
-void Gpu::own_sms_per_kernel() {
-  own_per_kernel_ = true;
+void Gpu::own_sms_per_kernel(KernelSms size) {
+  kernel_sms_ = std::move(size);
   owner_.assign(static_cast<std::size_t>(spec_.sm_count), kNone);
 }
 
 bool Gpu::claim_sms(Launch& launch) {
-  // One wave of the grid: its CTAs over what an empty SM holds of them.
-  const std::int64_t per_sm = std::max(1, occupancy(spec_, *launch.desc).ctas_per_sm);
-  const std::int64_t ctas = std::max<std::int64_t>(1, launch.desc->ctas());
-  const auto wave = static_cast<int>(std::min<std::int64_t>((ctas + per_sm - 1) / per_sm, spec_.sm_count));
+  const int wanted = std::clamp(kernel_sms_(*launch.desc, spec_), 1, spec_.sm_count);
   SmMask mask(static_cast<std::size_t>(spec_.sm_count), false);
   int given = 0;
-  for (int s = 0; s < spec_.sm_count && given < wave; ++s) {
+  for (int s = 0; s < spec_.sm_count && given < wanted; ++s) {
     const auto i = static_cast<std::size_t>(s);
     if (owner_[i] != kNone || (!launch.mask.empty() && !launch.mask[i])) continue;
     mask[i] = true;
@@ -466,22 +463,22 @@ void Gpu::time_batch(std::uint32_t id) {
     const double left = leave_group(id);
     b.run = sim::Pace{1.0 - left, 0.0, now};
   }
-  // Several waves: each after the first pays the CTA launch and fixed cost again.
-  const double wave = b.dram_bound ? dram : b.floor;
-  const double t = b.waves == 1 ? wave
-                                : static_cast<double>(b.waves) * wave +
-                                      static_cast<double>(b.waves - 1) *
-                                          (spec_.cta_launch + r.work.fixed).seconds();
-  const double speed = t > 0 ? 1.0 / t : 0.0;
+  const double speed = batch_speed(r, b.dram_bound ? dram : b.floor, b.waves);
   if (speed == b.run.speed && due_.contains(id)) return;  // unchanged: keeps its completion
   due_.set(id, b.run.rerate(now, speed));
 }
 
-double Gpu::group_speed(const Running& r, std::int64_t waves) const {
-  const double wave = r.work.dram_bytes / r.cta_rate;
-  const double t = static_cast<double>(waves) * wave +
-                   static_cast<double>(waves - 1) * (spec_.cta_launch + r.work.fixed).seconds();
+double Gpu::batch_speed(const Running& r, double wave, std::int64_t waves) const {
+  // Several waves: each after the first pays the CTA launch and fixed cost again.
+  const double t = waves == 1 ? wave
+                              : static_cast<double>(waves) * wave +
+                                    static_cast<double>(waves - 1) *
+                                        (spec_.cta_launch + r.work.fixed).seconds();
   return t > 0 ? 1.0 / t : 0.0;
+}
+
+double Gpu::group_speed(const Running& r, std::int64_t waves) const {
+  return batch_speed(r, r.work.dram_bytes / r.cta_rate, waves);
 }
 
 void Gpu::join_group(std::uint32_t id, double left) {
@@ -693,7 +690,7 @@ void Gpu::batch_done(std::uint32_t id) {
 }
 
 void Gpu::drain(std::uint32_t slot) {
-  if (own_per_kernel_) {  // its SMs go to the next kernel at once; its slot is held until finish
+  if (kernel_sms_) {  // its SMs go to the next kernel at once; its slot is held until finish
     release_sms(slot);
     admit();
   }

@@ -101,10 +101,12 @@ class Gpu {
   // most `max_sms` SMs at a time, whichever SMs they are (an SmMask instead fixes which).
   void cap_context_sms(int context, int max_sms);
   // Kernel-sized SM ownership, the mechanism of the sharing literature's ideal per-kernel
-  // scheduler (no hardware offers it): from now on each kernel, as it starts, is given SMs no other
-  // kernel holds -- as many as one wave of its grid fills, or those free, within its mask --
-  // and keeps them until its last CTA is done. A kernel that finds none free waits for one.
-  void own_sms_per_kernel();
+  // scheduler (no hardware offers it): from now on each kernel, as it starts, is given SMs no
+  // other kernel holds -- `size(kernel, this GPU's spec)` of them (the caller's policy), or those
+  // free, within its mask -- and keeps them until its last CTA is done. One that finds none free
+  // waits.
+  using KernelSms = std::function<int(const workloads::KernelDesc&, const GpuSpec&)>;
+  void own_sms_per_kernel(KernelSms size);
   // Whether `context` has work queued or running on its process's streams; HostRuntime says so
   // as that changes. Ignored unless time sliced.
   void context_work(int context, bool busy);
@@ -227,7 +229,9 @@ class Gpu {
   void time_batch(std::uint32_t batch);   // (re)schedules its completion at its current speed
   void join_group(std::uint32_t batch, double left);  // with `left` of its work to do
   double leave_group(std::uint32_t batch);            // the work it has left
-  double group_speed(const Running& r, std::int64_t waves) const;
+  // A batch of `waves` waves of `wave` seconds each: the fraction of it done per second.
+  double batch_speed(const Running& r, double wave, std::int64_t waves) const;
+  double group_speed(const Running& r, std::int64_t waves) const;  // at the kernel's DRAM share
   void retime_group(Running& r, std::size_t g);  // after the kernel's DRAM share changed
   void reschedule(Running& r, std::size_t g);    // the group's earliest member is due in due_
   void retime_sm(int sm);                 // after residency on the SM changed
@@ -311,7 +315,7 @@ class Gpu {
   int pid_ = -1;
   double last_busy_sample_ = -1;
   PagingGate* paging_ = nullptr;
-  bool own_per_kernel_ = false;
+  KernelSms kernel_sms_;               // own_sms_per_kernel(); empty: off
   struct ContextCap {  // cap_context_sms()
     int max_sms = 0;        // 0: none
     int sms = 0;            // SMs holding its CTAs now

@@ -60,4 +60,10 @@ Occupancy occupancy(const GpuSpec& g, const workloads::KernelDesc& k) {
   return o;
 }
 
+int one_wave_sms(const GpuSpec& gpu, const workloads::KernelDesc& k) {
+  const std::int64_t per_sm = std::max(1, ctas_per_sm(gpu, k));
+  const std::int64_t ctas = std::max<std::int64_t>(1, k.ctas());
+  return static_cast<int>(std::min<std::int64_t>((ctas + per_sm - 1) / per_sm, gpu.sm_count));
+}
+
 }  // namespace models

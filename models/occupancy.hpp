@@ -33,4 +33,8 @@ inline int ctas_per_sm(const GpuSpec& gpu, const workloads::KernelDesc& k) {
   return occupancy(gpu, k).ctas_per_sm;
 }
 
+// The SMs one wave of the grid fills: its CTAs over what an empty SM holds of them, at most all
+// of the GPU's and at least one.
+int one_wave_sms(const GpuSpec& gpu, const workloads::KernelDesc& k);
+
 }  // namespace models

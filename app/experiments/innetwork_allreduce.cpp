@@ -42,7 +42,7 @@ class InNetworkAllReduce final : public Experiment {
   InNetworkAllReduce(const sim::Params& cfg, sim::PluginCatalog& catalog)
       : system_(interconnect::SystemSpec::from_config(cfg.value("system"))) {
     cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
-    dtype_ = workloads::parse_dtype(cfg.string("dtype"));
+    dtype_ = workloads::read_dtype(cfg.value("dtype"));
     const std::string measure = cfg.string("measure");
     if (measure != "training" && measure != "allreduce")
       cfg.value("measure").fail(fmt::format("measure is training or allreduce, got '{}'", measure));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/experiment.hpp"
+#include "workloads/model_zoo.hpp"
 #include "drivers/serving/kv_cache.hpp"
 #include "drivers/serving/serving_engine.hpp"
 #include "interconnect/collective.hpp"
@@ -68,7 +69,7 @@ ServingPoint::ServingPoint(const sim::Params& cfg, sim::PluginCatalog& catalog)
         "system.nodes or use fewer",
         setup_.replicas, setup_.tp, setup_.pp, gpus, setup_.system.name, setup_.system.gpus(),
         setup_.system.nodes, setup_.system.gpus_per_node));
-  setup_.dtype = workloads::parse_dtype(cfg.string("dtype"));
+  setup_.dtype = workloads::read_dtype(cfg.value("dtype"));
   if (setup_.dtype != workloads::DType::fp16 && setup_.dtype != workloads::DType::bf16)
     cfg.value("dtype").fail("serving runs in fp16 or bf16");
   policy_name_ = sim::plugin_label(cfg.value("policy"));

@@ -39,7 +39,7 @@ class NimbleExperiment final : public Experiment {
   NimbleExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog)
       : gpu_(models::GpuSpec::from_config(cfg.value("gpu"))) {
     cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
-    dtype_ = workloads::parse_dtype(cfg.string("dtype"));
+    dtype_ = workloads::read_dtype(cfg.value("dtype"));
     policy_name_ = sim::plugin_label(cfg.value("policy"));
     policy_ = schedulers::launch::launch_policies(catalog).create_from(cfg.value("policy"));
     host_ = models::HostCosts::for_mode(cfg.value("host"), policy_->host_mode());

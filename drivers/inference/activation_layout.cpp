@@ -17,6 +17,18 @@ std::uint64_t layout_one_per_tensor(const workloads::OpGraph& g,
   return at;
 }
 
+std::vector<std::uint64_t> activation_sizes(const workloads::OpGraph& g) {
+  std::vector<std::uint64_t> bytes(g.tensor_count(), 0);
+  for (std::size_t i = 0; i < g.tensor_count(); ++i)
+    if (!g.tensors()[i].parameter) bytes[i] = static_cast<std::uint64_t>(g.tensors()[i].bytes());
+  return bytes;
+}
+
+std::uint64_t arena_bytes(const workloads::OpGraph& g) {
+  std::vector<std::uint64_t> offset(g.tensor_count(), 0);
+  return layout_by_liveness(g, activation_sizes(g), offset);
+}
+
 std::uint64_t layout_by_liveness(const workloads::OpGraph& g,
                                  const std::vector<std::uint64_t>& per_job,
                                  std::vector<std::uint64_t>& offset) {

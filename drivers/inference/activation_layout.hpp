@@ -23,4 +23,9 @@ std::uint64_t layout_by_liveness(const workloads::OpGraph& g,
                                  const std::vector<std::uint64_t>& per_job,
                                  std::vector<std::uint64_t>& offset);
 
+// Each tensor's bytes for one job of `g` as the layouts take them: 0 for parameters.
+std::vector<std::uint64_t> activation_sizes(const workloads::OpGraph& g);
+// One job's activations in an arena laid out by liveness (layout_by_liveness).
+std::uint64_t arena_bytes(const workloads::OpGraph& g);
+
 }  // namespace drivers

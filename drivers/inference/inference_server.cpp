@@ -238,17 +238,12 @@ class Server {
     a.index = index;
     const auto& g1 = lib.graph(t.model, t.batch);
     a.offset.assign(g1.tensor_count(), 0);
-    a.per_job.assign(g1.tensor_count(), 0);
-    for (std::size_t i = 0; i < g1.tensor_count(); ++i) {
-      const auto& tensor = g1.tensors()[i];
-      const auto bytes = static_cast<std::uint64_t>(tensor.bytes());
-      if (tensor.parameter) {
+    a.per_job = activation_sizes(g1);
+    for (std::size_t i = 0; i < g1.tensor_count(); ++i)
+      if (g1.tensors()[i].parameter) {
         a.offset[i] = a.weight_bytes;
-        a.weight_bytes += bytes;
-      } else {
-        a.per_job[i] = bytes;
+        a.weight_bytes += static_cast<std::uint64_t>(g1.tensors()[i].bytes());
       }
-    }
     // Activations: each job in flight has its own buffers -- one per tensor (Caffe: a buffer
     // per blob), or shared by tensors whose lifetimes do not overlap -- and a batched kernel
     // gathers its samples from the jobs' buffers (N stride = the job's buffer), so a group of

@@ -185,7 +185,7 @@ class ModelServer {
       throw sim::InputError(fmt::format("{}: {}", gpu_.name, e.what()));
     }
     check_memory();
-    if (plan_.own_sms_per_kernel) system_->gpu(0).own_sms_per_kernel();
+    if (plan_.kernel_sms) system_->gpu(0).own_sms_per_kernel(plan_.kernel_sms);
     models_.resize(streams_.size());
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       Model& m = models_[i];
@@ -207,13 +207,8 @@ class ModelServer {
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       const int batch = plan_.models[i].batch;
       const workloads::OpGraph& g = library_.graph(streams_[i].model, batch);
-      std::uint64_t w = 0;
-      std::vector<std::uint64_t> activation(g.tensors().size(), 0), offset(g.tensors().size(), 0);
-      for (std::size_t t = 0; t < g.tensors().size(); ++t) {
-        const auto bytes = static_cast<std::uint64_t>(g.tensors()[t].bytes());
-        (g.tensors()[t].parameter ? w : activation[t]) += bytes;
-      }
-      const std::uint64_t a = layout_by_liveness(g, activation, offset);
+      const auto w = static_cast<std::uint64_t>(g.parameter_bytes());
+      const std::uint64_t a = arena_bytes(g);
       if (plan_.mode == models::SharingMode::mig) {
         const models::GpuSpec& inst = system_->gpu(static_cast<int>(i)).spec();
         if (w + a > inst.dram_capacity)

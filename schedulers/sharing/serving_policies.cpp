@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 
+#include "models/occupancy.hpp"
 #include "schedulers/sharing/sharing_policy.hpp"
 #include "sim/params.hpp"
 
@@ -115,7 +116,9 @@ class PerKernel : public SharingPolicy {
       const EfficientBatch e = most_efficient(m[i], step_);
       plan.models[i].batch = std::isfinite(e.cost) ? e.batch : m[i].batches.front();
     }
-    plan.own_sms_per_kernel = true;
+    plan.kernel_sms = [](const workloads::KernelDesc& k, const models::GpuSpec& spec) {
+      return models::one_wave_sms(spec, k);
+    };
     return plan;
   }
 

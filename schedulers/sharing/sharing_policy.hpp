@@ -118,9 +118,9 @@ struct ServingPlan {
   models::SharingMode mode = models::SharingMode::mps;
   std::vector<ModelPlacement> models;  // by app; empty: the policy does not serve streams
   double period_seconds = 0;           // of the spatio-temporal schedule (0: none)
-  // Each kernel on SMs of its own, sized to one wave of its grid (models::Gpu::
-  // own_sms_per_kernel): kernel-granularity allocation, under mps.
-  bool own_sms_per_kernel = false;
+  // Set: each kernel on SMs of its own, this many (models::Gpu::own_sms_per_kernel):
+  // kernel-granularity allocation, under mps.
+  models::Gpu::KernelSms kernel_sms;
 };
 
 // What the server saw of one model over the last control interval.

@@ -162,7 +162,10 @@ TEST_CASE("kernel-sized SM ownership: each kernel on SMs of its own, one wave's 
   const auto run = [&](bool own) {
     sim::Simulator sim;
     models::Gpu gpu(sim, spec, *cost);
-    if (own) gpu.own_sms_per_kernel();
+    if (own)
+      gpu.own_sms_per_kernel([](const workloads::KernelDesc& k, const GpuSpec& g) {
+        return models::one_wave_sms(g, k);
+      });
     models::HostRuntime host(sim, gpu, models::HostCosts::ideal());
     std::map<std::string, Span> spans;
     gpu.on_kernel([&](const workloads::KernelDesc& k, Time start, Time end) {
