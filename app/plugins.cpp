@@ -8,6 +8,7 @@
 #include "app/experiments/nimble.hpp"
 #include "app/experiments/transfers.hpp"
 #include "app/experiments/trace_validation.hpp"
+#include "app/experiments/windtunnel.hpp"
 #include "interconnect/plugins.hpp"
 #include "models/plugins.hpp"
 #include "schedulers/plugins.hpp"
@@ -28,6 +29,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   register_llm_serving_experiment(catalog);
   register_model_serving_experiment(catalog);
   register_autotune_experiment(catalog);
+  register_windtunnel_experiment(catalog);
 }
 
 }  // namespace app

@@ -153,7 +153,8 @@ double GpuSpec::tensor_peak(workloads::DType dtype) const {
     case DType::bf16: return bf16_tensor;
     case DType::tf32: return tf32_tensor;
     case DType::int8: return int8_tensor;
-    case DType::fp32: return 0;
+    case DType::fp32:
+    case DType::int64: return 0;
   }
   return 0;
 }

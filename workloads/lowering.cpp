@@ -54,6 +54,8 @@ std::string ctype(DType t) {
       return "c10::BFloat16";
     case DType::int8:
       return "int8_t";
+    case DType::int64:
+      return "int64_t";
     case DType::fp32:
     case DType::tf32:
       break;
@@ -148,6 +150,8 @@ Kernels lower(const Context& c, OpId id) {
       return lower_reduction(c, id);
     case OpKind::optimizer_update:
       return lower_optimizer_update(c, id);
+    case OpKind::gather:
+      return lower_gather(c, id);
   }
   return {};
 }

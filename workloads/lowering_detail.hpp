@@ -2,7 +2,7 @@
 // Internals shared by the lowering files (lowering*.cpp), one per op family:
 //   lowering_gemm.cpp       conv and gemm: implicit-GEMM tiles, split-K (cuDNN / cuBLAS)
 //   lowering_window.cpp     depthwise conv, pools, global pools: direct kernels
-//   lowering_pointwise.cpp  activation, elementwise, batch norm, concat
+//   lowering_pointwise.cpp  activation, elementwise, batch norm, concat, gather
 //   lowering_reduce.cpp     softmax, reduction, optimizer update (multi-tensor apply)
 // Not part of the public interface: include lowering.hpp.
 
@@ -82,6 +82,7 @@ Kernels lower_activation(const Context& c, OpId op);
 Kernels lower_elementwise(const Context& c, OpId op);
 Kernels lower_batch_norm(const Context& c, OpId op);
 Kernels lower_concat(const Context& c, OpId op);
+Kernels lower_gather(const Context& c, OpId op);          // index_select / gather
 Kernels lower_softmax(const Context& c, OpId op);
 Kernels lower_reduction(const Context& c, OpId op);
 Kernels lower_optimizer_update(const Context& c, OpId op);

@@ -234,6 +234,7 @@ std::string xmma_types(DType t) {
     case DType::int8:
       return "i8i8_i8i32_f32";
     case DType::fp32:
+    case DType::int64:
       break;
   }
   return "f32f32_f32f32_f32";
@@ -262,6 +263,7 @@ std::string simt_letter(DType t) {
       return "i8";
     case DType::fp32:
     case DType::tf32:
+    case DType::int64:
       break;
   }
   return "s";

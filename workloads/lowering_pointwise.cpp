@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "workloads/lowering_detail.hpp"
 
@@ -26,6 +27,9 @@ std::string binary_functor(const std::string& f) {
   if (f == "div") return "DivFunctor";
   if (f == "max") return "MaximumFunctor";
   if (f == "min") return "MinimumFunctor";
+  if (f == "lt") return "CompareLTFunctor";
+  if (f == "le") return "CompareLEFunctor";
+  if (f == "eq") return "CompareEqFunctor";
   return "CUDAFunctor_add";
 }
 
@@ -56,9 +60,12 @@ Kernels lower_elementwise(const Context& c, OpId id) {
   const Op& op = c.g.op(id);
   const Tensor& y = c.out(op, 0);
   const double out_bytes = static_cast<double>(y.bytes());
-  if (op.function == "neg") {
-    KernelDesc k =
-        elementwise_kernel(c, id, "neg_kernel_cuda", y.elements(), c.in(op, 0).shape == y.shape);
+  if (op.function == "neg" || op.function == "where") {
+    // Unary neg and ternary where(cond, a, b) are one kernel over all their operands.
+    bool same = true;
+    for (std::size_t i = 0; i < op.inputs.size(); ++i) same = same && c.in(op, i).shape == y.shape;
+    KernelDesc k = elementwise_kernel(
+        c, id, op.function == "neg" ? "neg_kernel_cuda" : "where_kernel_impl", y.elements(), same);
     k.flops = static_cast<double>(c.g.flops(id));
     k.dram_bytes = compulsory_bytes(c, id);
     return {k};
@@ -164,6 +171,40 @@ Kernels lower_concat(const Context& c, OpId id) {
     ks.push_back(k);
   }
   return ks;
+}
+
+// torch.index_select (rank-1 table) launches indexSelectLargeIndex, torch.gather the scatter/
+// gather elementwise kernel: 128 threads, 4 elements each. Every picked element is a random
+// access, so it moves a whole 32-byte sector; the distinct sectors of the table come from DRAM
+// (at most the table), the rest of the sectors from L2.
+Kernels lower_gather(const Context& c, OpId id) {
+  const Op& op = c.g.op(id);
+  const Tensor& table = c.in(op, 0);
+  const Tensor& y = c.out(op, 0);
+  const bool select = op.function == "take";
+  KernelDesc k = kernel_for(
+      c, id,
+      select ? fmt::format("at::native::indexSelectLargeIndex<{}, long, unsigned int, 1, 1, -2, "
+                           "true>",
+                           ctype(table.dtype))
+             : fmt::format("at::native::_scatter_gather_elementwise_kernel<128, 4, "
+                           "gather_kernel<{}>>",
+                           ctype(table.dtype)));
+  k.dtype = table.dtype;
+  k.block = {128, 1, 1};
+  k.grid = make_grid(ceil_div(y.elements(), 128 * 4));
+  k.registers_per_thread = 32;
+  k.dram_bytes = compulsory_bytes(c, id);
+  constexpr double kSector = 32;
+  // A picked row of `row` bytes touches ceil(row / 32) sectors.
+  const double row = static_cast<double>(
+      dtype_size(table.dtype) * (select ? product(Shape(table.shape.begin() + 1, table.shape.end())) : 1));
+  const double rows = static_cast<double>(y.elements()) * dtype_size(table.dtype) / row;
+  const double picked = rows * kSector * std::ceil(row / kSector);
+  const double from_table = static_cast<double>(
+      std::min(table.bytes(), y.elements() * static_cast<std::int64_t>(dtype_size(table.dtype))));
+  k.l2_bytes = std::max(0.0, picked - from_table);
+  return {k};
 }
 
 }  // namespace workloads::lowering

@@ -18,8 +18,8 @@ namespace workloads {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kDTypeNames{"fp32", "fp16", "bf16", "tf32", "int8"};
-constexpr std::array<std::string_view, 13> kOpKindNames{"conv",
+constexpr std::array<std::string_view, 6> kDTypeNames{"fp32", "fp16", "bf16", "tf32", "int8", "int64"};
+constexpr std::array<std::string_view, 14> kOpKindNames{"conv",
                                                         "depthwise_conv",
                                                         "gemm",
                                                         "pool_max",
@@ -31,7 +31,8 @@ constexpr std::array<std::string_view, 13> kOpKindNames{"conv",
                                                         "concat",
                                                         "softmax",
                                                         "reduction",
-                                                        "optimizer_update"};
+                                                        "optimizer_update",
+                                                        "gather"};
 constexpr std::array<std::string_view, 3> kPhaseNames{"forward", "backward", "optimizer"};
 constexpr std::array<std::string_view, 3> kPassNames{"fprop", "dgrad", "wgrad"};
 
@@ -62,6 +63,8 @@ int dtype_size(DType t) {
       return 2;
     case DType::int8:
       return 1;
+    case DType::int64:
+      return 8;
   }
   return 4;
 }
@@ -358,8 +361,15 @@ std::int64_t OpGraph::flops(OpId id) const {
 }
 
 std::int64_t OpGraph::bytes_read(OpId id) const {
+  const Op& o = op(id);
+  // A gather reads its indices and, of the table, at most the elements it picks.
+  if (o.kind == OpKind::gather && o.inputs.size() == 2 && o.outputs.size() == 1) {
+    const Tensor& table = tensor(o.inputs[0]);
+    const std::int64_t picked = tensor(o.outputs[0]).elements() * dtype_size(table.dtype);
+    return tensor(o.inputs[1]).bytes() + std::min(table.bytes(), picked);
+  }
   std::int64_t n = 0;
-  for (TensorId t : op(id).inputs) n += tensor(t).bytes();
+  for (TensorId t : o.inputs) n += tensor(t).bytes();
   return n;
 }
 

@@ -30,7 +30,8 @@ using OpId = std::int32_t;
 // ---------------------------------------------------------------------------------------------
 // Element types.
 
-enum class DType { fp32, fp16, bf16, tf32, int8 };
+// int64 holds indices (a gather's, a tree traversal's node ids); it never reaches a math unit.
+enum class DType { fp32, fp16, bf16, tf32, int8, int64 };
 
 // Bytes per element in memory. tf32 is a tensor-core compute mode over fp32 storage: 4 bytes.
 int dtype_size(DType t);
@@ -70,6 +71,10 @@ enum class OpKind {
   softmax,           // x -> y along `axis`
   reduction,         // x [, labels] -> reduced over `axes`; function sum | mean | max | ...
   optimizer_update,  // (param, grad, states...)+ -> (param', states'...)+; function sgd | ...
+  gather,            // table, indices (int64) -> y; function take (y = table[idx]: the
+                     // indices' shape then a row's, embedding / index_select) | along
+                     // (torch.gather along `axis`: the indices' shape); memory-bound,
+                     // one random access per picked row
 };
 
 // Where an op sits in a training step; inference graphs are all `forward`.
@@ -191,7 +196,8 @@ class OpGraph {
   // FLOPs of one op; a multiply-add counts 2. Non-arithmetic work (pooling comparisons,
   // normalisation, activations) counts the per-element operations in op_semantics.cpp.
   std::int64_t flops(OpId id) const;
-  // Compulsory traffic: every input read once, every output written once.
+  // Compulsory traffic: every input read once, every output written once (a gather reads of
+  // its table only what it picks, at most the whole table).
   std::int64_t bytes_read(OpId id) const;
   std::int64_t bytes_written(OpId id) const;
   std::int64_t total_flops() const;

@@ -29,7 +29,7 @@ bool has_groups(OpKind k) {
   return k == OpKind::conv || k == OpKind::depthwise_conv;
 }
 bool has_axis(OpKind k) {
-  return k == OpKind::concat || k == OpKind::softmax;
+  return k == OpKind::concat || k == OpKind::softmax || k == OpKind::gather;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,11 +12,16 @@ const std::vector<std::string>& op_functions(OpKind k) {
   static const std::vector<std::string> none;
   static const std::vector<std::string> activation{"relu", "relu6", "silu",    "sigmoid",
                                                    "tanh", "gelu",  "identity"};
-  static const std::vector<std::string> elementwise{"add", "sub", "mul", "div",
-                                                    "max", "min", "neg"};
+  // lt / le / eq compare (1 where true, 0 elsewhere, in the operands' dtype, as a tensor
+  // program casts the mask for the next GEMM); where(cond, a, b) selects.
+  static const std::vector<std::string> elementwise{"add", "sub", "mul", "div", "max",
+                                                    "min", "neg", "lt",  "le",  "eq",
+                                                    "where"};
   static const std::vector<std::string> global_pool{"avg", "max"};
   static const std::vector<std::string> reduction{"sum", "mean", "max", "cross_entropy"};
   static const std::vector<std::string> optimizer{"sgd_momentum", "sgd", "adam"};
+  // take: rows of the table by index (embedding lookup, index_select); along: torch.gather.
+  static const std::vector<std::string> gather{"take", "along"};
   switch (k) {
     case OpKind::activation:
       return activation;
@@ -28,6 +33,8 @@ const std::vector<std::string>& op_functions(OpKind k) {
       return reduction;
     case OpKind::optimizer_update:
       return optimizer;
+    case OpKind::gather:
+      return gather;
     default:
       return none;
   }
@@ -116,6 +123,7 @@ class Checker {
   std::optional<std::string> concat();
   std::optional<std::string> reduction();
   std::optional<std::string> optimizer();
+  std::optional<std::string> gather();
 
   const OpGraph& g_;
   const Op& op_;
@@ -154,6 +162,8 @@ std::optional<std::string> Checker::run() {
       return reduction();
     case OpKind::optimizer_update:
       return optimizer();
+    case OpKind::gather:
+      return gather();
   }
   return "unknown op kind";
 }
@@ -229,8 +239,10 @@ std::optional<std::string> Checker::gemm() {
   if (ka != kb)
     return fmt::format("inner dimensions differ: {} x {} (transpose_a {}, transpose_b {})",
                        shape_str(a), shape_str(b), op_.transpose_a, op_.transpose_b);
-  const Shape batch(a.begin(), a.end() - 2);
-  if (rb != 2 && Shape(b.begin(), b.end() - 2) != batch)
+  // A rank-2 operand is broadcast over the other's batch dimensions (torch.matmul).
+  const Shape& batched = ra >= rb ? a : b;
+  const Shape batch(batched.begin(), batched.end() - 2);
+  if (ra != 2 && rb != 2 && Shape(b.begin(), b.end() - 2) != Shape(a.begin(), a.end() - 2))
     return fmt::format("batch dimensions differ: {} x {}", shape_str(a), shape_str(b));
   Shape want = batch;
   want.push_back(m);
@@ -316,8 +328,9 @@ std::optional<std::string> Checker::same_shape_unary() {
 std::optional<std::string> Checker::elementwise() {
   if (auto e = passes({Pass::fprop})) return e;
   const std::string& f = op_.function;
-  const std::size_t lo = f == "neg" ? 1 : 2;
-  const std::size_t hi = (f == "neg") ? 1 : (f == "sub" || f == "div") ? 2 : 64;
+  const bool binary = f == "sub" || f == "div" || f == "lt" || f == "le" || f == "eq";
+  const std::size_t lo = f == "neg" ? 1 : f == "where" ? 3 : 2;
+  const std::size_t hi = f == "neg" ? 1 : binary ? 2 : f == "where" ? 3 : 64;
   if (auto e = counts(lo, hi, 1, 1)) return e;
   Shape want = in(0);
   for (std::size_t i = 1; i < op_.inputs.size(); ++i) {
@@ -405,6 +418,36 @@ std::optional<std::string> Checker::optimizer() {
   return std::nullopt;
 }
 
+std::optional<std::string> Checker::gather() {
+  if (auto e = passes({Pass::fprop})) return e;
+  if (auto e = counts(2, 2, 1, 1)) return e;
+  const Shape &table = in(0), &idx = in(1), &y = out(0);
+  if (g_.tensor(op_.inputs[1]).dtype != DType::int64)
+    return fmt::format("indices must be int64, got {}",
+                       dtype_name(g_.tensor(op_.inputs[1]).dtype));
+  if (g_.tensor(op_.outputs[0]).dtype != g_.tensor(op_.inputs[0]).dtype)
+    return "output dtype differs from the table's";
+  if (table.empty()) return "the table must have rank >= 1";
+  if (op_.function == "take") {  // y = table[idx]: the indices' shape, then a row's
+    Shape want = idx;
+    want.insert(want.end(), table.begin() + 1, table.end());
+    if (y != want) return mismatch("output", y, want);
+    return std::nullopt;
+  }
+  if (y != idx) return mismatch("output", y, idx);
+  if (table.size() != idx.size())
+    return fmt::format("gather along an axis takes indices of the table's rank {}, got {}",
+                       table.size(), shape_str(idx));
+  const int rank = static_cast<int>(table.size());
+  if (op_.axis < 0 || op_.axis >= rank)
+    return fmt::format("axis {} out of range for rank {}", op_.axis, rank);
+  for (int d = 0; d < rank; ++d)
+    if (d != op_.axis && idx[static_cast<std::size_t>(d)] > table[static_cast<std::size_t>(d)])
+      return fmt::format("indices {} exceed the table {} along axis {}", shape_str(idx),
+                         shape_str(table), d);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> check_op_shapes(const OpGraph& g, const Op& op) {
@@ -447,6 +490,8 @@ std::int64_t op_flops(const OpGraph& g, const Op& op) {
       return (fwd ? 5 : 3) * product(out(0));
     case OpKind::reduction:
       return fwd ? op.arity() * product(in(0)) : product(out(0));
+    case OpKind::gather:
+      return 0;  // address arithmetic only
     case OpKind::optimizer_update: {
       const std::size_t per_in = 2 + static_cast<std::size_t>(optimizer_state_count(op.function));
       std::int64_t elems = 0;

@@ -253,6 +253,7 @@ void TrainingStepBuilder::backward(const Op& fwd, TensorId dy) {
       return;
     }
     case OpKind::optimizer_update:
+    case OpKind::gather:
       no_rule(fwd);
   }
 }
@@ -262,9 +263,12 @@ void TrainingStepBuilder::backward(const Op& fwd, TensorId dy) {
 void TrainingStepBuilder::backward_gemm(const Op& fwd, TensorId dy) {
   const TensorId a = fwd.inputs.at(0), b = fwd.inputs.at(1);
   const bool ta = fwd.transpose_a, tb = fwd.transpose_b;
-  if (g_.tensor(a).shape.size() != g_.tensor(b).shape.size() && needs(b))
+  // A rank-2 operand broadcast over the other's batch dimensions would need its gradient
+  // summed over them: no rule for that (the broadcast operand is usually the data).
+  const std::size_t ra = g_.tensor(a).shape.size(), rb = g_.tensor(b).shape.size();
+  if ((ra < rb && needs(a)) || (rb < ra && needs(b)))
     throw sim::InputError(
-        fmt::format("op '{}': no gradient rule for a weight shared across "
+        fmt::format("op '{}': no gradient rule for an operand shared across "
                     "batch dimensions",
                     fwd.name));
   auto gemm = [&](const std::string& suffix, Pass pass, TensorId x, TensorId y, bool tx, bool ty,

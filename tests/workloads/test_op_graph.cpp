@@ -15,6 +15,7 @@ TEST_CASE("dtypes") {
   CHECK(dtype_size(DType::fp16) == 2);
   CHECK(dtype_size(DType::bf16) == 2);
   CHECK(dtype_size(DType::int8) == 1);
+  CHECK(dtype_size(DType::int64) == 8);  // indices
   for (const std::string& n : dtype_names()) CHECK(dtype_name(parse_dtype(n)) == n);
   CHECK_THROWS_WITH_AS(parse_dtype("fp116"), doctest::Contains("did you mean 'fp16'?"),
                        sim::InputError);
@@ -24,7 +25,7 @@ TEST_CASE("dtypes") {
 
 TEST_CASE("names of kinds, phases and passes round-trip") {
   for (const std::string& n : op_kind_names()) CHECK(op_kind_name(parse_op_kind(n)) == n);
-  CHECK(op_kind_names().size() == 13);
+  CHECK(op_kind_names().size() == 14);
   CHECK(parse_phase("backward") == Phase::backward);
   CHECK(parse_pass("wgrad") == Pass::wgrad);
   CHECK_THROWS_WITH_AS(parse_op_kind("conv2d"), doctest::Contains("did you mean 'conv'?"),

@@ -1,0 +1,71 @@
+#pragma once
+// Tree ensembles (random forests, gradient-boosted trees) compiled to tensor programs, the way
+// Hummingbird (Nakandala et al., OSDI 2020) compiles them and WindTunnel (Yu et al., VLDB
+// 2022) fine-tunes them. Three strategies turn (batch, trees, depth, features, classes) into
+// an op graph that the ordinary lowering and GPU model price:
+//
+//   gemm                    three batched GEMMs and two comparisons, no loop over levels:
+//                           S = X A (A [T,F,I] one-hot: the feature each internal node tests),
+//                           D = S < B, P = D C (C [T,I,L]: +1/0 path matrix), Q = P == Dl
+//                           (Dl [T,1,L]: left turns on each leaf's path), R = Q E (E [T,L,C]
+//                           leaf values), summed over the trees. Dense work over every
+//                           internal node and leaf: O(2^depth) per tree, one pass.
+//   tree_traversal          depth rounds over flat node tables (T*M entries, M = 2^(d+1)-1):
+//                           per round take the node's feature and threshold, gather the
+//                           sample's feature value, compare, take the left and right child,
+//                           select; then take the leaf values and sum over the trees.
+//   perfect_tree_traversal  the trees padded to perfect ones, stored level by level, so the
+//                           child is 2*idx + bit: per round two takes, a gather, a compare and
+//                           the index update, with no child tables.
+//
+// The trees are complete binary trees of the given depth (I = 2^depth - 1 internal nodes,
+// L = 2^depth leaves), the worst case a `max_depth` allows and the shape the perfect-tree
+// strategy pads to anyway. Training (WindTunnel's fine-tuning) uses the gemm form with the two
+// hard comparisons relaxed to sigmoids (S - B, P - Dl), so the thresholds B, the feature
+// selection A and the leaf values E get gradients; C and Dl are the fixed tree structure.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/config.hpp"
+#include "workloads/op_graph.hpp"
+
+namespace workloads {
+
+enum class TreeStrategy { gemm, tree_traversal, perfect_tree_traversal };
+
+std::string_view tree_strategy_name(TreeStrategy s);
+std::vector<std::string> tree_strategy_names();
+// The strategy a config value names, or an InputError at it with the nearest name.
+TreeStrategy read_tree_strategy(const sim::Config& item);
+
+// Hummingbird's depth heuristic: gemm for depth <= 3, perfect_tree_traversal up to 10,
+// tree_traversal beyond.
+TreeStrategy heuristic_tree_strategy(int depth);
+
+// Node ids are int64 and a perfect tree of depth d has 2^(d+1) - 1 of them per tree; the
+// format stops well short of where they, or one tree's tables, overflow.
+inline constexpr int kMaxTreeDepth = 30;
+
+struct TreeEnsemble {
+  std::string name = "forest";
+  int trees = 500;
+  int depth = 8;
+  int features = 28;
+  int classes = 2;  // outputs per sample (1: regression)
+};
+
+struct TreeGraphOptions {
+  std::int64_t batch = 1;
+  TreeStrategy strategy = TreeStrategy::gemm;
+  DType dtype = DType::fp32;  // of features, thresholds and leaf values
+  bool training = false;      // gemm only: forward + backward + Adam update
+};
+
+// Throws sim::InputError for zero trees, a depth outside [1, kMaxTreeDepth], no features or
+// classes, a batch < 1, or training with a traversal strategy (they have no gradient).
+OpGraph make_tree_graph(const TreeEnsemble& ensemble, const TreeGraphOptions& options);
+
+}  // namespace workloads
