@@ -6,6 +6,7 @@
 #include "app/experiments/llm_serving.hpp"
 #include "app/experiments/model_serving.hpp"
 #include "app/experiments/nimble.hpp"
+#include "app/experiments/pretzel.hpp"
 #include "app/experiments/transfers.hpp"
 #include "app/experiments/trace_validation.hpp"
 #include "app/experiments/windtunnel.hpp"
@@ -30,6 +31,7 @@ void register_all_plugins(sim::PluginCatalog& catalog) {
   register_model_serving_experiment(catalog);
   register_autotune_experiment(catalog);
   register_windtunnel_experiment(catalog);
+  register_pretzel_experiment(catalog);
 }
 
 }  // namespace app

@@ -72,9 +72,9 @@ TEST_CASE("windtunnel: bad ensembles exit 2 at the value, nothing written") {
     CHECK(r.output.find("tree depth 40") != std::string::npos);
   }
   // A --set value is named as the override it came from, with the key and list position.
-  for (const auto& [set, where] : {std::pair{"depths=[4,31]", "'depths.1'"}, {"trees=0", "'trees'"},
-                                   {"strategies=[gemm,forest]", "'strategies.1'"},
-                                   {"batches=[0]", "'batches.0'"}}) {
+  for (const auto& c : {std::pair{"depths=[4,31]", "'depths.1'"}, {"trees=0", "'trees'"},
+                        {"strategies=[gemm,forest]", "'strategies.1'"}, {"batches=[0]", "'batches.0'"}}) {
+    const std::string set = c.first, where = c.second;
     CAPTURE(set);
     testing::TempDir d;
     const auto r = testing::run_program(std::string(WARPSIM_EXE) + " run " + scenario() +
