@@ -151,6 +151,7 @@ std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStr
       model.param_bytes = model.entries * kWeightBytes;
     } else {
       model.trees = 100;
+      model.on_gpu = spec.trees_on_gpu;
       model.depth = 6 + static_cast<int>(rng.uniform01() * 3);  // 6-8
       model.entries = norm.entries;
       // A node: feature, threshold, two children (16 bytes); a leaf value.
@@ -209,6 +210,16 @@ std::vector<Pipeline> read_pipelines(const sim::Config& list) {
       count("ngram", 1, 16, po.ngram);
       count("trees", 0, 100000, po.trees);
       count("depth", 0, 30, po.depth);
+      if (auto v = o.find("device")) {
+        const std::string dev = v->as_string();
+        if (dev != "cpu" && dev != "gpu") v->fail(fmt::format("device is cpu or gpu, got '{}'", dev));
+        po.on_gpu = dev == "gpu";
+        if (po.on_gpu && po.kind != PipelineOpKind::trees)
+          v->fail(fmt::format("only a trees operator runs on the GPU, not {}",
+                              pipeline_op_name(po.kind)));
+        if (po.on_gpu && (po.trees < 1 || po.depth < 1 || po.entries < 1))
+          v->fail("a trees operator on the GPU needs trees, depth and entries (its features) >= 1");
+      }
       p.ops.push_back(std::move(po));
     }
     try {

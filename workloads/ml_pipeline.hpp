@@ -33,6 +33,9 @@ struct PipelineOp {
   std::int64_t entries = 0;  // dictionary entries (n-grams) or weights / features
   int ngram = 1;             // n-gram length (char_ngram, word_ngram)
   int trees = 0, depth = 0;  // trees
+  // Where it runs. Tree ensembles may run on the GPU, compiled to a tensor program
+  // (tree_ensemble.hpp); every other operator runs on the host's cores.
+  bool on_gpu = false;
 };
 
 struct Pipeline {
@@ -62,6 +65,7 @@ struct PipelineZooSpec {
   int char_dictionaries = 8;   // distinct char n-gram dictionaries in the zoo
   int word_dictionaries = 8;   // distinct word n-gram dictionaries
   int latency_critical = 10;   // the first N pipelines are latency-critical
+  bool trees_on_gpu = false;   // the regression pipelines' tree ensembles run on the GPU
 };
 std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStream& rng);
 

@@ -8,7 +8,10 @@
 #include <set>
 
 #include "app/experiment.hpp"
+#include "drivers/pipeline/gpu_operators.hpp"
 #include "drivers/pipeline/pipeline_server.hpp"
+#include "models/gpu_spec.hpp"
+#include "models/kernel_cost.hpp"
 #include "models/cpu_cost.hpp"
 #include "workloads/ml_pipeline.hpp"
 #include "workloads/request_stream.hpp"
@@ -26,6 +29,9 @@ zoo.regression           | int    | 50      | regression pipelines (normalize, l
 zoo.char_dictionaries    | int    | 8       | distinct char n-gram dictionaries the sentiment pipelines share
 zoo.word_dictionaries    | int    | 8       | distinct word n-gram dictionaries
 zoo.latency_critical     | int    | 10      | the first N pipelines are latency-critical
+zoo.trees_on_gpu         | bool   | false   | the regression pipelines' tree ensembles run on `gpu`
+gpu                      | gpu    |         | GPU of the on-GPU operators (needed only when there are some)
+kernel_cost              | map    | {name: roofline} | kernel-cost plugin of the GPU model
 pipelines                | list   |         | pipelines written out (replaces the zoo; docs/pretzel.md)
 requests                 | map    |         | the request stream (keys: docs/serving.md); prompt = review characters
 popularity               | double | 1       | Zipf exponent of pipeline popularity (0: uniform)
@@ -39,7 +45,7 @@ server.container         | size   | 0 B     | black box: a container per model (
 server.plan              | size   | 64 KB   | white box: a compiled plan
 server.reserved_cores    | int    | 2       | white box: cores only latency-critical pipelines use
 )"),
-                                              models::cpu_params());
+                                              schema_of(models::cpu_params(), host_params()));
   return s;
 }
 
@@ -48,7 +54,7 @@ server.reserved_cores    | int    | 2       | white box: cores only latency-crit
 // stream, and closed-loop throughput.
 class PretzelExperiment final : public Experiment {
  public:
-  PretzelExperiment(const sim::Params& cfg, sim::PluginCatalog&)
+  PretzelExperiment(const sim::Params& cfg, sim::PluginCatalog& catalog)
       : requests_cfg_(cfg.value("requests")) {
     if (auto list = cfg.find("pipelines")) {
       zoo_ = workloads::read_pipelines(*list);
@@ -60,6 +66,7 @@ class PretzelExperiment final : public Experiment {
       z.char_dictionaries = static_cast<int>(zoo.integer("char_dictionaries", 1, 100000));
       z.word_dictionaries = static_cast<int>(zoo.integer("word_dictionaries", 1, 100000));
       z.latency_critical = static_cast<int>(zoo.integer("latency_critical", 0, 100000));
+      z.trees_on_gpu = zoo.flag("trees_on_gpu");
       if (z.sentiment + z.regression < 1) cfg.value("zoo").fail("the zoo needs at least one pipeline");
       zoo_spec_ = z;
     }
@@ -76,6 +83,21 @@ class PretzelExperiment final : public Experiment {
     base_.plan_bytes = static_cast<double>(server.size("plan"));
     base_.reserved_cores =
         static_cast<int>(server.integer("reserved_cores", 0, base_.cpu.cores - 1));
+    bool on_gpu = zoo_spec_ && zoo_spec_->trees_on_gpu;
+    for (const auto& p : zoo_)
+      for (const auto& op : p.ops) on_gpu = on_gpu || op.on_gpu;
+    if (on_gpu) {
+      const auto g = cfg.find("gpu");
+      if (!g) {
+        if (zoo_spec_) cfg.value("zoo").fail("trees_on_gpu needs a `gpu:` to run them on");
+        cfg.value("pipelines").fail("an operator with `device: gpu` needs a `gpu:` to run on");
+      }
+      gpu_ = models::GpuSpec::from_config(*g);
+      cost_ = models::kernel_costs(catalog).create_from(cfg.value("kernel_cost"));
+      launch_ = schedulers::launch::launch_policies(catalog).create(
+          "eager", sim::Config::empty({}, "launch"));
+      host_ = scenario_host(cfg, "eager");
+    }
     // Read the stream now, so a bad one fails before anything runs.
     sim::RngStream check(0, "requests");
     workloads::read_requests(requests_cfg_, check);
@@ -86,6 +108,7 @@ class PretzelExperiment final : public Experiment {
       sim::RngStream zoo_rng = ctx.rng.stream("pretzel.zoo");
       zoo_ = workloads::make_pipeline_zoo(*zoo_spec_, zoo_rng);
     }
+    if (gpu_) base_.gpu_seconds = drivers::price_gpu_operators(zoo_, *gpu_, *cost_, host_, *launch_);
     if (fanout_ > static_cast<int>(zoo_.size()))
       throw sim::InputError(fmt::format("fanout {} exceeds the {} pipelines", fanout_, zoo_.size()));
     // Popularity ranks are a seeded permutation of the zoo: the latency-critical pipelines
@@ -144,7 +167,8 @@ class PretzelExperiment final : public Experiment {
                             .metric("cold.p99_ms", m.cold_p99)
                             .metric("cold_starts", static_cast<double>(m.cold_starts))
                             .metric("throughput_rps", m.throughput)
-                            .metric("llc_hit_rate", m.hit));
+                            .metric("llc_hit_rate", m.hit)
+                            .metric("gpu_busy", tput.gpu_busy));
       return m;
     };
     const ModeResult black = serve(PipelineServing::black_box, "black_box");
@@ -221,6 +245,10 @@ class PretzelExperiment final : public Experiment {
   std::int64_t throughput_requests_ = 20000;
   double memory_ = 0;
   drivers::PipelineServerOptions base_;
+  std::optional<models::GpuSpec> gpu_;  // only when some operator runs on it
+  std::unique_ptr<models::KernelCost> cost_;
+  std::unique_ptr<schedulers::launch::LaunchPolicy> launch_;
+  models::HostCosts host_;
 };
 
 }  // namespace

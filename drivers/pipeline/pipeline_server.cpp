@@ -6,8 +6,10 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 
+#include "drivers/pipeline/gpu_operators.hpp"
 #include "sim/simulator.hpp"
 
 namespace drivers {
@@ -88,6 +90,7 @@ class Server {
     res.latency_seconds = latencies_;
     res.cold_starts = cold_starts_;
     res.mean_hit_rate = access_seconds_ > 0 ? hit_seconds_ / access_seconds_ : 1;
+    res.gpu_busy = sim_.now() > sim::Time::zero() ? gpu_busy_ / sim_.now().seconds() : 0;
     if (!latencies_.empty()) {
       std::vector<double> sorted = latencies_;
       std::sort(sorted.begin(), sorted.end());
@@ -221,6 +224,20 @@ class Server {
           if (!stage_open) t += cpu.stage_dispatch;
           stage_open = !po.ends_stage;
         }
+        if (op.on_gpu) {
+          // Its core waits while the GPU, first come first served, runs the tensor program.
+          const auto g = o_.gpu_seconds.find(gpu_operator_key(op));
+          if (g == o_.gpu_seconds.end())
+            throw std::logic_error("pipeline server: an on-GPU operator was not priced");
+          const double ready = sim_.now().seconds() + t;
+          const double start = std::max(ready, gpu_free_);
+          gpu_free_ = start + g->second;
+          gpu_busy_ += g->second;
+          t += gpu_free_ - ready;
+          items[static_cast<std::size_t>(po.index)] = 1;
+          if (white(o_)) computed[po.signature] = 1;
+          continue;
+        }
         const models::OpRun run = models::run_op(cpu, op, chars, in_items, po.hit_rate, white(o_));
         double s = run.seconds;
         if (white(o_) && po.ends_stage) s += models::materialize_seconds(cpu, run.items);
@@ -269,6 +286,7 @@ class Server {
   std::vector<double> latencies_;
   sim::Time last_done_{};
   double access_seconds_ = 0, hit_seconds_ = 0;
+  double gpu_free_ = 0, gpu_busy_ = 0;  // seconds
 };
 
 }  // namespace

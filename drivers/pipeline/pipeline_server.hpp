@@ -15,6 +15,8 @@
 // many copies are hot, so deduplication also shows up in the hit rates.
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "drivers/system.hpp"
@@ -35,6 +37,9 @@ struct PipelineServerOptions {
   double plan_bytes = 64e3;           // white box: a compiled plan
   int reserved_cores = 2;             // white box: cores only latency-critical pipelines use
   bool warm = false;                  // everything loaded before the first request
+  // Seconds per prediction of the on-GPU operators, by gpu_operator_key (gpu_operators.hpp);
+  // they run on one GPU, first come first served, while their core waits.
+  std::map<std::string, double> gpu_seconds;
 };
 
 // One input (a review of `characters`) scored by one or more pipelines (indices into the zoo).
@@ -51,6 +56,7 @@ struct PipelineServingResult {
   double throughput = 0;                 // predictions per second, first arrival to last done
   std::int64_t cold_starts = 0;          // pipelines (black box) or objects (white box) loaded
   double mean_hit_rate = 0;              // LLC hit rate of the random accesses, time-weighted
+  double gpu_busy = 0;                   // fraction of the run the GPU computed
   RunSummary run;
 };
 

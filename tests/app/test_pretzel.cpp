@@ -49,6 +49,22 @@ TEST_CASE("pretzel reduced: white box beats black box on memory, latency and thr
   CHECK(at(four, "pretzel.throughput_ratio") > 1.4);
 }
 
+TEST_CASE("pretzel: tree ensembles on the GPU, one prediction at a time, make the GPU the bottleneck") {
+  const auto cpu = testing::run_experiment("pretzel", kReduced);
+  const auto gpu = testing::run_experiment(
+      "pretzel", std::string(kReduced) + " --set zoo.trees_on_gpu=true --set gpu=v100-sxm2 "
+                                         "--set host=pytorch-xeon");
+  CHECK(at(gpu, "white_box.gpu_busy") > 0.5);
+  CHECK(at(cpu, "white_box.gpu_busy") == 0);
+  CHECK(at(gpu, "white_box.throughput_rps") < at(cpu, "white_box.throughput_rps"));
+  testing::TempDir d;
+  const auto r = testing::run_program(std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                                      "/configs/experiments/pretzel.yaml --quiet --set "
+                                      "zoo.trees_on_gpu=true --out " + (d.path() / "x").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("needs a `gpu:`") != std::string::npos);
+}
+
 TEST_CASE("pretzel full: the shipped 300 pipelines") {
   const auto m = testing::run_experiment("pretzel", "");
   check(m);
