@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <set>
 #include <type_traits>
 
 #include "sim/error.hpp"
@@ -168,12 +169,16 @@ std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStr
 std::vector<Pipeline> read_pipelines(const sim::Config& list) {
   std::vector<Pipeline> out;
   std::map<std::string, std::int64_t> object_bytes;  // an id names one object: one size
+  std::set<std::string> names;
   for (const sim::Config& item : list.items()) {
     Pipeline p;
     p.name = item.at("name").as_string();
+    if (!names.insert(p.name).second)
+      item.at("name").fail(fmt::format("two pipelines are named '{}'", p.name));
     if (auto lc = item.find("latency_critical")) p.latency_critical = lc->as_bool();
     std::map<std::string, int> index;
     const auto ops = item.at("ops").items();
+    if (ops.empty()) item.at("ops").fail(fmt::format("pipeline '{}' has no operators", p.name));
     for (const sim::Config& o : ops) {
       const std::string name = o.at("name").as_string();
       if (!index.emplace(name, static_cast<int>(index.size())).second)
