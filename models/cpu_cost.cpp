@@ -18,8 +18,8 @@ cpu.cores          | int       | 16       | cores of the serving host
 cpu.llc            | size      | 40 MiB   | last-level cache the cores share
 cpu.scan_per_char  | duration  | 1.5 ns   | tokenizing: one character scanned and classified
 cpu.hash_per_ngram | duration  | 8 ns     | hashing one n-gram
-cpu.llc_hit        | duration  | 15 ns    | a random access the LLC serves
-cpu.dram_miss      | duration  | 90 ns    | a random access DRAM serves
+cpu.llc_hit        | duration  | 30 ns    | a random access the LLC serves
+cpu.dram_miss      | duration  | 95 ns    | a random access DRAM serves
 cpu.fma            | duration  | 0.5 ns   | a multiply-add on a resident value
 cpu.copy_bandwidth | bandwidth | 5 GB/s   | materializing an intermediate (allocate and write)
 cpu.op_dispatch    | duration  | 2 us     | an interpreted operator's per-prediction setup (black box)

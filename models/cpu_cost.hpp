@@ -27,8 +27,8 @@ struct CpuSpec {
   double llc_bytes = 40e6;        // last-level cache shared by the cores
   double scan_per_char = 1.5e-9;  // tokenizing: a character scanned and classified
   double hash_per_ngram = 8e-9;   // hashing one n-gram (n characters or words)
-  double llc_hit = 15e-9;         // a random access served by the LLC
-  double dram_miss = 90e-9;       // one served by DRAM
+  double llc_hit = 30e-9;         // a random access served by the LLC
+  double dram_miss = 95e-9;       // one served by DRAM
   double fma = 0.5e-9;            // a multiply-add on a resident value
   double copy_bandwidth = 5e9;    // bytes/s materializing an intermediate (allocate + write)
   double op_dispatch = 2e-6;      // an interpreted operator's per-prediction setup
