@@ -10,6 +10,7 @@
 #include "sim/error.hpp"
 #include "workloads/model_zoo.hpp"
 #include "workloads/op_graph_io.hpp"
+#include "workloads/tree_ensemble.hpp"
 
 namespace app {
 namespace {
@@ -25,6 +26,52 @@ struct GraphExportOptions {
   std::string out;  // .yaml, .yml or .json; empty: YAML on stdout
 };
 
+struct TreeExportOptions {
+  workloads::TreeEnsemble ensemble;
+  std::string strategy = "heuristic";
+  std::int64_t batch = 1;
+  std::string dtype = "fp32";
+  bool training = false;
+  std::string out;
+};
+
+// Writes `g` to `out_file`, or as YAML to the console when none is given.
+int write_graph(const workloads::OpGraph& g, const std::string& out_file, std::ostream& out) {
+  if (out_file.empty()) {
+    out << workloads::format_op_graph(g, workloads::GraphFormat::yaml);
+    return kExitOk;
+  }
+  workloads::write_op_graph(g, out_file);
+  out << fmt::format("{}: {} ({} ops, {} tensors, {} parameters)\n", out_file, g.name(),
+                     g.op_count(), g.tensor_count(), g.parameter_count());
+  return kExitOk;
+}
+
+workloads::DType dtype_option(const std::string& text) {
+  try {
+    return workloads::parse_dtype(text);
+  } catch (const sim::InputError& e) {
+    throw sim::InputError(fmt::format("--dtype: {}", e.what()));
+  }
+}
+
+int trees_export(const TreeExportOptions& o, std::ostream& out) {
+  workloads::TreeGraphOptions to;
+  to.batch = o.batch;
+  to.dtype = dtype_option(o.dtype);
+  to.training = o.training;
+  if (o.strategy == "heuristic") {
+    to.strategy = workloads::heuristic_tree_strategy(o.ensemble.depth);
+  } else {
+    auto node = std::make_shared<sim::ConfigNode>();
+    node->kind = sim::ConfigNode::Kind::kScalar;
+    node->scalar = o.strategy;
+    node->pos = sim::SourcePos{"--strategy"};
+    to.strategy = workloads::read_tree_strategy(sim::Config(node, "strategy"));
+  }
+  return write_graph(workloads::make_tree_graph(o.ensemble, to), o.out, out);
+}
+
 int graph_export(const GraphExportOptions& o, std::ostream& out) {
   const auto where = sim::SourcePos{"--model"};
   workloads::ModelOptions mo;
@@ -33,25 +80,13 @@ int graph_export(const GraphExportOptions& o, std::ostream& out) {
   mo.sequence = o.sequence;
   mo.training = o.training;
   if (o.classes != 0) mo.num_classes = o.classes;
-  try {
-    mo.dtype = workloads::parse_dtype(o.dtype);
-  } catch (const sim::InputError& e) {
-    throw sim::InputError(fmt::format("--dtype: {}", e.what()));
-  }
+  mo.dtype = dtype_option(o.dtype);
   auto node = std::make_shared<sim::ConfigNode>();
   node->kind = sim::ConfigNode::Kind::kScalar;
   node->scalar = o.model;
   node->pos = where;
   const std::string name = workloads::read_model_name(sim::Config(node, "model"));
-  const workloads::OpGraph g = workloads::make_model(name, mo);
-  if (o.out.empty()) {
-    out << workloads::format_op_graph(g, workloads::GraphFormat::yaml);
-    return kExitOk;
-  }
-  workloads::write_op_graph(g, o.out);
-  out << fmt::format("{}: {} ({} ops, {} tensors, {} parameters)\n", o.out, g.name(),
-                     g.op_count(), g.tensor_count(), g.parameter_count());
-  return kExitOk;
+  return write_graph(workloads::make_model(name, mo), o.out, out);
 }
 
 }  // namespace
@@ -71,8 +106,24 @@ Command add_graph_command(CLI::App& cli) {
   sub->add_option("--dtype", o.dtype, "fp32 | fp16 | bf16 ...")->capture_default_str();
   sub->add_flag("--training", o.training, "one training step (forward, backward, optimizer)");
   sub->add_option("--out,-o", o.out, "file to write (.yaml, .yml or .json; default: YAML on stdout)");
-  return {graph, [opts, sub](sim::PluginCatalog&, std::ostream& out) {
-            if (!*sub) throw sim::InputError("graph: say what to do (export)");
+  auto topts = std::make_shared<TreeExportOptions>();
+  TreeExportOptions& t = *topts;
+  auto* trees = graph->add_subcommand(
+      "trees", "write a tree ensemble compiled to a tensor program (Hummingbird) as an op-graph file");
+  trees->add_option("--trees", t.ensemble.trees, "trees in the ensemble")->capture_default_str();
+  trees->add_option("--depth", t.ensemble.depth, "depth of each (complete) tree")->capture_default_str();
+  trees->add_option("--features", t.ensemble.features, "features per sample")->capture_default_str();
+  trees->add_option("--classes", t.ensemble.classes, "outputs per sample")->capture_default_str();
+  trees->add_option("--strategy", t.strategy,
+                    "gemm | tree_traversal | perfect_tree_traversal | heuristic (by depth)")
+      ->capture_default_str();
+  trees->add_option("--batch,-b", t.batch, "samples")->capture_default_str();
+  trees->add_option("--dtype", t.dtype, "fp32 | fp16 | bf16 ...")->capture_default_str();
+  trees->add_flag("--training", t.training, "a fine-tuning step of the relaxed gemm form");
+  trees->add_option("--out,-o", t.out, "file to write (.yaml, .yml or .json; default: YAML on stdout)");
+  return {graph, [opts, sub, topts, trees](sim::PluginCatalog&, std::ostream& out) {
+            if (*trees) return trees_export(*topts, out);
+            if (!*sub) throw sim::InputError("graph: say what to do (export, trees)");
             return graph_export(*opts, out);
           }};
 }

@@ -144,3 +144,21 @@ TEST_CASE("a graph file's run replays and validates from its own timeline") {
   REQUIRE(r.code == 0);
   CHECK(r.output.find("68 of 68 ops predicted from their work") != std::string::npos);
 }
+
+TEST_CASE("graph trees: a tree ensemble's tensor program as a file; bad ensembles exit 2") {
+  testing::TempDir d;
+  const fs::path file = d.path() / "forest.json";
+  const auto r = warpsim("graph trees --trees 20 --depth 5 --features 10 --strategy "
+                         "tree_traversal --batch 64 --out " + file.string());
+  CAPTURE(r.output);
+  REQUIRE(r.code == 0);
+  const std::string text = slurp(file);
+  CHECK(text.find("\"gather\"") != std::string::npos);
+  CHECK(text.find("\"int64\"") != std::string::npos);
+  // The heuristic picks the perfect-tree form at depth 5; training needs the gemm form.
+  CHECK(warpsim("graph trees --depth 5").output.find("perfect_tree_traversal") != std::string::npos);
+  CHECK(warpsim("graph trees --depth 31").code == 2);
+  CHECK(warpsim("graph trees --trees 0").code == 2);
+  CHECK(warpsim("graph trees --strategy tree_traversal --training").code == 2);
+  CHECK(!fs::exists(d.path() / "nothing.json"));
+}

@@ -5,6 +5,7 @@
 
 #include "sim/error.hpp"
 #include "workloads/lowering.hpp"
+#include "workloads/op_graph_io.hpp"
 #include "workloads/tree_ensemble.hpp"
 
 using namespace workloads;
@@ -121,4 +122,22 @@ TEST_CASE("gather: shapes, index dtype and compulsory bytes") {
   bad.add_op(o);
   REQUIRE(bad.check());
   CHECK(bad.check()->message.find("int64") != std::string::npos);
+}
+
+TEST_CASE("tree programs round-trip through the op-graph file format") {
+  for (TreeStrategy s : {TreeStrategy::gemm, TreeStrategy::tree_traversal,
+                         TreeStrategy::perfect_tree_traversal}) {
+    CAPTURE(tree_strategy_name(s));
+    const OpGraph g = forest(s, 4, 16);
+    for (GraphFormat f : {GraphFormat::yaml, GraphFormat::json}) {
+      const OpGraph back = parse_op_graph(format_op_graph(g, f), f);
+      REQUIRE(back.op_count() == g.op_count());
+      CHECK(back.total_flops() == g.total_flops());
+      CHECK(back.count_ops(OpKind::gather) == g.count_ops(OpKind::gather));
+      for (OpId i = 0; i < static_cast<OpId>(g.op_count()); ++i) {
+        CHECK(back.op(i).function == g.op(i).function);
+        CHECK(back.bytes_read(i) == g.bytes_read(i));
+      }
+    }
+  }
 }
