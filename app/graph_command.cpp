@@ -29,6 +29,7 @@ struct GraphExportOptions {
 struct TreeExportOptions {
   workloads::TreeEnsemble ensemble;
   std::string strategy = "heuristic";
+  std::string kind = "random_forest";
   std::int64_t batch = 1;
   std::string dtype = "fp32";
   bool training = false;
@@ -56,6 +57,15 @@ workloads::DType dtype_option(const std::string& text) {
 }
 
 int trees_export(const TreeExportOptions& o, std::ostream& out) {
+  workloads::TreeEnsemble e = o.ensemble;
+  auto option = [](const std::string& value, const char* flag) {
+    auto node = std::make_shared<sim::ConfigNode>();
+    node->kind = sim::ConfigNode::Kind::kScalar;
+    node->scalar = value;
+    node->pos = sim::SourcePos{flag};
+    return sim::Config(node, std::string(flag).substr(2));
+  };
+  e.kind = workloads::read_ensemble_kind(option(o.kind, "--kind"));
   workloads::TreeGraphOptions to;
   to.batch = o.batch;
   to.dtype = dtype_option(o.dtype);
@@ -63,13 +73,9 @@ int trees_export(const TreeExportOptions& o, std::ostream& out) {
   if (o.strategy == "heuristic") {
     to.strategy = workloads::heuristic_tree_strategy(o.ensemble.depth);
   } else {
-    auto node = std::make_shared<sim::ConfigNode>();
-    node->kind = sim::ConfigNode::Kind::kScalar;
-    node->scalar = o.strategy;
-    node->pos = sim::SourcePos{"--strategy"};
-    to.strategy = workloads::read_tree_strategy(sim::Config(node, "strategy"));
+    to.strategy = workloads::read_tree_strategy(option(o.strategy, "--strategy"));
   }
-  return write_graph(workloads::make_tree_graph(o.ensemble, to), o.out, out);
+  return write_graph(workloads::make_tree_graph(e, to), o.out, out);
 }
 
 int graph_export(const GraphExportOptions& o, std::ostream& out) {
@@ -110,7 +116,9 @@ Command add_graph_command(CLI::App& cli) {
   TreeExportOptions& t = *topts;
   auto* trees = graph->add_subcommand(
       "trees", "write a tree ensemble compiled to a tensor program (Hummingbird) as an op-graph file");
-  trees->add_option("--trees", t.ensemble.trees, "trees in the ensemble")->capture_default_str();
+  trees->add_option("--kind", t.kind, "random_forest | gradient_boosting")->capture_default_str();
+  trees->add_option("--trees", t.ensemble.trees, "trees (boosting with > 2 classes: rounds)")
+      ->capture_default_str();
   trees->add_option("--depth", t.ensemble.depth, "depth of each (complete) tree")->capture_default_str();
   trees->add_option("--features", t.ensemble.features, "features per sample")->capture_default_str();
   trees->add_option("--classes", t.ensemble.classes, "outputs per sample")->capture_default_str();

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kNames{"gemm", "tree_traversal",
                                                  "perfect_tree_traversal"};
+constexpr std::array<std::string_view, 2> kKinds{"random_forest", "gradient_boosting"};
 
 using Shape = std::vector<std::int64_t>;
 
@@ -66,7 +67,7 @@ std::int64_t pow2(int d) {
 
 // Hummingbird's GEMM strategy (or its relaxed, trainable form).
 TensorId build_gemm(TreeGraph& b, const TreeEnsemble& e, std::int64_t n, bool training) {
-  const std::int64_t t = e.trees, f = e.features, c = e.classes;
+  const std::int64_t t = e.total_trees(), f = e.features, c = e.classes;
   const std::int64_t inner = pow2(e.depth) - 1, leaves = pow2(e.depth);
   const TensorId x = b.tensor("x", {n, f});
   const TensorId a = b.tensor("trees.feature_select", {t, f, inner}, true);
@@ -90,12 +91,12 @@ TensorId build_gemm(TreeGraph& b, const TreeEnsemble& e, std::int64_t n, bool tr
     reached = b.op("leaf_reached", OpKind::elementwise, "eq", {p, lefts}, b.shape(p));
   }
   const TensorId r = b.gemm("leaf_outputs", reached, values);  // [T, N, C]
-  return b.op("ensemble_sum", OpKind::reduction, "sum", {r}, {n, c}, std::nullopt, 0);
+  return b.op("tree_sum", OpKind::reduction, "sum", {r}, {n, c}, std::nullopt, 0);
 }
 
 // Hummingbird's TreeTraversal: flat node tables, `depth` rounds of lookups.
 TensorId build_traversal(TreeGraph& b, const TreeEnsemble& e, std::int64_t n) {
-  const std::int64_t t = e.trees, f = e.features, c = e.classes;
+  const std::int64_t t = e.total_trees(), f = e.features, c = e.classes;
   const std::int64_t nodes = t * (pow2(e.depth + 1) - 1);
   const TensorId x = b.tensor("x", {n, f});
   const TensorId lefts = b.tensor("trees.lefts", {nodes}, true, DType::int64);
@@ -116,12 +117,12 @@ TensorId build_traversal(TreeGraph& b, const TreeEnsemble& e, std::int64_t n) {
     idx = b.op(p + "next", OpKind::elementwise, "where", {go, rc, lc}, nt, DType::int64);
   }
   const TensorId out = b.op("leaf_values", OpKind::gather, "take", {values, idx}, {n, t, c});
-  return b.op("ensemble_sum", OpKind::reduction, "sum", {out}, {n, c});
+  return b.op("tree_sum", OpKind::reduction, "sum", {out}, {n, c});
 }
 
 // Hummingbird's PerfectTreeTraversal: per-level node tables, child = 2 * idx + bit.
 TensorId build_perfect_traversal(TreeGraph& b, const TreeEnsemble& e, std::int64_t n) {
-  const std::int64_t t = e.trees, f = e.features, c = e.classes;
+  const std::int64_t t = e.total_trees(), f = e.features, c = e.classes;
   const TensorId x = b.tensor("x", {n, f});
   const Shape nt{n, t};
   TensorId idx = b.tensor("roots", nt, false, DType::int64);
@@ -139,10 +140,31 @@ TensorId build_perfect_traversal(TreeGraph& b, const TreeEnsemble& e, std::int64
   }
   const TensorId values = b.tensor("trees.leaf_values", {t * pow2(e.depth), c}, true);
   const TensorId out = b.op("leaf_values", OpKind::gather, "take", {values, idx}, {n, t, c});
-  return b.op("ensemble_sum", OpKind::reduction, "sum", {out}, {n, c});
+  return b.op("tree_sum", OpKind::reduction, "sum", {out}, {n, c});
+}
+
+// The ensemble's combination of its trees' sum: a forest's average, boosting's base score.
+TensorId combine(TreeGraph& b, const TreeEnsemble& e, TensorId sum) {
+  const TensorId k = b.tensor("ensemble.scale", {1});
+  const bool forest = e.kind == EnsembleKind::random_forest;
+  return b.op(forest ? "ensemble_mean" : "ensemble_score", OpKind::elementwise,
+              forest ? "mul" : "add", {sum, k}, b.shape(sum));
 }
 
 }  // namespace
+
+std::string_view ensemble_kind_name(EnsembleKind k) {
+  return kKinds.at(static_cast<std::size_t>(k));
+}
+
+EnsembleKind read_ensemble_kind(const sim::Config& item) {
+  const std::string name = item.as_string();
+  for (std::size_t i = 0; i < kKinds.size(); ++i)
+    if (kKinds[i] == name) return static_cast<EnsembleKind>(i);
+  std::vector<std::string> all(kKinds.begin(), kKinds.end());
+  item.fail(fmt::format("unknown ensemble kind '{}'{}; known: {}", name,
+                        sim::did_you_mean(name, all), fmt::join(kKinds, ", ")));
+}
 
 std::string_view tree_strategy_name(TreeStrategy s) {
   return kNames.at(static_cast<std::size_t>(s));
@@ -196,6 +218,7 @@ OpGraph make_tree_graph(const TreeEnsemble& e, const TreeGraphOptions& o) {
       logits = build_perfect_traversal(b, e, o.batch);
       break;
   }
+  logits = combine(b, e, logits);
   if (o.training) {
     TrainingOptions t;
     t.optimizer = "adam";

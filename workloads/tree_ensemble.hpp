@@ -49,12 +49,28 @@ TreeStrategy heuristic_tree_strategy(int depth);
 // format stops well short of where they, or one tree's tables, overflow.
 inline constexpr int kMaxTreeDepth = 30;
 
+// A random forest averages its trees (each votes for every class); gradient boosting sums them
+// onto a base score, and with more than two classes grows one tree per class per round, each
+// adding to its own class only (Hummingbird keeps the dense [trees, leaves, classes] form with
+// zeros for the other classes).
+enum class EnsembleKind { random_forest, gradient_boosting };
+std::string_view ensemble_kind_name(EnsembleKind k);
+EnsembleKind read_ensemble_kind(const sim::Config& item);  // InputError at it if unknown
+
 struct TreeEnsemble {
   std::string name = "forest";
-  int trees = 500;
+  EnsembleKind kind = EnsembleKind::random_forest;
+  int trees = 500;  // gradient boosting with > 2 classes: rounds (trees per class)
   int depth = 8;
   int features = 28;
   int classes = 2;  // outputs per sample (1: regression)
+
+  // Trees the program holds: `trees`, times the classes for multi-class boosting.
+  std::int64_t total_trees() const {
+    return kind == EnsembleKind::gradient_boosting && classes > 2
+               ? static_cast<std::int64_t>(trees) * classes
+               : trees;
+  }
 };
 
 struct TreeGraphOptions {

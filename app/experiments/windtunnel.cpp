@@ -25,7 +25,8 @@ const sim::ParamSchema& schema() {
 gpu             | gpu    |                                              | GPU preset (configs/gpus/)
 kernel_cost     | map    |                                              | kernel-cost plugin: {name: roofline}
 dtype           | string | fp32                                         | features, thresholds, leaf values
-trees           | int    | 500                                          | trees in the ensemble
+kind            | string | random_forest                                | random_forest | gradient_boosting
+trees           | int    | 500                                          | trees (boosting with > 2 classes: rounds, a tree per class each)
 features        | int    | 28                                           | features per sample
 classes         | int    | 2                                            | outputs per sample
 depths          | list   |                                              | tree depths to sweep, each in [1, 30]
@@ -50,6 +51,7 @@ class WindTunnelExperiment final : public Experiment {
         "eager", sim::Config::empty({}, "launch"));
     dtype_ = workloads::read_dtype(cfg.value("dtype"));
     ensemble_.name = "forest";
+    ensemble_.kind = workloads::read_ensemble_kind(cfg.value("kind"));
     ensemble_.trees = static_cast<int>(cfg.integer("trees", 1, 100000));
     ensemble_.features = static_cast<int>(cfg.integer("features", 1, 1 << 20));
     ensemble_.classes = static_cast<int>(cfg.integer("classes", 1, 100000));
@@ -165,9 +167,10 @@ class WindTunnelExperiment final : public Experiment {
       }
     }
     const std::string head = fmt::format(
-        "{} trees, {} features, {} classes on {} ({}), one kernel launch per op from the host; "
+        "A {} of {} trees, {} features, {} classes on {} ({}), one kernel launch per op from the host; "
         "complete trees of each depth. OOM: the program's tensors exceed the GPU's memory.\n\n",
-        ensemble_.trees, ensemble_.features, ensemble_.classes, gpu_.name,
+        workloads::ensemble_kind_name(ensemble_.kind), ensemble_.total_trees(), ensemble_.features,
+        ensemble_.classes, gpu_.name,
         workloads::dtype_name(dtype_));
     const std::string verdict =
         points > 0 ? fmt::format("The depth heuristic picks the fastest strategy at {} of {} points; "
@@ -229,7 +232,7 @@ class WindTunnelExperiment final : public Experiment {
 
   // The largest tables a strategy builds, against the GPU's memory (before building them).
   bool fits(const workloads::TreeEnsemble& e, std::int64_t batch, TreeStrategy s) const {
-    const double t = e.trees, leaves = static_cast<double>(std::int64_t{1} << e.depth);
+    const double t = static_cast<double>(e.total_trees()), leaves = static_cast<double>(std::int64_t{1} << e.depth);
     const double elem = workloads::dtype_size(dtype_);
     double bytes = 0;
     if (s == TreeStrategy::gemm)

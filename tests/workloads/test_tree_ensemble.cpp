@@ -70,6 +70,27 @@ TEST_CASE("training: the relaxed gemm form has gradients for thresholds and leaf
   CHECK_THROWS_AS(forest(TreeStrategy::tree_traversal, 4, 32, true), sim::InputError);
 }
 
+TEST_CASE("gradient boosting with several classes grows a tree per class per round") {
+  TreeEnsemble rf;
+  rf.trees = 10;
+  rf.depth = 4;
+  rf.features = 8;
+  rf.classes = 4;
+  TreeEnsemble gb = rf;
+  gb.kind = EnsembleKind::gradient_boosting;
+  CHECK(gb.total_trees() == 40);
+  CHECK(rf.total_trees() == 10);
+  TreeGraphOptions o;
+  o.batch = 32;
+  CHECK(make_tree_graph(gb, o).total_flops() > 3 * make_tree_graph(rf, o).total_flops());
+  // Binary boosting: one tree per round.
+  gb.classes = 2;
+  CHECK(gb.total_trees() == 10);
+  const OpGraph g = make_tree_graph(gb, o);
+  CHECK(g.find_op("ensemble_score").has_value());
+  CHECK(make_tree_graph(rf, o).find_op("ensemble_mean").has_value());
+}
+
 TEST_CASE("bad ensembles and the heuristic") {
   CHECK_THROWS_AS(forest(TreeStrategy::gemm, 0, 8), sim::InputError);
   CHECK_THROWS_AS(forest(TreeStrategy::gemm, kMaxTreeDepth + 1, 8), sim::InputError);
