@@ -100,11 +100,27 @@ bool fusable_activation(const std::string& f) {
 
 }  // namespace
 
-OpId fused_activation(const Context& c, OpId op) {
-  if (!c.o.fuse_bias_activation) return -1;
+OpId folded_norm(const Context& c, OpId op) {
+  if (!c.o.fold_batch_norm || c.training) return -1;
   const Op& conv = c.g.op(op);
   if (conv.kind != OpKind::conv || conv.pass != Pass::fprop || conv.outputs.size() != 1) return -1;
   const auto& readers = c.g.consumers(conv.outputs[0]);
+  if (readers.size() != 1) return -1;
+  const Op& bn = c.g.op(readers[0]);
+  if (bn.kind != OpKind::batch_norm || bn.pass != Pass::fprop || bn.inputs.at(0) != conv.outputs[0])
+    return -1;
+  return readers[0];
+}
+
+OpId fused_activation(const Context& c, OpId op) {
+  const OpId norm = folded_norm(c, op);
+  if (!c.o.fuse_bias_activation && norm < 0) return -1;
+  const Op& conv = c.g.op(op);
+  if (conv.kind != OpKind::conv || conv.pass != Pass::fprop || conv.outputs.size() != 1) return -1;
+  // The tensor the activation would read: the conv's output, or its folded norm's.
+  const Op& tail = norm >= 0 ? c.g.op(norm) : conv;
+  if (tail.outputs.size() != 1) return -1;
+  const auto& readers = c.g.consumers(tail.outputs[0]);
   if (readers.size() != 1) return -1;  // the pre-activation is needed elsewhere (e.g. backward)
   const Op& act = c.g.op(readers[0]);
   if (act.kind != OpKind::activation || act.pass != Pass::fprop || act.inputs.size() != 1 ||
@@ -113,11 +129,24 @@ OpId fused_activation(const Context& c, OpId op) {
   return readers[0];
 }
 
+OpId fusing_conv(const Context& c, OpId op) {
+  const Op& o = c.g.op(op);
+  if (o.pass != Pass::fprop || o.inputs.empty()) return -1;
+  OpId p = c.g.producer(o.inputs[0]);
+  if (p < 0) return -1;
+  if (o.kind == OpKind::batch_norm) return folded_norm(c, p) == op ? p : -1;
+  if (o.kind != OpKind::activation || o.inputs.size() != 1) return -1;
+  if (c.g.op(p).kind == OpKind::batch_norm) {  // through a norm folded into the conv before it
+    const Op& bn = c.g.op(p);
+    const OpId q = c.g.producer(bn.inputs.at(0));
+    if (q < 0 || folded_norm(c, q) != p) return -1;
+    p = q;
+  }
+  return fused_activation(c, p) == op ? p : -1;
+}
+
 bool fused_into_producer(const Context& c, OpId op) {
-  const Op& act = c.g.op(op);
-  if (act.kind != OpKind::activation || act.inputs.size() != 1) return false;
-  const OpId producer = c.g.producer(act.inputs[0]);
-  return producer >= 0 && fused_activation(c, producer) == op;
+  return fusing_conv(c, op) >= 0;
 }
 
 Kernels lower(const Context& c, OpId id) {

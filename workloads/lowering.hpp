@@ -33,6 +33,10 @@ struct LoweringOptions {
   // bias and an activation that is the only reader of its output go into the conv kernel.
   // Off = PyTorch eager: the bias add and the activation are kernels of their own.
   bool fuse_bias_activation = false;
+  // An inference engine's build (TensorRT): an inference batch norm right after a conv is
+  // folded into the conv's weights and bias, and the activation after it fused into the conv's
+  // epilogue, so the three are one kernel. Training graphs are never folded.
+  bool fold_batch_norm = false;
   // 70 V100, 80 A100, 90 H100 (values in between round down): picks the tile families and
   // kernel names (volta_/sm80_/sm90_).
   int arch_sm = 70;

@@ -63,11 +63,15 @@ KernelDesc elementwise_kernel(const Context& c, OpId op, const std::string& func
                               std::int64_t elements, bool vectorized);
 
 // ---------------------------------------------------------------------------------------------
-// Fusion (LoweringOptions::fuse_bias_activation).
+// Fusion (LoweringOptions::fuse_bias_activation, fold_batch_norm).
 
-// The activation op whose work conv `op` absorbs, or -1.
+// The inference batch norm folded into conv `op` (LoweringOptions::fold_batch_norm), or -1.
+OpId folded_norm(const Context& c, OpId op);
+// The activation op whose work conv `op` absorbs (after its folded norm, if any), or -1.
 OpId fused_activation(const Context& c, OpId op);
-// Whether activation `op` is absorbed into the conv that produces its input.
+// The conv a batch norm or an activation `op` is folded or fused into, or -1.
+OpId fusing_conv(const Context& c, OpId op);
+// Whether `op` (a batch norm or an activation) is absorbed into the conv before it.
 bool fused_into_producer(const Context& c, OpId op);
 
 // ---------------------------------------------------------------------------------------------

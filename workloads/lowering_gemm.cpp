@@ -422,7 +422,7 @@ Kernels lower_conv(const Context& c, OpId id) {
 
   const bool has_bias = op.pass == Pass::fprop && op.inputs.size() > 2;
   const OpId act = fused_activation(c, id);
-  const bool bias_in_kernel = has_bias && c.o.fuse_bias_activation;
+  const bool bias_in_kernel = has_bias && (c.o.fuse_bias_activation || c.o.fold_batch_norm);
   const std::int64_t y_elems = product(y);
   work.input_bytes = static_cast<double>(c.g.bytes_read(id));
   if (has_bias && !bias_in_kernel) work.input_bytes -= static_cast<double>(c.in(op, 2).bytes());
@@ -430,6 +430,11 @@ Kernels lower_conv(const Context& c, OpId id) {
   const double all = static_cast<double>(c.g.flops(id));
   work.flops = has_bias && !bias_in_kernel ? all - static_cast<double>(y_elems) : all;
   if (act >= 0) work.flops += static_cast<double>(c.g.flops(act));
+  // A folded norm's scale and shift are the epilogue's per-channel multiply-add.
+  if (const OpId norm = folded_norm(c, id); norm >= 0) {
+    work.flops += static_cast<double>(c.g.flops(norm));
+    work.input_bytes += 2.0 * static_cast<double>(c.out(op, 0).shape.at(1)) * dtype_size(work.dtype);
+  }
 
   const bool wgrad = op.pass == Pass::wgrad;
   Kernels ks = select(c, menu(f, work.dtype, c.arch), work.p, [&](const Choice& choice) {

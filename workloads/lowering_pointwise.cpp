@@ -88,6 +88,7 @@ Kernels lower_elementwise(const Context& c, OpId id) {
 
 Kernels lower_batch_norm(const Context& c, OpId id) {
   const Op& op = c.g.op(id);
+  if (op.pass == Pass::fprop && fused_into_producer(c, id)) return {};  // folded into its conv
   const Tensor& x = c.in(op, op.pass == Pass::fprop ? 0 : 1);
   const std::string t = ctype(x.dtype);
   const std::int64_t n = x.shape[0], ch = x.shape[1];

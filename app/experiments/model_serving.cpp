@@ -31,6 +31,7 @@ models.requests  | map      |        | its request stream (keys: docs/serving.md
 duration         | duration |        | serve the arrivals of this long only, every stream cut there (absent: each stream whole)
 requests_csv     | bool     | false  | write requests.csv (one row per request)
 ideal            | bool     | false  | also report the ideal scheduler's bound (ideal_goodput_rps, fraction_of_ideal)
+engine           | string   | eager  | how the models are built: eager (PyTorch: a kernel per op) or tensorrt (batch norms folded into their convs, activations fused)
 mps_cap          | string   | mask   | how an MPS percentage caps a client: mask (a fixed set of SMs) or count (at most that many SMs at a time, any of them, as the hardware does)
 )"),
                                               host_params());
@@ -51,6 +52,10 @@ class ModelServingExperiment final : public Experiment {
     if (cap != "mask" && cap != "count")
       cfg.value("mps_cap").fail(fmt::format("unknown MPS cap '{}'; known: mask, count", cap));
     mps_count_cap_ = cap == "count";
+    const std::string engine = cfg.string("engine");
+    if (engine != "eager" && engine != "tensorrt")
+      cfg.value("engine").fail(fmt::format("unknown engine '{}'; known: eager, tensorrt", engine));
+    tensorrt_ = engine == "tensorrt";
     if (auto d = cfg.find("duration")) {
       cut_ = cfg.duration("duration");
       if (*cut_ <= sim::Time::zero()) d->fail("must be positive");
@@ -88,7 +93,9 @@ class ModelServingExperiment final : public Experiment {
         std::erase_if(m.requests, [&](const workloads::Request& q) { return q.arrival > *cut_; });
       streams.push_back(std::move(m));
     }
-    drivers::ModelLibrary library(gpu_.lowering(dtype_), dtype_);
+    workloads::LoweringOptions lowering = gpu_.lowering(dtype_);
+    if (tensorrt_) lowering.fold_batch_norm = lowering.fuse_bias_activation = true;
+    drivers::ModelLibrary library(lowering, dtype_);
     drivers::LatencyProfiles profiles(gpu_, *cost_, library);
     drivers::ModelServerOptions o;
     o.host = host_;
@@ -180,6 +187,7 @@ class ModelServingExperiment final : public Experiment {
   std::string policy_name_;
   models::HostCosts host_;
   bool write_requests_ = false, ideal_ = false, mps_count_cap_ = false;
+  bool tensorrt_ = false;  // engine: tensorrt (folded norms, fused activations)
   std::optional<sim::Time> cut_;
   std::vector<Served> served_;
 };

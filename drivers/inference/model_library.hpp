@@ -19,12 +19,15 @@ class ModelLibrary {
                         workloads::DType dtype = workloads::DType::fp32)
       : lowering_(lowering), dtype_(dtype) {}
   const workloads::OpGraph& graph(const std::string& model, int samples);
-  const workloads::TaskGraph& lowered(const std::string& model, int samples);
+  // `device_sms` > 0: lowered for a device of that many SMs -- a MIG instance, which is the
+  // whole GPU to the libraries a process in it calls, so their tile heuristics aim at its SMs.
+  // 0: for the lowering options' own.
+  const workloads::TaskGraph& lowered(const std::string& model, int samples, int device_sms = 0);
 
  private:
   struct Entry {
     workloads::OpGraph graph;
-    workloads::TaskGraph lowered;
+    std::map<int, workloads::TaskGraph> lowered;  // by device SMs (0: the options' own)
   };
   Entry& get(const std::string& model, int samples);
   workloads::LoweringOptions lowering_;

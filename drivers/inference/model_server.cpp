@@ -58,13 +58,13 @@ LatencyProfiles::LatencyProfiles(const models::GpuSpec& gpu, const models::Kerne
     : gpu_(gpu), cost_(cost), library_(library) {}
 
 double LatencyProfiles::run(const models::GpuSpec& spec, const std::string& model, int batch,
-                            int sms) {
+                            int sms, int device_sms) {
   SystemOptions o;
   o.cost = &cost_;
   System system(spec, o);
   const models::SmMask mask = models::first_sms(sms, spec.sm_count);
   double seconds = 0;
-  run_batch(system.sim(), system.host(), library_.lowered(model, batch), 0,
+  run_batch(system.sim(), system.host(), library_.lowered(model, batch, device_sms), 0,
             mask.empty() ? nullptr : &mask, [&] { seconds = system.sim().now().seconds(); });
   system.run();
   ++runs_;
@@ -87,7 +87,7 @@ double LatencyProfiles::mig_seconds(const std::string& model, int batch,
     throw sim::InputError(fmt::format("gpu '{}' has no MIG profile '{}' (it has {})", gpu_.name,
                                       profile, gpu_.sharing.mig.names()));
   const models::GpuSpec instance = models::mig_instance_spec(gpu_, gpu_.sharing.mig, *p);
-  return memo_[key] = run(instance, model, batch, instance.sm_count);
+  return memo_[key] = run(instance, model, batch, instance.sm_count, instance.sm_count);
 }
 
 namespace {
@@ -161,6 +161,7 @@ class ModelServer {
     std::int32_t next_stream = 0;
     models::HostRuntime* host = nullptr;
     const models::SmMask* mask = nullptr;
+    int device_sms = 0;  // a MIG instance's SMs: what its libraries lower for (0: the GPU's)
     // Over the current control interval.
     std::uint64_t arrived = 0, completed = 0, dropped = 0, missed = 0;  // missed: late or dropped
     std::vector<double> latencies;
@@ -189,9 +190,11 @@ class ModelServer {
     models_.resize(streams_.size());
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       Model& m = models_[i];
-      if (plan_.mode == models::SharingMode::mig)
+      if (plan_.mode == models::SharingMode::mig) {
         m.host = &system_->host(static_cast<int>(i));
-      else
+        if (const models::MigProfile* p = gpu_.sharing.mig.find(plan_.models[i].mig))
+          m.device_sms = models::mig_instance_spec(gpu_, gpu_.sharing.mig, *p).sm_count;
+      } else
         m.host = i == 0 ? &system_->host(0) : &system_->add_process(0, options_.host);
       m.total.name = streams_[i].name;
       m.total.arrived = streams_[i].requests.size();
@@ -301,7 +304,7 @@ class ModelServer {
       m.batch_samples += static_cast<std::uint64_t>(b);
       const std::int32_t stream = m.next_stream;
       m.next_stream = (m.next_stream + 1) % 2;
-      run_batch(system_->sim(), *m.host, library_.lowered(s.model, b), stream, m.mask,
+      run_batch(system_->sim(), *m.host, library_.lowered(s.model, b, m.device_sms), stream, m.mask,
                 [this, i, batch = std::move(batch), t] { complete(i, batch, t); });
     }
   }

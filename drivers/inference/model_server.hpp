@@ -90,7 +90,8 @@ class LatencyProfiles {
   std::size_t runs() const { return runs_; }
 
  private:
-  double run(const models::GpuSpec& spec, const std::string& model, int batch, int sms);
+  double run(const models::GpuSpec& spec, const std::string& model, int batch, int sms,
+             int device_sms = 0);
   const models::GpuSpec& gpu_;
   const models::KernelCost& cost_;
   ModelLibrary& library_;

@@ -437,6 +437,27 @@ TEST_CASE("fused conv + bias + activation: one kernel, the activation launches n
   check_task_graph(tg, g);
 }
 
+TEST_CASE("an inference engine folds batch norms into their convs and fuses the activations") {
+  const OpGraph g = make_model("resnet50", {.batch = 1});
+  const TaskGraph eager = lower_graph(g);
+  const TaskGraph trt = lower_graph(g, {.fold_batch_norm = true});
+  std::size_t norms = 0;
+  for (const KernelDesc& k : trt.kernels) norms += contains(k.name, "bn_fw_inf");
+  CHECK(norms == 0);
+  for (OpId i = 0; i < static_cast<OpId>(g.op_count()); ++i) {
+    const bool launches = trt.first_kernel_of_op[static_cast<std::size_t>(i)] >= 0;
+    if (g.op(i).kind == OpKind::conv) CHECK(launches);
+    if (g.op(i).kind == OpKind::batch_norm) CHECK(!launches);
+  }
+  // 53 norms folded; the ReLUs straight after a norm fused (not those after a residual add).
+  CHECK(trt.kernels.size() + g.count_ops(OpKind::batch_norm) + 33 == eager.kernels.size());
+  CHECK(total_kernel_flops(trt) == doctest::Approx(static_cast<double>(g.total_flops())));
+  check_task_graph(trt, g);
+  // A training graph keeps its norms (batch statistics), folded or not.
+  OpGraph t = make_model("resnet50", {.batch = 2, .image_size = 64, .training = true});
+  CHECK(lower_graph(t, {.fold_batch_norm = true}).kernels.size() == lower_graph(t).kernels.size());
+}
+
 TEST_CASE("a fused optimizer step is chunked into multi_tensor_apply launches") {
   OpGraph g = make_model("resnet50", {.batch = 2, .image_size = 64});
   TensorId logits = -1;
