@@ -16,6 +16,8 @@ its figure, whatever experiment wrote the keys:
   busbw vs message size   allreduce.<system>.<algo>.<bytes>.busbw_gbps
   latency vs GPU share    knee.<model>.bs<batch>.pct<percent>.latency_ms (`warpsim knee --out`),
                           the knee marked
+  tree strategies         d<depth>.b<batch>.<strategy>.ms (the windtunnel experiment): time vs
+                          depth per batch, the crossover marked
   any other run           its results.csv: the first metrics as bars by point (points.png)
 
 A sweep folder's results.csv gives one figure per numeric axis: the chosen metrics (--metrics,
@@ -239,6 +241,30 @@ def plot_knee(metrics, folder):
     return [("Latency vs GPU share", save(fig, folder, "knee.png"))]
 
 
+def plot_tree_strategies(metrics, folder):
+    """WindTunnel: a tree program's time against depth, one panel per batch, a line per strategy."""
+    curves = curves_of(metrics, r"^d(?P<depth>\d+)\.b(?P<batch>\d+)\.(?P<strategy>[a-z_]+)\.ms$",
+                       lambda m: (int(m["batch"]), m["strategy"]), lambda m: int(m["depth"]))
+    batches = sorted({b for b, _ in curves})
+    if not batches:
+        return []
+    fig, axes = plt.subplots(1, len(batches), figsize=(3.8 * len(batches), 3.4), squeeze=False)
+    for ax, batch in zip(axes[0], batches):
+        for (b, strategy), pts in sorted(curves.items()):
+            if b == batch:
+                line(ax, pts, label=strategy)
+        cross = metrics.get(f"b{batch}.crossover_depth")
+        if cross is not None:
+            ax.axvline(cross, color="grey", linestyle=":", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_xlabel("tree depth")
+        ax.set_ylabel("time (ms)")
+        ax.set_title(f"batch {batch}")
+        ax.legend(fontsize=7)
+    return [("Tree strategies: time vs depth (dotted: where a traversal first beats gemm)",
+             save(fig, folder, "tree_strategies.png"))]
+
+
 # --- a sweep's results.csv ------------------------------------------------------------------------
 
 def numeric(series):
@@ -398,7 +424,7 @@ def main():
                 config = yaml.safe_load(f)
         figures = (plot_speedup(metrics, config, folder) + plot_latency_throughput(metrics, folder)
                    + plot_oversubscription(metrics, folder) + plot_busbw(metrics, folder)
-                   + plot_knee(metrics, folder))
+                   + plot_knee(metrics, folder) + plot_tree_strategies(metrics, folder))
         if not figures and os.path.exists(os.path.join(folder, "results.csv")):
             figures = plot_points(folder)
         title = (config or {}).get("name", os.path.basename(os.path.normpath(folder)))

@@ -62,6 +62,10 @@ with tempfile.TemporaryDirectory() as tmp:
     for rate in (1, 2):
         m[f"serve.llm.orca.rate{rate}.throughput_rps"] = rate
         m[f"serve.llm.orca.rate{rate}.p99_ms"] = 10.0 * rate
+    for depth in (2, 8):
+        for strategy, k in (("gemm", 4.0 ** depth), ("perfect_tree_traversal", 30.0 * depth)):
+            m[f"d{depth}.b1000.{strategy}.ms"] = k / 100
+    m["b1000.crossover_depth"] = 5
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:
         json.dump(m, f)
     with open(os.path.join(run_dir, "config.yaml"), "w") as f:
@@ -75,7 +79,8 @@ with tempfile.TemporaryDirectory() as tmp:
     draw(run_dir)
     draw(run_dir)  # twice: the figures section is replaced, not repeated
     report = open(os.path.join(run_dir, "report.md")).read()
-    for png in ("speedup.png", "latency_throughput.png", "oversubscription.png", "busbw.png"):
+    for png in ("speedup.png", "latency_throughput.png", "oversubscription.png", "busbw.png",
+                "tree_strategies.png"):
         assert os.path.getsize(os.path.join(run_dir, png)) > 1000, png
         assert report.count(f"]({png})") == 1, report
     assert report.startswith("# synthetic\n\nthe table\n"), report
