@@ -49,11 +49,15 @@ int write_graph(const workloads::OpGraph& g, const std::string& out_file, std::o
 }
 
 workloads::DType dtype_option(const std::string& text) {
+  workloads::DType d;
   try {
-    return workloads::parse_dtype(text);
+    d = workloads::parse_dtype(text);
   } catch (const sim::InputError& e) {
     throw sim::InputError(fmt::format("--dtype: {}", e.what()));
   }
+  if (d == workloads::DType::int64)
+    throw sim::InputError("--dtype: int64 is an index type, not a model's precision");
+  return d;
 }
 
 int trees_export(const TreeExportOptions& o, std::ostream& out) {
@@ -71,7 +75,9 @@ int trees_export(const TreeExportOptions& o, std::ostream& out) {
   to.dtype = dtype_option(o.dtype);
   to.training = o.training;
   if (o.strategy == "heuristic") {
-    to.strategy = workloads::heuristic_tree_strategy(o.ensemble.depth);
+    // Only the gemm form trains; inference takes the depth heuristic's pick.
+    to.strategy = o.training ? workloads::TreeStrategy::gemm
+                             : workloads::heuristic_tree_strategy(o.ensemble.depth);
   } else {
     to.strategy = workloads::read_tree_strategy(option(o.strategy, "--strategy"));
   }

@@ -430,7 +430,8 @@ Kernels lower_conv(const Context& c, OpId id) {
   const double all = static_cast<double>(c.g.flops(id));
   work.flops = has_bias && !bias_in_kernel ? all - static_cast<double>(y_elems) : all;
   if (act >= 0) work.flops += static_cast<double>(c.g.flops(act));
-  // A folded norm's scale and shift are the epilogue's per-channel multiply-add.
+  // A folded norm leaves a per-channel scale and shift (folded weights and a bias) that the
+  // epilogue applies; its FLOPs stay with the conv's kernel, so the graph's total is kept.
   if (const OpId norm = folded_norm(c, id); norm >= 0) {
     work.flops += static_cast<double>(c.g.flops(norm));
     work.input_bytes += 2.0 * static_cast<double>(c.out(op, 0).shape.at(1)) * dtype_size(work.dtype);

@@ -195,15 +195,16 @@ Kernels lower_gather(const Context& c, OpId id) {
   k.block = {128, 1, 1};
   k.grid = make_grid(ceil_div(y.elements(), 128 * 4));
   k.registers_per_thread = 32;
-  k.dram_bytes = compulsory_bytes(c, id);
   constexpr double kSector = 32;
-  // A picked row of `row` bytes touches ceil(row / 32) sectors.
+  // A picked row of `row` bytes touches ceil(row / 32) sectors. The distinct sectors -- at most
+  // the whole table -- come from DRAM once; every other touch is an L2 hit. (A table far larger
+  // than the L2 would miss more: the lowering does not know the L2's size.)
   const double row = static_cast<double>(
       dtype_size(table.dtype) * (select ? product(Shape(table.shape.begin() + 1, table.shape.end())) : 1));
   const double rows = static_cast<double>(y.elements()) * dtype_size(table.dtype) / row;
   const double picked = rows * kSector * std::ceil(row / kSector);
-  const double from_table = static_cast<double>(
-      std::min(table.bytes(), y.elements() * static_cast<std::int64_t>(dtype_size(table.dtype))));
+  const double from_table = std::min(static_cast<double>(table.bytes()), picked);
+  k.dram_bytes = static_cast<double>(c.in(op, 1).bytes() + y.bytes()) + from_table;
   k.l2_bytes = std::max(0.0, picked - from_table);
   return {k};
 }

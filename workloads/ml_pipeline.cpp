@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
@@ -42,15 +43,40 @@ PipelineOpKind parse_kind(const sim::Config& v) {
 
 }  // namespace
 
-int draw_zipf(sim::RngStream& rng, int n, double exponent) {
-  double h = 0;
-  for (int i = 1; i <= n; ++i) h += std::pow(i, -exponent);
-  double u = rng.uniform01() * h;
+ZipfSampler::ZipfSampler(int n, double exponent) {
+  if (n < 1) throw sim::InputError("a Zipf draw needs at least one item");
+  double sum = 0;
   for (int i = 1; i <= n; ++i) {
-    u -= std::pow(i, -exponent);
-    if (u <= 0) return i - 1;
+    weight_.push_back(std::pow(i, -exponent));
+    cumulative_.push_back(sum += weight_.back());
   }
-  return n - 1;
+}
+
+int ZipfSampler::draw(sim::RngStream& rng) const {
+  const double u = rng.uniform01() * cumulative_.back();
+  const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+  return std::min(size() - 1, static_cast<int>(it - cumulative_.begin()));
+}
+
+std::vector<int> ZipfSampler::draw_distinct(sim::RngStream& rng, int k) const {
+  if (k > size()) throw sim::InputError(fmt::format("cannot draw {} distinct of {} items", k, size()));
+  std::vector<int> out;
+  std::vector<bool> taken(weight_.size(), false);
+  while (static_cast<int>(out.size()) < k) {
+    double left = 0;  // summed afresh: subtracting would lose the smallest weights
+    for (std::size_t i = 0; i < weight_.size(); ++i)
+      if (!taken[i]) left += weight_[i];
+    double u = rng.uniform01() * left;
+    int pick = -1;
+    for (std::size_t i = 0; i < weight_.size(); ++i) {
+      if (taken[i]) continue;
+      pick = static_cast<int>(i);  // the last one not taken, should rounding run past
+      if ((u -= weight_[i]) < 0) break;
+    }
+    out.push_back(pick);
+    taken[static_cast<std::size_t>(pick)] = true;
+  }
+  return out;
 }
 
 std::string_view pipeline_op_name(PipelineOpKind k) {
@@ -104,6 +130,7 @@ std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStr
   if (spec.char_dictionaries < 1 || spec.word_dictionaries < 1)
     throw sim::InputError("pipeline zoo: needs at least one char and one word dictionary");
   std::vector<Pipeline> zoo;
+  const ZipfSampler char_pick(spec.char_dictionaries), word_pick(spec.word_dictionaries);
   // Distinct featurizers: char n-grams of length 3-5 over 100k-300k entries, word 1- or
   // 1+2-grams over 150k / 600k entries.
   auto char_dict = [](int i, PipelineOp& o) {
@@ -121,10 +148,10 @@ std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStr
     p.name = fmt::format("sentiment{:03}", s);
     p.ops.push_back(op("tokenize", PipelineOpKind::tokenize, {}));
     PipelineOp c = op("char_ngram", PipelineOpKind::char_ngram, {0});
-    char_dict(draw_zipf(rng, spec.char_dictionaries), c);
+    char_dict(char_pick.draw(rng), c);
     c.param_bytes = c.entries * kEntryBytes;
     PipelineOp w = op("word_ngram", PipelineOpKind::word_ngram, {0});
-    word_dict(draw_zipf(rng, spec.word_dictionaries), w);
+    word_dict(word_pick.draw(rng), w);
     w.param_bytes = w.entries * kEntryBytes;
     PipelineOp lin = op("linear", PipelineOpKind::linear, {3});
     lin.entries = c.entries + w.entries;
@@ -222,8 +249,9 @@ std::vector<Pipeline> read_pipelines(const sim::Config& list) {
         if (po.on_gpu && po.kind != PipelineOpKind::trees)
           v->fail(fmt::format("only a trees operator runs on the GPU, not {}",
                               pipeline_op_name(po.kind)));
-        if (po.on_gpu && (po.trees < 1 || po.depth < 1 || po.entries < 1))
-          v->fail("a trees operator on the GPU needs trees, depth and entries (its features) >= 1");
+        if (po.on_gpu && (po.trees < 1 || po.depth < 1 || po.entries < 1 || po.entries > (1 << 20)))
+          v->fail("a trees operator on the GPU needs trees and depth >= 1 and entries (its "
+                  "features) in [1, 1048576]");
       }
       p.ops.push_back(std::move(po));
     }
@@ -235,6 +263,11 @@ std::vector<Pipeline> read_pipelines(const sim::Config& list) {
     out.push_back(std::move(p));
   }
   if (out.empty()) list.fail("give at least one pipeline");
+  // An op naming an object another op gave a size takes that size, whichever came first.
+  for (Pipeline& p : out)
+    for (PipelineOp& op : p.ops)
+      if (!op.params.empty() && op.param_bytes == 0)
+        if (auto it = object_bytes.find(op.params); it != object_bytes.end()) op.param_bytes = it->second;
   return out;
 }
 

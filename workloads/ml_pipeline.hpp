@@ -50,9 +50,20 @@ struct Pipeline {
 // sim::InputError naming the pipeline and an op on a cycle, or an input index out of range.
 std::vector<int> pipeline_order(const Pipeline& p);
 
-// An index in [0, n) drawn with probability proportional to 1 / (index + 1)^exponent: item 0
-// the most popular (popularity in a model zoo, n-gram frequencies).
-int draw_zipf(sim::RngStream& rng, int n, double exponent = 1);
+// Indices in [0, n) drawn with probability proportional to 1 / (index + 1)^exponent: item 0
+// the most popular (popularity in a model zoo, n-gram frequencies). The cumulative weights are
+// computed once.
+class ZipfSampler {
+ public:
+  ZipfSampler(int n, double exponent = 1);
+  int draw(sim::RngStream& rng) const;
+  // `k` distinct indices: each drawn as above among those not drawn yet.
+  std::vector<int> draw_distinct(sim::RngStream& rng, int k) const;
+  int size() const { return static_cast<int>(cumulative_.size()); }
+
+ private:
+  std::vector<double> weight_, cumulative_;
+};
 
 // The zoo PRETZEL evaluates: `sentiment` sentiment pipelines and `regression` regression
 // pipelines. Sentiment pipelines draw their char and word dictionaries from small families of

@@ -134,11 +134,14 @@ std::string read_model_name(const sim::Config& item) {
 }
 
 DType read_dtype(const sim::Config& item) {
+  DType d = DType::fp32;
   try {
-    return parse_dtype(item.as_string());
+    d = parse_dtype(item.as_string());
   } catch (const sim::InputError& e) {
     item.fail(e.what());
   }
+  if (d == DType::int64) item.fail("int64 is an index type, not a model's precision");
+  return d;
 }
 
 int default_image_size(const std::string& name) {

@@ -12,7 +12,7 @@ const std::vector<std::string>& op_functions(OpKind k) {
   static const std::vector<std::string> none;
   static const std::vector<std::string> activation{"relu", "relu6", "silu",    "sigmoid",
                                                    "tanh", "gelu",  "identity"};
-  // lt / le / eq compare (1 where true, 0 elsewhere, in the operands' dtype, as a tensor
+  // lt / le / eq compare (1 where true, 0 elsewhere, in the output's dtype, as a tensor
   // program casts the mask for the next GEMM); where(cond, a, b) selects.
   static const std::vector<std::string> elementwise{"add", "sub", "mul", "div", "max",
                                                     "min", "neg", "lt",  "le",  "eq",

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <optional>
 
 #include "sim/error.hpp"
@@ -78,13 +80,16 @@ TensorId build_gemm(TreeGraph& b, const TreeEnsemble& e, std::int64_t n, bool tr
   const TensorId s = b.gemm("node_features", x, a);  // [T, N, I]
   TensorId decisions, reached;
   if (training) {
-    const TensorId margin = b.op("node_margin", OpKind::elementwise, "sub", {s, thr}, b.shape(s));
+    // sigmoid(B - S): near 1 where S < B (the hard form's test), smooth in between.
+    const TensorId margin = b.op("node_margin", OpKind::elementwise, "sub", {thr, s}, b.shape(s));
     decisions = b.op("decisions", OpKind::activation, "sigmoid", {margin}, b.shape(s));
   } else {
     decisions = b.op("decisions", OpKind::elementwise, "lt", {s, thr}, b.shape(s));
   }
   const TensorId p = b.gemm("path_counts", decisions, paths);  // [T, N, L]
   if (training) {
+    // P never exceeds Dl (it reaches it exactly at the leaf taken): sigmoid(P - Dl) is
+    // largest there.
     const TensorId miss = b.op("path_margin", OpKind::elementwise, "sub", {p, lefts}, b.shape(p));
     reached = b.op("leaf_reached", OpKind::activation, "sigmoid", {miss}, b.shape(p));
   } else {
@@ -200,6 +205,19 @@ OpGraph make_tree_graph(const TreeEnsemble& e, const TreeGraphOptions& o) {
   if (e.features < 1) bad(fmt::format("needs at least one feature, got {}", e.features));
   if (e.classes < 1) bad(fmt::format("needs at least one output class, got {}", e.classes));
   if (o.batch < 1) bad(fmt::format("batch must be >= 1, got {}", o.batch));
+  {
+    // The largest tensor each form builds, checked before it is built: the gemm form's path
+    // matrix (trees x 2^d x 2^d) and intermediates (trees x batch x 2^d), the traversals'
+    // node tables (trees x 2^(d+1)) and per-sample indices.
+    const double t = static_cast<double>(e.total_trees()), leaves = std::ldexp(1.0, e.depth);
+    const double n = static_cast<double>(o.batch);
+    const double largest = o.strategy == TreeStrategy::gemm
+                               ? std::max({t * leaves * leaves, t * n * leaves, t * leaves * e.features})
+                               : std::max({2 * t * leaves * e.classes, n * t * e.classes});
+    if (largest > kMaxTreeTensorElements)
+      bad(fmt::format("the {} form at depth {} needs a tensor of {:.3g} elements (at most {:.3g})",
+                      tree_strategy_name(o.strategy), e.depth, largest, kMaxTreeTensorElements));
+  }
   if (o.training && o.strategy != TreeStrategy::gemm)
     bad(fmt::format("only the gemm form trains ({} has no gradient)",
                     tree_strategy_name(o.strategy)));

@@ -6,8 +6,10 @@
 //
 //   gemm                    three batched GEMMs and two comparisons, no loop over levels:
 //                           S = X A (A [T,F,I] one-hot: the feature each internal node tests),
-//                           D = S < B, P = D C (C [T,I,L]: +1/0 path matrix), Q = P == Dl
-//                           (Dl [T,1,L]: left turns on each leaf's path), R = Q E (E [T,L,C]
+//                           D = S < B (1: go left), P = D C (C [T,I,L]: +1 where a leaf's
+//                           path turns left at the node, -1 where it turns right, 0 off the
+//                           path), Q = P == Dl (Dl [T,1,L]: the left turns on each leaf's path;
+//                           P reaches it only at the leaf taken), R = Q E (E [T,L,C]
 //                           leaf values), summed over the trees. Dense work over every
 //                           internal node and leaf: O(2^depth) per tree, one pass.
 //   tree_traversal          depth rounds over flat node tables (T*M entries, M = 2^(d+1)-1):
@@ -21,7 +23,8 @@
 // The trees are complete binary trees of the given depth (I = 2^depth - 1 internal nodes,
 // L = 2^depth leaves), the worst case a `max_depth` allows and the shape the perfect-tree
 // strategy pads to anyway. Training (WindTunnel's fine-tuning) uses the gemm form with the two
-// hard comparisons relaxed to sigmoids (S - B, P - Dl), so the thresholds B, the feature
+// hard comparisons relaxed to sigmoids (of B - S, and of P - Dl, largest at the leaf taken; the
+// exact relaxation is ours, the kernels are the same for any), so the thresholds B, the feature
 // selection A and the leaf values E get gradients; C and Dl are the fixed tree structure.
 
 #include <cstdint>
@@ -48,6 +51,9 @@ TreeStrategy heuristic_tree_strategy(int depth);
 // Node ids are int64 and a perfect tree of depth d has 2^(d+1) - 1 of them per tree; the
 // format stops well short of where they, or one tree's tables, overflow.
 inline constexpr int kMaxTreeDepth = 30;
+// No tensor of a tree program may hold more elements than this (2^40, the op-graph file's
+// largest dimension; products stay far inside int64).
+inline constexpr double kMaxTreeTensorElements = 1099511627776.0;
 
 // A random forest averages its trees (each votes for every class); gradient boosting sums them
 // onto a base score, and with more than two classes grows one tree per class per round, each

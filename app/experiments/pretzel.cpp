@@ -71,7 +71,8 @@ class PretzelExperiment final : public Experiment {
       zoo_spec_ = z;
     }
     popularity_ = cfg.real("popularity");
-    if (!(popularity_ >= 0)) cfg.value("popularity").fail("must be >= 0");
+    if (!(popularity_ >= 0 && popularity_ <= 10))
+      cfg.value("popularity").fail(fmt::format("a Zipf exponent in [0, 10], got {}", popularity_));
     fanout_ = static_cast<int>(cfg.integer("fanout", 1, 64));
     throughput_requests_ = cfg.integer("throughput_requests", 1, 10000000);
     memory_ = static_cast<double>(cfg.size("memory"));
@@ -220,15 +221,16 @@ class PretzelExperiment final : public Experiment {
       const std::vector<workloads::Request>& rs, sim::RngStream pick) const {
     std::vector<drivers::PipelineRequest> out;
     out.reserve(rs.size());
-    const int n = static_cast<int>(zoo_.size());
+    const workloads::ZipfSampler popular(static_cast<int>(zoo_.size()), popularity_);
     for (const workloads::Request& r : rs) {
       drivers::PipelineRequest pr;
       pr.arrival = r.arrival;
       pr.characters = r.prompt_tokens;
-      while (static_cast<int>(pr.pipelines.size()) < fanout_) {
-        const int p = rank_[static_cast<std::size_t>(workloads::draw_zipf(pick, n, popularity_))];
-        if (std::find(pr.pipelines.begin(), pr.pipelines.end(), p) == pr.pipelines.end())
-          pr.pipelines.push_back(p);
+      if (fanout_ == 1) {
+        pr.pipelines = {rank_[static_cast<std::size_t>(popular.draw(pick))]};
+      } else {
+        for (int k : popular.draw_distinct(pick, fanout_))
+          pr.pipelines.push_back(rank_[static_cast<std::size_t>(k)]);
       }
       out.push_back(std::move(pr));
     }

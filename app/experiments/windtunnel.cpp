@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <optional>
@@ -72,7 +73,7 @@ class WindTunnelExperiment final : public Experiment {
 
   void run(RunContext& ctx) override {
     ctx.expect_runs(depths_.size() * batches_.size() * strategies_.size() +
-                    training_depths_.size());
+                    2 * training_depths_.size());
     std::string table = "| depth | batch |";
     for (TreeStrategy s : strategies_) table += fmt::format(" {} (ms) |", name(s));
     table += " best | heuristic | heuristic / best |\n|---:|---:|";
@@ -115,13 +116,17 @@ class WindTunnelExperiment final : public Experiment {
           worst_regret = std::max(worst_regret, regret);
           regret_cell = fmt::format("{:.2f}x", regret);
         }
-        if (auto g = ms.find(TreeStrategy::gemm); g != ms.end()) {
-          double traversal = std::numeric_limits<double>::infinity();
-          for (const auto& [s, t] : ms)
-            if (s != TreeStrategy::gemm) traversal = std::min(traversal, t);
+        // The crossover needs both sides swept: gemm, and a traversal (which fits at any
+        // depth the format allows).
+        const bool both = std::count(strategies_.begin(), strategies_.end(), TreeStrategy::gemm) &&
+                          strategies_.size() > 1;
+        double traversal = std::numeric_limits<double>::infinity();
+        for (const auto& [s, t] : ms)
+          if (s != TreeStrategy::gemm) traversal = std::min(traversal, t);
+        if (auto g = ms.find(TreeStrategy::gemm); g != ms.end() && std::isfinite(traversal)) {
           row.metric("gemm_over_traversal", g->second / traversal);
           if (traversal < g->second && !crossover.count(batch)) crossover[batch] = depth;
-        } else if (ms.size() > 0 && !crossover.count(batch)) {
+        } else if (both && g == ms.end() && std::isfinite(traversal) && !crossover.count(batch)) {
           crossover[batch] = depth;  // gemm does not even fit any more
         }
         table += fmt::format(" {} | {} | {} |\n", name(best->first), name(heuristic), regret_cell);
@@ -129,7 +134,10 @@ class WindTunnelExperiment final : public Experiment {
       }
     }
     std::string lines;
+    const bool both = std::count(strategies_.begin(), strategies_.end(), TreeStrategy::gemm) &&
+                      strategies_.size() > 1;
     for (std::int64_t batch : batches_) {
+      if (!both) break;  // no crossover without gemm and a traversal
       const auto c = crossover.find(batch);
       // No crossover in the swept depths: one past the deepest, so the metric stays ordered.
       const int depth = c == crossover.end() ? depths_.back() + 1 : c->second;

@@ -192,8 +192,12 @@ class ModelServer {
       Model& m = models_[i];
       if (plan_.mode == models::SharingMode::mig) {
         m.host = &system_->host(static_cast<int>(i));
-        if (const models::MigProfile* p = gpu_.sharing.mig.find(plan_.models[i].mig))
-          m.device_sms = models::mig_instance_spec(gpu_, gpu_.sharing.mig, *p).sm_count;
+        const models::MigProfile* p = gpu_.sharing.mig.find(plan_.models[i].mig);
+        if (!p)
+          throw sim::InputError(fmt::format("gpu '{}' has no MIG profile '{}' (it has {})",
+                                            gpu_.name, plan_.models[i].mig,
+                                            gpu_.sharing.mig.names()));
+        m.device_sms = models::mig_instance_spec(gpu_, gpu_.sharing.mig, *p).sm_count;
       } else
         m.host = i == 0 ? &system_->host(0) : &system_->add_process(0, options_.host);
       m.total.name = streams_[i].name;

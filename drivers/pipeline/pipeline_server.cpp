@@ -1,5 +1,7 @@
 #include "drivers/pipeline/pipeline_server.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -42,14 +44,19 @@ std::map<std::string, std::int64_t> object_bytes(const std::vector<Pipeline>& zo
   return bytes;
 }
 
-// An op's identity across pipelines: its kind, parameters and what it reads, recursively.
-// Two ops with one signature compute the same thing on the same input.
-std::string signature(const Pipeline& p, int i) {
-  const PipelineOp& op = p.ops[static_cast<std::size_t>(i)];
-  std::string s = std::string(workloads::pipeline_op_name(op.kind)) + ":" + op.params + ":" +
-                  std::to_string(op.ngram) + "(";
-  for (int in : op.inputs) s += signature(p, in) + ",";
-  return s + ")";
+// An op's identity across pipelines: its kind, parameters, sizes and what it reads (the
+// inputs' signatures, computed first: `order` is a dependency order). Two ops with one
+// signature compute the same thing on the same input.
+std::vector<std::string> signatures(const Pipeline& p, const std::vector<int>& order) {
+  std::vector<std::string> sig(p.ops.size());
+  for (int i : order) {
+    const PipelineOp& op = p.ops[static_cast<std::size_t>(i)];
+    std::string s = fmt::format("{}:{}:{}:{}:{}:{}:{}(", workloads::pipeline_op_name(op.kind),
+                                op.params, op.ngram, op.entries, op.trees, op.depth, op.on_gpu);
+    for (int in : op.inputs) s += sig[static_cast<std::size_t>(in)] + ",";
+    sig[static_cast<std::size_t>(i)] = s + ")";
+  }
+  return sig;
 }
 
 struct PreparedOp {
@@ -72,12 +79,6 @@ class Server {
     const int reserved = white(o) ? std::clamp(o.reserved_cores, 0, o.cpu.cores - 1) : 0;
     pools_[0].free = o.cpu.cores - reserved;  // shared
     pools_[1].free = reserved;                // latency-critical (white box)
-    if (o.warm) {
-      loaded_pipelines_.assign(zoo.size(), true);
-      for (const auto& [id, b] : object_bytes(zoo)) loaded_objects_.insert(id);
-    } else {
-      loaded_pipelines_.assign(zoo.size(), false);
-    }
   }
 
   PipelineServingResult run() {
@@ -145,11 +146,13 @@ class Server {
       std::vector<int> readers(p.ops.size(), 0);
       for (const PipelineOp& op : p.ops)
         for (int in : op.inputs) ++readers[static_cast<std::size_t>(in)];
-      for (int i : workloads::pipeline_order(p)) {
+      const std::vector<int> order = workloads::pipeline_order(p);
+      const std::vector<std::string> sig = signatures(p, order);
+      for (int i : order) {
         const PipelineOp& op = p.ops[static_cast<std::size_t>(i)];
         PreparedOp po;
         po.index = i;
-        po.signature = signature(p, i);
+        po.signature = sig[static_cast<std::size_t>(i)];
         if (op.entries > 0 && op.param_bytes > 0) {
           const double entry = static_cast<double>(op.param_bytes) / static_cast<double>(op.entries);
           po.hit_rate = models::zipf_hit_rate(static_cast<double>(op.entries), share / entry);
@@ -209,7 +212,7 @@ class Server {
     std::map<std::string, std::int64_t> computed;  // sub-plans done for this input: items
     for (int p : job.pipelines) {
       const Pipeline& pipe = zoo_[static_cast<std::size_t>(p)];
-      t += cold_start(p);
+      t = cold_start(p, t);
       std::vector<std::int64_t> items(pipe.ops.size(), 0);
       bool stage_open = false;
       for (const PreparedOp& po : prepared_[static_cast<std::size_t>(p)].ops) {
@@ -253,23 +256,31 @@ class Server {
     return t;
   }
 
-  // What a first use costs: a black-box model loads all its parameters and compiles its
-  // operators; a white-box plan loads only the objects nobody loaded before.
-  double cold_start(int p) {
+  // A job's time so far `t` once pipeline p may run: a black-box model loads all its
+  // parameters and compiles its operators on first use; a white-box plan loads the objects
+  // nobody loaded before. A job that finds a load under way (another core's) waits for it.
+  double cold_start(int p, double t) {
     const Pipeline& pipe = zoo_[static_cast<std::size_t>(p)];
-    double t = 0;
-    if (!white(o_)) {
-      if (loaded_pipelines_[static_cast<std::size_t>(p)]) return 0;
-      loaded_pipelines_[static_cast<std::size_t>(p)] = true;
-      ++cold_starts_;
-      return static_cast<double>(pipe.parameter_bytes()) / o_.cpu.disk_bandwidth +
-             o_.cpu.jit_per_op * static_cast<double>(pipe.ops.size());
-    }
-    for (const PipelineOp& op : pipe.ops)
-      if (!op.params.empty() && loaded_objects_.insert(op.params).second) {
+    const double now = sim_.now().seconds();
+    auto ready_at = [&](std::map<std::string, double>& ready, const std::string& id, double load) {
+      auto [it, first] = ready.emplace(id, 0.0);
+      if (first) {
         ++cold_starts_;
-        t += static_cast<double>(op.param_bytes) / o_.cpu.disk_bandwidth;
+        it->second = now + t + load;
       }
+      t = std::max(t, it->second - now);
+    };
+    if (!white(o_)) {
+      if (o_.warm) return t;
+      ready_at(model_ready_, pipe.name,
+               static_cast<double>(pipe.parameter_bytes()) / o_.cpu.disk_bandwidth +
+                   o_.cpu.jit_per_op * static_cast<double>(pipe.ops.size()));
+      return t;
+    }
+    if (o_.warm) return t;
+    for (const PipelineOp& op : pipe.ops)
+      if (!op.params.empty())
+        ready_at(object_ready_, op.params, static_cast<double>(op.param_bytes) / o_.cpu.disk_bandwidth);
     return t;
   }
 
@@ -280,8 +291,8 @@ class Server {
   std::vector<PreparedPipeline> prepared_;
   Pool pools_[2];
   int busy_[2] = {0, 0};
-  std::vector<bool> loaded_pipelines_;
-  std::set<std::string> loaded_objects_;
+  // When each model (black box, by pipeline name) or object (white box) is loaded, seconds.
+  std::map<std::string, double> model_ready_, object_ready_;
   std::int64_t cold_starts_ = 0;
   std::vector<double> latencies_;
   sim::Time last_done_{};

@@ -38,7 +38,7 @@ struct PipelineServerOptions {
   int reserved_cores = 2;             // white box: cores only latency-critical pipelines use
   bool warm = false;                  // everything loaded before the first request
   // Seconds per prediction of the on-GPU operators, by gpu_operator_key (gpu_operators.hpp);
-  // they run on one GPU, first come first served, while their core waits.
+  // they run on one GPU in the order their jobs start on the cores, while the core waits.
   std::map<std::string, double> gpu_seconds;
 };
 

@@ -160,5 +160,8 @@ TEST_CASE("graph trees: a tree ensemble's tensor program as a file; bad ensemble
   CHECK(warpsim("graph trees --depth 31").code == 2);
   CHECK(warpsim("graph trees --trees 0").code == 2);
   CHECK(warpsim("graph trees --strategy tree_traversal --training").code == 2);
+  CHECK(warpsim("graph trees --depth 6 --training").code == 0);  // the heuristic gives way to gemm
+  CHECK(warpsim("graph trees --depth 28 --strategy gemm").code == 2);  // its path matrix: 2^56 x 500
+  CHECK(warpsim("graph trees --dtype int64").code == 2);
   CHECK(!fs::exists(d.path() / "nothing.json"));
 }

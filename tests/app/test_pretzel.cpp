@@ -65,6 +65,19 @@ TEST_CASE("pretzel: tree ensembles on the GPU, one prediction at a time, make th
   CHECK(r.output.find("needs a `gpu:`") != std::string::npos);
 }
 
+TEST_CASE("pretzel: steep popularity with fanout ends; out-of-range popularity exits 2") {
+  // Nearly all the weight on one pipeline: distinct draws still end.
+  const auto m = testing::run_experiment(
+      "pretzel", std::string(kReduced) + " --set popularity=10 --set fanout=4");
+  CHECK(at(m, "white_box.throughput_rps") > 0);
+  testing::TempDir d;
+  const auto r = testing::run_program(std::string(WARPSIM_EXE) + " run " + WARPSIM_SOURCE +
+                                      "/configs/experiments/pretzel.yaml --quiet --set "
+                                      "popularity=50 --out " + (d.path() / "x").string());
+  CHECK(r.code == 2);
+  CHECK(r.output.find("'popularity'") != std::string::npos);
+}
+
 TEST_CASE("pretzel full: the shipped 300 pipelines") {
   const auto m = testing::run_experiment("pretzel", "");
   check(m);

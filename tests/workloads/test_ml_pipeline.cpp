@@ -48,14 +48,18 @@ TEST_CASE("pipeline order: inputs first; a cycle or a bad input index is an inpu
 
 TEST_CASE("zipf draws favour the first items") {
   sim::RngStream rng(3, "z");
+  const ZipfSampler zipf(100), uniform(100, 0), steep(300, 10);
   int first = 0, last = 0;
   for (int i = 0; i < 10000; ++i) {
-    const int k = draw_zipf(rng, 100);
+    const int k = zipf.draw(rng);
     first += k == 0;
     last += k == 99;
   }
   CHECK(first > 20 * std::max(1, last));
   int uniform_first = 0;
-  for (int i = 0; i < 10000; ++i) uniform_first += draw_zipf(rng, 100, 0) == 0;
+  for (int i = 0; i < 10000; ++i) uniform_first += uniform.draw(rng) == 0;
   CHECK(uniform_first < 200);
+  // Distinct draws end even where almost all the weight is on the first item.
+  const std::vector<int> d = steep.draw_distinct(rng, 64);
+  CHECK(std::set<int>(d.begin(), d.end()).size() == 64);
 }
