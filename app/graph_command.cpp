@@ -60,16 +60,18 @@ workloads::DType dtype_option(const std::string& text) {
   return d;
 }
 
+// A command-line value as a config value, so the readers' errors name the flag.
+sim::Config flag_value(const std::string& value, const char* flag) {
+  auto node = std::make_shared<sim::ConfigNode>();
+  node->kind = sim::ConfigNode::Kind::kScalar;
+  node->scalar = value;
+  node->pos = sim::SourcePos{flag};
+  return sim::Config(node, std::string(flag).substr(2));
+}
+
 int trees_export(const TreeExportOptions& o, std::ostream& out) {
   workloads::TreeEnsemble e = o.ensemble;
-  auto option = [](const std::string& value, const char* flag) {
-    auto node = std::make_shared<sim::ConfigNode>();
-    node->kind = sim::ConfigNode::Kind::kScalar;
-    node->scalar = value;
-    node->pos = sim::SourcePos{flag};
-    return sim::Config(node, std::string(flag).substr(2));
-  };
-  e.kind = workloads::read_ensemble_kind(option(o.kind, "--kind"));
+  e.kind = workloads::read_ensemble_kind(flag_value(o.kind, "--kind"));
   workloads::TreeGraphOptions to;
   to.batch = o.batch;
   to.dtype = dtype_option(o.dtype);
@@ -79,13 +81,12 @@ int trees_export(const TreeExportOptions& o, std::ostream& out) {
     to.strategy = o.training ? workloads::TreeStrategy::gemm
                              : workloads::heuristic_tree_strategy(o.ensemble.depth);
   } else {
-    to.strategy = workloads::read_tree_strategy(option(o.strategy, "--strategy"));
+    to.strategy = workloads::read_tree_strategy(flag_value(o.strategy, "--strategy"));
   }
   return write_graph(workloads::make_tree_graph(e, to), o.out, out);
 }
 
 int graph_export(const GraphExportOptions& o, std::ostream& out) {
-  const auto where = sim::SourcePos{"--model"};
   workloads::ModelOptions mo;
   mo.batch = o.batch;
   mo.image_size = o.image_size;
@@ -93,18 +94,15 @@ int graph_export(const GraphExportOptions& o, std::ostream& out) {
   mo.training = o.training;
   if (o.classes != 0) mo.num_classes = o.classes;
   mo.dtype = dtype_option(o.dtype);
-  auto node = std::make_shared<sim::ConfigNode>();
-  node->kind = sim::ConfigNode::Kind::kScalar;
-  node->scalar = o.model;
-  node->pos = where;
-  const std::string name = workloads::read_model_name(sim::Config(node, "model"));
+  const std::string name = workloads::read_model_name(flag_value(o.model, "--model"));
   return write_graph(workloads::make_model(name, mo), o.out, out);
 }
 
 }  // namespace
 
 Command add_graph_command(CLI::App& cli) {
-  auto* graph = cli.add_subcommand("graph", "op graphs: write a zoo model as a file to edit");
+  auto* graph = cli.add_subcommand(
+      "graph", "op graphs: write a zoo model or a tree ensemble's tensor program as a file to edit");
   graph->require_subcommand(1);
   auto opts = std::make_shared<GraphExportOptions>();
   GraphExportOptions& o = *opts;

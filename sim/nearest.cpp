@@ -1,7 +1,12 @@
 #include "sim/nearest.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <numeric>
+
+#include "sim/error.hpp"
 
 namespace sim {
 
@@ -47,6 +52,15 @@ std::string nearest_name(std::string_view word, const std::vector<std::string>& 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   const std::string n = nearest_name(word, candidates);
   return n.empty() ? std::string() : " (did you mean '" + n + "'?)";
+}
+
+std::size_t index_of_name(std::string_view word, std::span<const std::string_view> names,
+                          std::string_view what) {
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == word) return i;
+  const std::vector<std::string> all(names.begin(), names.end());
+  throw InputError(fmt::format("unknown {} '{}'{}; known: {}", what, word, did_you_mean(word, all),
+                               fmt::join(all, ", ")));
 }
 
 }  // namespace sim

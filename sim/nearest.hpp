@@ -1,6 +1,7 @@
 #pragma once
 // "Did you mean ...?" for unknown keys and plugin names.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,5 +16,10 @@ std::string nearest_name(std::string_view word, const std::vector<std::string>& 
 
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+// The position of `word` in `names` (an enum's names in order), or an InputError
+// "unknown <what> 'word' (did you mean ...?); known: a, b, c".
+std::size_t index_of_name(std::string_view word, std::span<const std::string_view> names,
+                          std::string_view what);
 
 }  // namespace sim

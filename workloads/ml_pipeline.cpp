@@ -34,11 +34,11 @@ PipelineOp op(std::string name, PipelineOpKind kind, std::vector<int> inputs) {
 }
 
 PipelineOpKind parse_kind(const sim::Config& v) {
-  const std::string s = v.as_string();
-  for (std::size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == s) return static_cast<PipelineOpKind>(i);
-  v.fail(fmt::format("unknown pipeline operator '{}'{}; known: {}", s,
-                     sim::did_you_mean(s, pipeline_op_names()), fmt::join(kNames, ", ")));
+  try {
+    return static_cast<PipelineOpKind>(sim::index_of_name(v.as_string(), kNames, "pipeline operator"));
+  } catch (const sim::InputError& e) {
+    v.fail(e.what());
+  }
 }
 
 }  // namespace

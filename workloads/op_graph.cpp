@@ -39,11 +39,7 @@ constexpr std::array<std::string_view, 3> kPassNames{"fprop", "dgrad", "wgrad"};
 template <class E, std::size_t N>
 E parse_name(std::string_view name, const std::array<std::string_view, N>& names,
              std::string_view what) {
-  for (std::size_t i = 0; i < N; ++i)
-    if (names[i] == name) return static_cast<E>(i);
-  std::vector<std::string> all(names.begin(), names.end());
-  throw sim::InputError(fmt::format("unknown {} '{}'{}; known: {}", what, name,
-                                    sim::did_you_mean(name, all), fmt::join(all, ", ")));
+  return static_cast<E>(sim::index_of_name(name, names, what));
 }
 
 template <std::size_t N>

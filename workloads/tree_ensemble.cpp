@@ -163,12 +163,11 @@ std::string_view ensemble_kind_name(EnsembleKind k) {
 }
 
 EnsembleKind read_ensemble_kind(const sim::Config& item) {
-  const std::string name = item.as_string();
-  for (std::size_t i = 0; i < kKinds.size(); ++i)
-    if (kKinds[i] == name) return static_cast<EnsembleKind>(i);
-  std::vector<std::string> all(kKinds.begin(), kKinds.end());
-  item.fail(fmt::format("unknown ensemble kind '{}'{}; known: {}", name,
-                        sim::did_you_mean(name, all), fmt::join(kKinds, ", ")));
+  try {
+    return static_cast<EnsembleKind>(sim::index_of_name(item.as_string(), kKinds, "ensemble kind"));
+  } catch (const sim::InputError& e) {
+    item.fail(e.what());
+  }
 }
 
 std::string_view tree_strategy_name(TreeStrategy s) {
@@ -180,12 +179,11 @@ std::vector<std::string> tree_strategy_names() {
 }
 
 TreeStrategy read_tree_strategy(const sim::Config& item) {
-  const std::string name = item.as_string();
-  for (std::size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == name) return static_cast<TreeStrategy>(i);
-  item.fail(fmt::format("unknown tree strategy '{}'{}; known: {}", name,
-                        sim::did_you_mean(name, tree_strategy_names()),
-                        fmt::join(kNames, ", ")));
+  try {
+    return static_cast<TreeStrategy>(sim::index_of_name(item.as_string(), kNames, "tree strategy"));
+  } catch (const sim::InputError& e) {
+    item.fail(e.what());
+  }
 }
 
 TreeStrategy heuristic_tree_strategy(int depth) {
