@@ -34,6 +34,12 @@ const MigProfile* MigGeometry::find(const std::string& name) const {
   return nullptr;
 }
 
+const MigProfile& MigGeometry::at(const std::string& name) const {
+  if (const MigProfile* p = find(name)) return *p;
+  throw std::invalid_argument(
+      fmt::format("the GPU has no MIG profile '{}' (it has {})", name, names()));
+}
+
 std::string MigGeometry::names() const {
   std::string s;
   for (const MigProfile& p : profiles) s += (s.empty() ? "" : ", ") + p.name;
@@ -124,10 +130,7 @@ std::vector<MigInstance> mig_layout(const MigGeometry& geometry,
   int compute = 0;
   std::vector<bool> taken(static_cast<std::size_t>(geometry.memory_slices), false);  // by fixed ones
   for (std::size_t i = 0; i < profiles.size(); ++i) {
-    const MigProfile* p = geometry.find(profiles[i]);
-    if (!p)
-      throw std::invalid_argument(fmt::format("the GPU has no MIG profile '{}' (it has {})",
-                                              profiles[i], geometry.names()));
+    const MigProfile* p = &geometry.at(profiles[i]);
     const int start = i < starts.size() ? starts[i] : -1;
     if (start >= 0) {
       if (std::find(p->starts.begin(), p->starts.end(), start) == p->starts.end())

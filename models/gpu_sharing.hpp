@@ -54,6 +54,8 @@ struct MigGeometry {
   int memory_slices = 8;
   std::vector<MigProfile> profiles;  // empty: the GPU has no MIG
   const MigProfile* find(const std::string& name) const;
+  // The profile, or std::invalid_argument "the GPU has no MIG profile 'x' (it has ...)".
+  const MigProfile& at(const std::string& name) const;
   std::string names() const;  // "1g.5gb, 2g.10gb, ..." for messages
 };
 

@@ -193,6 +193,34 @@ std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStr
   return zoo;
 }
 
+std::vector<int> popularity_ranks(int pipelines, sim::RngStream& rng) {
+  std::vector<int> rank(static_cast<std::size_t>(pipelines));
+  for (std::size_t i = 0; i < rank.size(); ++i) rank[i] = static_cast<int>(i);
+  for (std::size_t i = rank.size(); i > 1; --i) std::swap(rank[i - 1], rank[rng.uniform_int(0, i - 1)]);
+  return rank;
+}
+
+std::vector<PipelineRequest> assign_pipelines(const std::vector<Request>& requests,
+                                              const std::vector<int>& ranks, double popularity,
+                                              int fanout, sim::RngStream& picks) {
+  const ZipfSampler popular(static_cast<int>(ranks.size()), popularity);
+  std::vector<PipelineRequest> out;
+  out.reserve(requests.size());
+  for (const Request& r : requests) {
+    PipelineRequest pr;
+    pr.arrival = r.arrival;
+    pr.characters = r.prompt_tokens;
+    if (fanout == 1) {
+      pr.pipelines = {ranks[static_cast<std::size_t>(popular.draw(picks))]};
+    } else {
+      for (int k : popular.draw_distinct(picks, fanout))
+        pr.pipelines.push_back(ranks[static_cast<std::size_t>(k)]);
+    }
+    out.push_back(std::move(pr));
+  }
+  return out;
+}
+
 std::vector<Pipeline> read_pipelines(const sim::Config& list) {
   std::vector<Pipeline> out;
   std::map<std::string, std::int64_t> object_bytes;  // an id names one object: one size

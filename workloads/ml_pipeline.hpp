@@ -15,6 +15,8 @@
 
 #include "sim/config.hpp"
 #include "sim/rng.hpp"
+#include "sim/time.hpp"
+#include "workloads/request_stream.hpp"
 
 namespace workloads {
 
@@ -79,6 +81,22 @@ struct PipelineZooSpec {
   bool trees_on_gpu = false;   // the regression pipelines' tree ensembles run on the GPU
 };
 std::vector<Pipeline> make_pipeline_zoo(const PipelineZooSpec& spec, sim::RngStream& rng);
+
+// One input (a review of `characters`) scored by one or more pipelines (indices into a zoo).
+struct PipelineRequest {
+  sim::Time arrival;
+  std::vector<int> pipelines;
+  std::int64_t characters = 0;
+};
+
+// Popularity rank -> pipeline: a seeded permutation of a zoo of `pipelines`, so popularity does
+// not follow the zoo's order (its first pipelines are the latency-critical ones).
+std::vector<int> popularity_ranks(int pipelines, sim::RngStream& rng);
+// The stream's requests (their prompt lengths are the characters) each scored by `fanout`
+// distinct pipelines drawn Zipf-popular with `popularity` over `ranks`, from `picks`.
+std::vector<PipelineRequest> assign_pipelines(const std::vector<Request>& requests,
+                                              const std::vector<int>& ranks, double popularity,
+                                              int fanout, sim::RngStream& picks);
 
 // Pipelines written out in a scenario's `pipelines:` list (docs/pretzel.md gives the keys);
 // bad input (an unknown kind or op, a cycle, a negative size) is an InputError at the value.

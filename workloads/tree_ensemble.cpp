@@ -192,6 +192,14 @@ TreeStrategy heuristic_tree_strategy(int depth) {
   return TreeStrategy::tree_traversal;
 }
 
+double tree_program_largest_tensor(const TreeEnsemble& e, const TreeGraphOptions& o) {
+  const double t = static_cast<double>(e.total_trees()), leaves = std::ldexp(1.0, e.depth);
+  const double n = static_cast<double>(o.batch);
+  if (o.strategy == TreeStrategy::gemm)
+    return std::max({t * leaves * leaves, t * n * leaves, t * leaves * e.features});
+  return std::max({2 * t * leaves * e.classes, n * t * e.classes});
+}
+
 OpGraph make_tree_graph(const TreeEnsemble& e, const TreeGraphOptions& o) {
   auto bad = [&](const std::string& what) {
     throw sim::InputError(fmt::format("tree ensemble '{}': {}", e.name, what));
@@ -203,19 +211,9 @@ OpGraph make_tree_graph(const TreeEnsemble& e, const TreeGraphOptions& o) {
   if (e.features < 1) bad(fmt::format("needs at least one feature, got {}", e.features));
   if (e.classes < 1) bad(fmt::format("needs at least one output class, got {}", e.classes));
   if (o.batch < 1) bad(fmt::format("batch must be >= 1, got {}", o.batch));
-  {
-    // The largest tensor each form builds, checked before it is built: the gemm form's path
-    // matrix (trees x 2^d x 2^d) and intermediates (trees x batch x 2^d), the traversals'
-    // node tables (trees x 2^(d+1)) and per-sample indices.
-    const double t = static_cast<double>(e.total_trees()), leaves = std::ldexp(1.0, e.depth);
-    const double n = static_cast<double>(o.batch);
-    const double largest = o.strategy == TreeStrategy::gemm
-                               ? std::max({t * leaves * leaves, t * n * leaves, t * leaves * e.features})
-                               : std::max({2 * t * leaves * e.classes, n * t * e.classes});
-    if (largest > kMaxTreeTensorElements)
-      bad(fmt::format("the {} form at depth {} needs a tensor of {:.3g} elements (at most {:.3g})",
-                      tree_strategy_name(o.strategy), e.depth, largest, kMaxTreeTensorElements));
-  }
+  if (const double largest = tree_program_largest_tensor(e, o); largest > kMaxTreeTensorElements)
+    bad(fmt::format("the {} form at depth {} needs a tensor of {:.3g} elements (at most {:.3g})",
+                    tree_strategy_name(o.strategy), e.depth, largest, kMaxTreeTensorElements));
   if (o.training && o.strategy != TreeStrategy::gemm)
     bad(fmt::format("only the gemm form trains ({} has no gradient)",
                     tree_strategy_name(o.strategy)));

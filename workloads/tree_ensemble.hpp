@@ -86,6 +86,11 @@ struct TreeGraphOptions {
   bool training = false;      // gemm only: forward + backward + Adam update
 };
 
+// Elements of the largest tensor make_tree_graph builds for (e, o) -- the gemm form's path
+// matrix (trees x 2^d x 2^d) or intermediates (trees x batch x 2^d), the traversals' leaf table
+// or per-sample gathers -- computed without building it.
+double tree_program_largest_tensor(const TreeEnsemble& e, const TreeGraphOptions& o);
+
 // Throws sim::InputError for zero trees, a depth outside [1, kMaxTreeDepth], no features or
 // classes, a batch < 1, or training with a traversal strategy (they have no gradient).
 OpGraph make_tree_graph(const TreeEnsemble& ensemble, const TreeGraphOptions& options);

@@ -74,6 +74,10 @@ class PretzelExperiment final : public Experiment {
     if (!(popularity_ >= 0 && popularity_ <= 10))
       cfg.value("popularity").fail(fmt::format("a Zipf exponent in [0, 10], got {}", popularity_));
     fanout_ = static_cast<int>(cfg.integer("fanout", 1, 64));
+    const std::size_t pipelines =
+        zoo_spec_ ? static_cast<std::size_t>(zoo_spec_->sentiment + zoo_spec_->regression) : zoo_.size();
+    if (static_cast<std::size_t>(fanout_) > pipelines)
+      cfg.value("fanout").fail(fmt::format("fanout {} exceeds the {} pipelines", fanout_, pipelines));
     throughput_requests_ = cfg.integer("throughput_requests", 1, 10000000);
     memory_ = static_cast<double>(cfg.size("memory"));
     base_.cpu = models::CpuSpec::from_params(cfg.section("cpu"));
@@ -110,32 +114,26 @@ class PretzelExperiment final : public Experiment {
       zoo_ = workloads::make_pipeline_zoo(*zoo_spec_, zoo_rng);
     }
     if (gpu_) base_.gpu_seconds = drivers::price_gpu_operators(zoo_, *gpu_, *cost_, host_, *launch_);
-    if (fanout_ > static_cast<int>(zoo_.size()))
-      throw sim::InputError(fmt::format("fanout {} exceeds the {} pipelines", fanout_, zoo_.size()));
-    // Popularity ranks are a seeded permutation of the zoo: the latency-critical pipelines
-    // (the zoo's first) are not thereby the most requested.
-    rank_.resize(zoo_.size());
-    for (std::size_t i = 0; i < rank_.size(); ++i) rank_[i] = static_cast<int>(i);
-    {
-      sim::RngStream shuffle = ctx.rng.stream("pretzel.ranks");
-      for (std::size_t i = rank_.size(); i > 1; --i)
-        std::swap(rank_[i - 1], rank_[shuffle.uniform_int(0, i - 1)]);
-    }
+    sim::RngStream rank_rng = ctx.rng.stream("pretzel.ranks");
+    const std::vector<int> ranks =
+        workloads::popularity_ranks(static_cast<int>(zoo_.size()), rank_rng);
     sim::RngStream stream_rng = ctx.rng.stream("pretzel.requests");
-    const std::vector<drivers::PipelineRequest> open = to_pipeline_requests(
-        workloads::read_requests(requests_cfg_, stream_rng), ctx.rng.stream("pretzel.popularity"));
+    sim::RngStream open_picks = ctx.rng.stream("pretzel.popularity");
+    const std::vector<workloads::Request> arrivals = workloads::read_requests(requests_cfg_, stream_rng);
+    if (arrivals.empty()) throw sim::InputError("pretzel: the request stream is empty");
+    const auto open = workloads::assign_pipelines(arrivals, ranks, popularity_, fanout_, open_picks);
     // The closed loop: the same mix, everything at once on a warm server.
-    std::vector<drivers::PipelineRequest> closed;
-    {
-      sim::RngStream r = ctx.rng.stream("pretzel.closed");
-      workloads::RequestStreamSpec s;
-      s.arrivals.kind = workloads::ArrivalProcess::Kind::constant;
-      s.arrivals.rate = 1e12;
-      s.count = throughput_requests_;
-      s.prompt = lengths_of(open);
-      closed = to_pipeline_requests(workloads::generate_requests(s, r),
-                                    ctx.rng.stream("pretzel.closed.popularity"));
-    }
+    sim::RngStream closed_rng = ctx.rng.stream("pretzel.closed");
+    sim::RngStream closed_picks = ctx.rng.stream("pretzel.closed.popularity");
+    workloads::RequestStreamSpec s;
+    s.arrivals.kind = workloads::ArrivalProcess::Kind::constant;
+    s.arrivals.rate = 1e12;
+    s.count = throughput_requests_;
+    std::vector<double> lengths;
+    for (const workloads::Request& r : arrivals) lengths.push_back(r.prompt_tokens);
+    s.prompt = workloads::LengthDistribution::empirical(std::move(lengths));
+    const auto closed = workloads::assign_pipelines(workloads::generate_requests(s, closed_rng),
+                                                    ranks, popularity_, fanout_, closed_picks);
     ctx.expect_runs(6);
     struct ModeResult {
       double memory, density, hot_p50, hot_p99, cold_p99, throughput, hit;
@@ -211,37 +209,9 @@ class PretzelExperiment final : public Experiment {
   }
 
  private:
-  static workloads::LengthDistribution lengths_of(const std::vector<drivers::PipelineRequest>& rs) {
-    std::vector<double> v;
-    for (const auto& r : rs) v.push_back(static_cast<double>(r.characters));
-    return workloads::LengthDistribution::empirical(std::move(v));
-  }
-
-  std::vector<drivers::PipelineRequest> to_pipeline_requests(
-      const std::vector<workloads::Request>& rs, sim::RngStream pick) const {
-    std::vector<drivers::PipelineRequest> out;
-    out.reserve(rs.size());
-    const workloads::ZipfSampler popular(static_cast<int>(zoo_.size()), popularity_);
-    for (const workloads::Request& r : rs) {
-      drivers::PipelineRequest pr;
-      pr.arrival = r.arrival;
-      pr.characters = r.prompt_tokens;
-      if (fanout_ == 1) {
-        pr.pipelines = {rank_[static_cast<std::size_t>(popular.draw(pick))]};
-      } else {
-        for (int k : popular.draw_distinct(pick, fanout_))
-          pr.pipelines.push_back(rank_[static_cast<std::size_t>(k)]);
-      }
-      out.push_back(std::move(pr));
-    }
-    if (out.empty()) throw sim::InputError("pretzel: the request stream is empty");
-    return out;
-  }
-
   sim::Config requests_cfg_;
   std::optional<workloads::PipelineZooSpec> zoo_spec_;
   std::vector<workloads::Pipeline> zoo_;
-  std::vector<int> rank_;  // popularity rank -> pipeline
   double popularity_ = 1;
   int fanout_ = 1;
   std::int64_t throughput_requests_ = 20000;

@@ -66,6 +66,10 @@ class WindTunnelExperiment final : public Experiment {
     for (const sim::Config& v : cfg.value("strategies").items())
       strategies_.push_back(workloads::read_tree_strategy(v));
     if (strategies_.empty()) cfg.value("strategies").fail("give at least one strategy");
+    // A crossover needs both sides swept: gemm, and a traversal (which fits at any depth).
+    crossover_swept_ = std::count(strategies_.begin(), strategies_.end(), TreeStrategy::gemm) > 0 &&
+                       std::count(strategies_.begin(), strategies_.end(), TreeStrategy::gemm) <
+                           static_cast<std::ptrdiff_t>(strategies_.size());
     training_batch_ = cfg.integer("training_batch", 1, 1 << 24);
     training_depths_ = read_depths(cfg.value("training_depths"), false);
     host_ = scenario_host(cfg, "eager");
@@ -116,17 +120,13 @@ class WindTunnelExperiment final : public Experiment {
           worst_regret = std::max(worst_regret, regret);
           regret_cell = fmt::format("{:.2f}x", regret);
         }
-        // The crossover needs both sides swept: gemm, and a traversal (which fits at any
-        // depth the format allows).
-        const bool both = std::count(strategies_.begin(), strategies_.end(), TreeStrategy::gemm) &&
-                          strategies_.size() > 1;
         double traversal = std::numeric_limits<double>::infinity();
         for (const auto& [s, t] : ms)
           if (s != TreeStrategy::gemm) traversal = std::min(traversal, t);
         if (auto g = ms.find(TreeStrategy::gemm); g != ms.end() && std::isfinite(traversal)) {
           row.metric("gemm_over_traversal", g->second / traversal);
           if (traversal < g->second && !crossover.count(batch)) crossover[batch] = depth;
-        } else if (both && g == ms.end() && std::isfinite(traversal) && !crossover.count(batch)) {
+        } else if (crossover_swept_ && g == ms.end() && std::isfinite(traversal) && !crossover.count(batch)) {
           crossover[batch] = depth;  // gemm does not even fit any more
         }
         table += fmt::format(" {} | {} | {} |\n", name(best->first), name(heuristic), regret_cell);
@@ -134,10 +134,8 @@ class WindTunnelExperiment final : public Experiment {
       }
     }
     std::string lines;
-    const bool both = std::count(strategies_.begin(), strategies_.end(), TreeStrategy::gemm) &&
-                      strategies_.size() > 1;
     for (std::int64_t batch : batches_) {
-      if (!both) break;  // no crossover without gemm and a traversal
+      if (!crossover_swept_) break;
       const auto c = crossover.find(batch);
       // No crossover in the swept depths: one past the deepest, so the metric stays ordered.
       const int depth = c == crossover.end() ? depths_.back() + 1 : c->second;
@@ -213,17 +211,20 @@ class WindTunnelExperiment final : public Experiment {
                                 bool training, const std::string& point) {
     workloads::TreeEnsemble e = ensemble_;
     e.depth = depth;
-    // Sizes first: the gemm form of a deep tree has tables of 2^(2d) entries per tree, which
-    // must not be built just to find they do not fit.
-    if (!fits(e, batch, s)) {
-      ctx.add_run(drivers::RunSummary{}, point + "." + name(s));
-      return std::nullopt;
-    }
     workloads::TreeGraphOptions o;
     o.batch = batch;
     o.strategy = s;
     o.dtype = dtype_;
     o.training = training;
+    // Sizes first: the gemm form of a deep tree has tables of 2^(2d) entries per tree, which
+    // must not be built just to find they do not fit.
+    // (The traversals' largest tensors may be int64 indices.)
+    const int elem = s == TreeStrategy::gemm ? workloads::dtype_size(dtype_) : 8;
+    const double largest = workloads::tree_program_largest_tensor(e, o) * elem;
+    if (largest > static_cast<double>(gpu_.dram_capacity)) {
+      ctx.add_run(drivers::RunSummary{}, point + "." + name(s));
+      return std::nullopt;
+    }
     const workloads::OpGraph g = workloads::make_tree_graph(e, o);
     const double bytes = static_cast<double>(g.parameter_bytes()) +
                          static_cast<double>(drivers::arena_bytes(g));
@@ -238,18 +239,6 @@ class WindTunnelExperiment final : public Experiment {
     return r.latency.seconds() * 1e3;
   }
 
-  // The largest tables a strategy builds, against the GPU's memory (before building them).
-  bool fits(const workloads::TreeEnsemble& e, std::int64_t batch, TreeStrategy s) const {
-    const double t = static_cast<double>(e.total_trees()), leaves = static_cast<double>(std::int64_t{1} << e.depth);
-    const double elem = workloads::dtype_size(dtype_);
-    double bytes = 0;
-    if (s == TreeStrategy::gemm)
-      bytes = t * leaves * (leaves + e.features + batch * 2.0) * elem;  // C, A, S and P
-    else
-      bytes = t * 2 * leaves * (8 * 3 + elem * (1 + e.classes)) + batch * t * 8.0 * 4;
-    return bytes <= static_cast<double>(gpu_.dram_capacity);
-  }
-
   models::GpuSpec gpu_;
   std::unique_ptr<models::KernelCost> cost_;
   std::unique_ptr<schedulers::launch::LaunchPolicy> launch_;
@@ -258,6 +247,7 @@ class WindTunnelExperiment final : public Experiment {
   std::vector<int> depths_;
   std::vector<std::int64_t> batches_;
   std::vector<TreeStrategy> strategies_;
+  bool crossover_swept_ = false;  // gemm and a traversal both among the strategies
   std::int64_t training_batch_ = 1000;
   std::vector<int> training_depths_;
   models::HostCosts host_;

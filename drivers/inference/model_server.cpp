@@ -82,10 +82,12 @@ double LatencyProfiles::mig_seconds(const std::string& model, int batch,
                                     const std::string& profile) {
   const auto key = std::make_tuple(model, batch, 0, profile);
   if (auto it = memo_.find(key); it != memo_.end()) return it->second;
-  const models::MigProfile* p = gpu_.sharing.mig.find(profile);
-  if (!p)
-    throw sim::InputError(fmt::format("gpu '{}' has no MIG profile '{}' (it has {})", gpu_.name,
-                                      profile, gpu_.sharing.mig.names()));
+  const models::MigProfile* p = nullptr;
+  try {
+    p = &gpu_.sharing.mig.at(profile);
+  } catch (const std::invalid_argument& e) {
+    throw sim::InputError(fmt::format("{}: {}", gpu_.name, e.what()));
+  }
   const models::GpuSpec instance = models::mig_instance_spec(gpu_, gpu_.sharing.mig, *p);
   return memo_[key] = run(instance, model, batch, instance.sm_count, instance.sm_count);
 }
@@ -192,12 +194,9 @@ class ModelServer {
       Model& m = models_[i];
       if (plan_.mode == models::SharingMode::mig) {
         m.host = &system_->host(static_cast<int>(i));
-        const models::MigProfile* p = gpu_.sharing.mig.find(plan_.models[i].mig);
-        if (!p)
-          throw sim::InputError(fmt::format("gpu '{}' has no MIG profile '{}' (it has {})",
-                                            gpu_.name, plan_.models[i].mig,
-                                            gpu_.sharing.mig.names()));
-        m.device_sms = models::mig_instance_spec(gpu_, gpu_.sharing.mig, *p).sm_count;
+        // The System above laid the instances out, so the profile exists.
+        const models::MigProfile& p = gpu_.sharing.mig.at(plan_.models[i].mig);
+        m.device_sms = models::mig_instance_spec(gpu_, gpu_.sharing.mig, p).sm_count;
       } else
         m.host = i == 0 ? &system_->host(0) : &system_->add_process(0, options_.host);
       m.total.name = streams_[i].name;

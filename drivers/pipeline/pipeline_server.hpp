@@ -42,12 +42,7 @@ struct PipelineServerOptions {
   std::map<std::string, double> gpu_seconds;
 };
 
-// One input (a review of `characters`) scored by one or more pipelines (indices into the zoo).
-struct PipelineRequest {
-  sim::Time arrival;
-  std::vector<int> pipelines;
-  std::int64_t characters = 0;
-};
+using workloads::PipelineRequest;
 
 struct PipelineServingResult {
   double memory_bytes = 0;               // all the zoo's pipelines loaded
